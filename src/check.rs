@@ -1,0 +1,110 @@
+//! `drover check`: validate the inventory and playbook and print every host's rendered
+//! commands, connecting to nothing. Results a task registers do not exist yet, so templates
+//! see a placeholder (`<ver.stdout>`) in their place, and `when:` conditions that read them
+//! are shown as decided at run time.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use minijinja::value::{Object, Value};
+
+use crate::engine::plan::{Plan, Text};
+use crate::error::{Error, Result};
+
+#[derive(Debug)]
+struct Placeholder(String);
+
+impl Object for Placeholder {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        Some(Value::from_object(Placeholder(format!("{}.{key}", self.0))))
+    }
+
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<{}>", self.0)
+    }
+}
+
+/// Renders everything and returns what to print, or every render error found.
+pub fn check(plan: &Plan) -> Result<String> {
+    let mut out = String::new();
+    let mut errors = Vec::new();
+    let mut registered: BTreeMap<String, Value> = BTreeMap::new();
+    for play in &plan.plays {
+        for task in play.tasks.iter() {
+            if let Some(name) = &task.register {
+                registered.insert(name.clone(), Value::from_object(Placeholder(name.clone())));
+            }
+        }
+        let s = &play.settings;
+        out.push_str(&format!(
+            "play `{}`: {} hosts, strategy {:?}, batch size {}, concurrency {}\n",
+            play.name,
+            play.hosts.len(),
+            s.strategy,
+            s.batch_size,
+            s.effective_concurrency(play.hosts.len())
+        ));
+        let registered = crate::template::to_value(&registered);
+        for host in &play.hosts {
+            out.push_str(&format!(
+                "  {} ({} {})\n",
+                host.name,
+                host.connection.transport.as_str(),
+                host.connection.address
+            ));
+            let context = plan.context(host, &registered);
+            for task in play.tasks.iter() {
+                let mut runtime = false;
+                let condition = match &task.when {
+                    None => String::new(),
+                    Some((expr, text)) => {
+                        runtime = match text {
+                            Text::Template { referenced, .. } => referenced
+                                .iter()
+                                .any(|v| registered.get_attr(v).is_ok_and(|x| !x.is_undefined())),
+                            Text::Plain(_) => false,
+                        };
+                        if runtime {
+                            format!("  [when: {expr} — decided at run time]")
+                        } else {
+                            match plan.render(text, &context) {
+                                Ok(v) if v == "true" => format!("  [when: {expr}]"),
+                                Ok(_) => {
+                                    let line = format!("    {}. {}: skipped ({expr} is false)\n", task.index + 1, task.name);
+                                    out.push_str(&line);
+                                    continue;
+                                }
+                                Err(e) => {
+                                    errors.push(render(&host.name, &task.name, format!("when: {e}")));
+                                    continue;
+                                }
+                            }
+                        }
+                    }
+                };
+                match plan.render(&task.command, &context) {
+                    Ok(command) => {
+                        let command = command.trim_end().replace('\n', "\n        ");
+                        out.push_str(&format!("    {}. {}: {command}{condition}\n", task.index + 1, task.name));
+                    }
+                    // Guarded by a condition only the run can decide: it may never render.
+                    Err(e) if runtime => {
+                        out.push_str(&format!("    {}. {}: cannot render yet ({e}){condition}\n", task.index + 1, task.name));
+                    }
+                    Err(e) => errors.push(render(&host.name, &task.name, e)),
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        Err(Error::Usage(text.join("\nerror: ")))
+    }
+}
+
+fn render(host: &str, task: &str, message: String) -> Error {
+    Error::Render { host: host.to_string(), task: task.to_string(), message }
+}

@@ -1,0 +1,186 @@
+//! Raw command-line arguments, as close to the CLI as possible. `resolve` turns them into
+//! the settings the rest of drover uses.
+
+mod extra_vars;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::settings::{DurationValue, Overrides, Strategy};
+
+pub use extra_vars::parse_extra_vars;
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0    every host ok
+  1    usage or input error (bad inventory, playbook, pattern or flag); nothing ran
+  2    some hosts failed or were unreachable
+  130  interrupted (Ctrl-C or SIGTERM); the report holds what was done";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "drover",
+    version,
+    about = "Drive fleets of network devices from a YAML inventory and playbooks",
+    long_about = "drover reads a YAML inventory and declarative YAML playbooks, renders each \
+command per host with minijinja, and runs the tasks in batches across the fleet.",
+    after_help = EXIT_CODES,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a playbook against the inventory
+    #[command(after_help = concat!("Examples:
+  drover run playbooks/site-audit.yml -i inventory/lab.yml
+  drover run site.yml -i inv.yml --limit 'core:&deu' -e version=17.3 --report report.json
+  drover run site.yml -i inv.yml --batch-size 20 --concurrency 5 --strategy rolling
+
+", "Exit codes: 0 ok, 1 input error (nothing ran), 2 hosts failed, 130 interrupted"))]
+    Run(RunArgs),
+    /// Run one command on the hosts a pattern selects, no playbook needed
+    #[command(after_help = "Examples:
+  drover exec -i inventory/lab.yml all -- uname -a
+  drover exec -i inv.yml 'core:&deu' -- show version
+
+Identical outputs are grouped across hosts in the summary.
+Exit codes: 0 ok, 1 input error (nothing ran), 2 hosts failed, 130 interrupted")]
+    Exec(ExecArgs),
+    /// Validate a playbook and print every host's rendered commands; connects to nothing
+    #[command(after_help = "Examples:
+  drover check playbooks/site-audit.yml -i inventory/lab.yml
+  drover check site.yml -i inv.yml --limit deu -e version=17.3
+
+Exit codes: 0 valid, 1 invalid (the errors are printed)")]
+    Check(CheckArgs),
+    /// Show the inventory: hosts, groups and resolved variables
+    #[command(after_help = "Examples:
+  drover inventory -i inventory/lab.yml --graph
+  drover inventory -i inventory/lab.yml --host lab-r1
+  drover inventory -i inventory/lab.yml -i inventory/extra.yml --list")]
+    Inventory(InventoryArgs),
+}
+
+/// Where the fleet comes from and which part of it to use.
+#[derive(Debug, Args, Clone)]
+pub struct TargetArgs {
+    /// Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)
+    #[arg(short = 'i', long = "inventory", value_name = "INVENTORY", required = true)]
+    pub inventories: Vec<PathBuf>,
+    /// Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)
+    #[arg(short = 'l', long, value_name = "PATTERN")]
+    pub limit: Option<String>,
+    /// Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)
+    #[arg(short = 'e', long = "extra-vars", value_name = "VARS")]
+    pub extra_vars: Vec<String>,
+}
+
+/// Run settings given on the command line; they override the play's.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SettingsArgs {
+    /// Hosts per batch; 0 = one batch of all hosts [play default: 10]
+    #[arg(long, value_name = "N")]
+    pub batch_size: Option<usize>,
+    /// Most hosts in flight at once [play default: 10]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub concurrency: Option<u32>,
+    /// batched: a batch finishes before the next starts; rolling: a window of hosts
+    #[arg(long, value_enum)]
+    pub strategy: Option<Strategy>,
+    /// Per connection attempt, e.g. 10s [default: 10s]
+    #[arg(long, value_name = "DURATION")]
+    pub connect_timeout: Option<DurationValue>,
+    /// Per command, e.g. 8s, 2m [default: 8s]
+    #[arg(long, value_name = "DURATION")]
+    pub command_timeout: Option<DurationValue>,
+    /// Whole-host deadline, e.g. 5m [default: none]
+    #[arg(long, value_name = "DURATION")]
+    pub host_timeout: Option<DurationValue>,
+}
+
+impl SettingsArgs {
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            batch_size: self.batch_size,
+            strategy: self.strategy,
+            concurrency: self.concurrency.map(|c| c as usize),
+            connect_timeout: self.connect_timeout.map(|d| d.0),
+            command_timeout: self.command_timeout.map(|d| d.0),
+            host_timeout: self.host_timeout.map(|d| d.0),
+            batch_pause: None,
+        }
+    }
+}
+
+/// What a run writes and prints.
+#[derive(Debug, Args, Clone, Default)]
+pub struct OutputArgs {
+    /// Write the JSON report here (atomically, also when interrupted)
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Print every task, not only failures
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Print only the summary
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The playbook to run
+    #[arg(value_name = "PLAYBOOK")]
+    pub playbook: PathBuf,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Which hosts: names, globs, groups, a:b, a:&b, a:!b
+    #[arg(value_name = "PATTERN")]
+    pub pattern: String,
+    /// The command line, after `--`
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The playbook to check
+    #[arg(value_name = "PLAYBOOK")]
+    pub playbook: PathBuf,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// Inventory file (repeatable; later ones win)
+    #[arg(short = 'i', long = "inventory", value_name = "INVENTORY", required = true)]
+    pub inventories: Vec<PathBuf>,
+    /// Print the whole inventory as Ansible-style JSON (the default)
+    #[arg(long, conflicts_with_all = ["host", "graph"])]
+    pub list: bool,
+    /// Print one host's resolved variables and where each came from
+    #[arg(long, value_name = "NAME", conflicts_with = "graph")]
+    pub host: Option<String>,
+    /// Draw the group tree
+    #[arg(long)]
+    pub graph: bool,
+}

@@ -1,0 +1,264 @@
+//! One host's turn: connect, run its tasks in order on one session, disconnect. Every step
+//! is an event; the outcome is the host's, never its batch's.
+
+use std::collections::BTreeMap;
+use minijinja::Value;
+use tokio::time::Instant;
+
+use super::plan::{Plan, PlannedHost, PlannedPlay, PlannedTask};
+use super::shutdown::Shutdown;
+use crate::event::{Event, EventSink, HostState};
+use crate::outcome::{ErrorKind, HostOutcome, HostStatus, TaskError, TaskResult, TaskStatus};
+use crate::transport::{Output, Script, Transports};
+
+/// Results a host registered, by name, carried from task to task and play to play.
+pub type Registered = BTreeMap<String, Value>;
+
+pub struct HostRun<'a> {
+    pub plan: &'a Plan,
+    pub play: &'a PlannedPlay,
+    pub batch: usize,
+    pub host: &'a PlannedHost,
+    pub transports: &'a Transports,
+    pub events: &'a EventSink,
+}
+
+impl HostRun<'_> {
+    /// Runs the host to its end, also when the host deadline passes or the run is cancelled.
+    pub async fn run(&self, registered: &mut Registered, mut shutdown: Shutdown) -> HostOutcome {
+        let start = Instant::now();
+        let mut connect_ms = None;
+        let body = self.body(registered, &mut connect_ms);
+        let deadline = self.play.settings.host_timeout;
+        let result = tokio::select! {
+            r = async {
+                match deadline {
+                    Some(d) => tokio::time::timeout(d, body).await.unwrap_or_else(|_| {
+                        Err((HostStatus::Failed, TaskError::new(
+                            ErrorKind::HostTimeout,
+                            format!("host not done after {}", humantime::format_duration(d)),
+                        )))
+                    }),
+                    None => body.await,
+                }
+            } => r,
+            _ = shutdown.cancelled() => Err((HostStatus::Cancelled, TaskError::new(
+                ErrorKind::Cancelled,
+                "cancelled by a second interrupt",
+            ))),
+        };
+        let (status, error) = match result {
+            Ok(()) => (HostStatus::Ok, None),
+            Err((status, error)) => (status, Some(error)),
+        };
+        HostOutcome {
+            status,
+            error,
+            connect_ms,
+            duration_ms: start.elapsed().as_millis() as u64,
+            attempts: u32::from(connect_ms.is_some() || status == HostStatus::Unreachable),
+        }
+    }
+
+    fn state(&self, state: HostState, task: Option<String>) {
+        self.events.emit(Event::HostState {
+            play: self.play.index,
+            batch: self.batch,
+            host: self.host.name.clone(),
+            state,
+            task,
+        });
+    }
+
+    async fn body(
+        &self,
+        registered: &mut Registered,
+        connect_ms: &mut Option<u64>,
+    ) -> Result<(), (HostStatus, TaskError)> {
+        self.state(HostState::Connecting, None);
+        let started = Instant::now();
+        let timeout = self.play.settings.connect_timeout;
+        let connect = self.transports.connect(&self.host.name, &self.host.connection);
+        let mut session = match tokio::time::timeout(timeout, connect).await {
+            Ok(Ok(session)) => session,
+            Ok(Err(e)) => return Err((HostStatus::Unreachable, e)),
+            Err(_) => {
+                let message = format!("no connection after {}", humantime::format_duration(timeout));
+                return Err((HostStatus::Unreachable, TaskError::new(ErrorKind::ConnectTimeout, message)));
+            }
+        };
+        *connect_ms = Some(started.elapsed().as_millis() as u64);
+        self.state(HostState::Connected, None);
+        let mut failure = None;
+        for task in self.play.tasks.iter() {
+            let result = self.task(task, &mut session, registered).await;
+            let failed = result.status == TaskStatus::Failed;
+            if failed {
+                failure = result.error.clone();
+            }
+            self.events.emit(Event::TaskFinished {
+                play: self.play.index,
+                host: self.host.name.clone(),
+                result,
+            });
+            if failed {
+                break;
+            }
+        }
+        self.state(HostState::Disconnecting, None);
+        session.close().await;
+        match failure {
+            None => Ok(()),
+            Some(error) => Err((HostStatus::Failed, error)),
+        }
+    }
+
+    async fn task(
+        &self,
+        task: &PlannedTask,
+        session: &mut crate::transport::Session,
+        registered: &mut Registered,
+    ) -> TaskResult {
+        let started_ms = self.events.now_ms();
+        let started = Instant::now();
+        let context = self.plan.context(self.host, &crate::template::to_value(&*registered));
+        let mut result = TaskResult {
+            index: task.index,
+            name: task.name.clone(),
+            kind: task.kind.to_string(),
+            command: String::new(),
+            status: TaskStatus::Ok,
+            exit_code: None,
+            stdout: String::new(),
+            stderr: String::new(),
+            started_ms,
+            duration_ms: 0,
+            error: None,
+        };
+        if let Some((expr, when)) = &task.when {
+            match self.plan.render(when, &context) {
+                Ok(v) if v == "true" => {}
+                Ok(_) => {
+                    result.status = TaskStatus::Skipped;
+                    self.register(task, registered, &result);
+                    return result;
+                }
+                Err(e) => {
+                    let message = format!("`when: {expr}`: {e}");
+                    return self.finish(task, registered, result, started, Some(render_error(message)));
+                }
+            }
+        }
+        let command = match self.plan.render(&task.command, &context) {
+            Ok(c) => c,
+            Err(e) => return self.finish(task, registered, result, started, Some(render_error(e))),
+        };
+        result.command = self.mask(&command);
+        self.state(HostState::Running, Some(task.name.clone()));
+        let script = if task.shell { Script::Shell(&command) } else { Script::Command(&command) };
+        let timeout = task.timeout.unwrap_or(self.play.settings.command_timeout);
+        let (output, error) = match session.run(script, timeout).await {
+            Ok(output) => {
+                let error = self.check(task, &output, &context);
+                (output, error)
+            }
+            Err(e) => (e.partial, Some(e.error)),
+        };
+        result.exit_code = output.exit_code;
+        result.stdout = self.mask(&output.stdout);
+        result.stderr = self.mask(&output.stderr);
+        self.finish(task, registered, result, started, error)
+    }
+
+    fn finish(
+        &self,
+        task: &PlannedTask,
+        registered: &mut Registered,
+        mut result: TaskResult,
+        started: Instant,
+        error: Option<TaskError>,
+    ) -> TaskResult {
+        result.duration_ms = started.elapsed().as_millis() as u64;
+        if let Some(mut error) = error {
+            error.message = self.mask(&error.message);
+            result.status = if task.ignore_errors { TaskStatus::Ignored } else { TaskStatus::Failed };
+            result.error = Some(error);
+        }
+        self.register(task, registered, &result);
+        result
+    }
+
+    /// Checks `expect`; without `exit_code`, anything but 0 fails.
+    fn check(&self, task: &PlannedTask, output: &Output, context: &Value) -> Option<TaskError> {
+        let code = output.exit_code.unwrap_or(-1);
+        if task.exit_codes.is_empty() {
+            if code != 0 {
+                let tail = last_line(&output.stderr).or_else(|| last_line(&output.stdout));
+                let message = match tail {
+                    Some(line) => format!("exit code {code}: {line}"),
+                    None => format!("exit code {code}"),
+                };
+                return Some(TaskError::new(ErrorKind::NonzeroExit, message));
+            }
+        } else if !task.exit_codes.contains(&code) {
+            let message = format!("exit code {code}, expected {:?}", task.exit_codes);
+            return Some(TaskError::new(ErrorKind::ExpectationFailed, message));
+        }
+        for text in &task.stdout_contains {
+            match self.plan.render(text, context) {
+                Ok(needle) if output.stdout.contains(&needle) => {}
+                Ok(needle) => return Some(expectation(format!("stdout does not contain `{needle}`"))),
+                Err(e) => return Some(render_error(e)),
+            }
+        }
+        for text in &task.stdout_not_contains {
+            match self.plan.render(text, context) {
+                Ok(needle) if !output.stdout.contains(&needle) => {}
+                Ok(needle) => return Some(expectation(format!("stdout contains `{needle}`"))),
+                Err(e) => return Some(render_error(e)),
+            }
+        }
+        for re in &task.stdout_matches {
+            if !re.is_match(&output.stdout) {
+                return Some(expectation(format!("stdout does not match /{}/", re.as_str())));
+            }
+        }
+        None
+    }
+
+    fn register(&self, task: &PlannedTask, registered: &mut Registered, result: &TaskResult) {
+        let Some(name) = &task.register else { return };
+        let value = minijinja::context! {
+            rc => result.exit_code,
+            stdout => result.stdout.clone(),
+            stdout_lines => result.stdout.lines().map(str::to_string).collect::<Vec<_>>(),
+            stderr => result.stderr.clone(),
+            failed => matches!(result.status, TaskStatus::Failed | TaskStatus::Ignored),
+            skipped => result.status == TaskStatus::Skipped,
+            status => serde_json::to_value(result.status).ok().and_then(|v| v.as_str().map(str::to_string)),
+        };
+        registered.insert(name.clone(), value);
+    }
+
+    fn mask(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for secret in &self.host.secrets {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), "********");
+            }
+        }
+        out
+    }
+}
+
+fn render_error(message: String) -> TaskError {
+    TaskError::new(ErrorKind::RenderError, message)
+}
+
+fn expectation(message: String) -> TaskError {
+    TaskError::new(ErrorKind::ExpectationFailed, message)
+}
+
+fn last_line(text: &str) -> Option<&str> {
+    text.lines().map(str::trim).rfind(|l| !l.is_empty())
+}

@@ -1,0 +1,236 @@
+//! The plan: hosts × tasks per play, with every template compiled once per task and every
+//! host's variables resolved once. Building it connects to nothing.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use minijinja::{Environment, Value};
+
+use crate::error::{Error, Result};
+use crate::inventory::{self, Connection, Inventory, TransportKind, Vars};
+use crate::playbook::{Action, Playbook, TemplateText};
+use crate::settings::{Overrides, RunSettings};
+use crate::template;
+
+/// Text that is either used as-is or rendered per host from a compiled template.
+#[derive(Debug, Clone)]
+pub enum Text {
+    Plain(String),
+    Template { name: String, referenced: HashSet<String> },
+}
+
+#[derive(Debug)]
+pub struct PlannedTask {
+    pub index: usize,
+    pub name: String,
+    pub kind: &'static str,
+    pub shell: bool,
+    pub command: Text,
+    pub when: Option<(String, Text)>,
+    pub register: Option<String>,
+    pub exit_codes: Vec<i32>,
+    pub stdout_contains: Vec<Text>,
+    pub stdout_not_contains: Vec<Text>,
+    pub stdout_matches: Vec<regex_lite::Regex>,
+    pub ignore_errors: bool,
+    pub timeout: Option<std::time::Duration>,
+}
+
+#[derive(Debug)]
+pub struct PlannedHost {
+    pub name: Arc<str>,
+    pub connection: Connection,
+    /// Inventory vars, play vars and the magic variables; registered results and extra vars
+    /// are layered on top when rendering.
+    pub vars: Value,
+    /// Values of secret-named variables, masked in everything drover writes.
+    pub secrets: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct PlannedPlay {
+    pub index: usize,
+    pub name: String,
+    pub pattern: String,
+    pub settings: RunSettings,
+    pub hosts: Vec<Arc<PlannedHost>>,
+    pub tasks: Arc<[PlannedTask]>,
+}
+
+#[derive(Debug)]
+pub struct Plan {
+    pub env: Environment<'static>,
+    pub plays: Vec<PlannedPlay>,
+    /// `--extra-vars`: the highest precedence.
+    pub extra_vars: Value,
+}
+
+/// What the command line adds to a playbook.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    pub limit: Option<String>,
+    pub extra_vars: Vars,
+    pub overrides: Overrides,
+}
+
+/// Variable names whose values are masked in output.
+pub fn is_secret_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    ["pass", "secret", "token", "private_key", "api_key", "credential"]
+        .iter()
+        .any(|s| n.contains(s))
+}
+
+impl Plan {
+    pub fn build(
+        playbook: &Playbook,
+        inventory: &Inventory,
+        options: &PlanOptions,
+        supports: impl Fn(TransportKind) -> bool,
+    ) -> Result<Plan> {
+        let mut env = template::environment();
+        let limit = match &options.limit {
+            Some(l) => Some(inventory::select(inventory, l)?.into_iter().collect::<HashSet<_>>()),
+            None => None,
+        };
+        let groups = crate::template::to_value(inventory.groups_map());
+        let mut plays = Vec::new();
+        for (pi, play) in playbook.plays.iter().enumerate() {
+            let mut names = inventory::select(inventory, &play.hosts)?;
+            if let Some(limit) = &limit {
+                names.retain(|h| limit.contains(h));
+            }
+            let settings = RunSettings::default().with(&play.overrides()).with(&options.overrides);
+            let mut hosts = Vec::with_capacity(names.len());
+            for name in names {
+                let mut vars = inventory.resolve(&name);
+                vars.extend(play.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+                let mut effective = vars.clone();
+                effective.extend(options.extra_vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+                let connection = Connection::from_vars(&name, &effective)?;
+                if !supports(connection.transport) {
+                    return Err(Error::Invalid {
+                        what: format!("host {name}"),
+                        message: format!(
+                            "the {} transport is not available in this build of drover",
+                            connection.transport.as_str()
+                        ),
+                    });
+                }
+                let secrets = effective
+                    .iter()
+                    .filter(|(k, _)| is_secret_name(k))
+                    .filter_map(|(_, v)| v.as_str().filter(|s| s.len() >= 3).map(str::to_string))
+                    .collect();
+                let group_names: Vec<&str> = inventory.group_order(&name);
+                let mut magic = Vars::new();
+                magic.insert("inventory_hostname".into(), name.clone().into());
+                magic.insert("group_names".into(), serde_json::json!(group_names));
+                let vars = minijinja::value::merge_maps([
+                    crate::template::to_value(&vars),
+                    crate::template::to_value(&magic),
+                    minijinja::context! { groups => groups.clone() },
+                ]);
+                hosts.push(Arc::new(PlannedHost { name: name.into(), connection, vars, secrets }));
+            }
+            let mut tasks = Vec::new();
+            for (ti, task) in play.tasks.iter().enumerate() {
+                let key = |what: &str| format!("p{pi}.t{ti}.{what}");
+                let mut add = |name: String, text: &str| -> Result<Text> {
+                    compile(&mut env, name, text, &playbook.path)
+                };
+                let command = add(key("cmd"), task.action.text())?;
+                let when = match &task.when {
+                    Some(c) => {
+                        let wrapped = format!("{{% if {} %}}true{{% else %}}false{{% endif %}}", c.0);
+                        Some((c.0.clone(), add(key("when"), &wrapped)?))
+                    }
+                    None => None,
+                };
+                let texts = |list: &[TemplateText], tag: &str, add: &mut dyn FnMut(String, &str) -> Result<Text>| {
+                    list.iter()
+                        .enumerate()
+                        .map(|(i, t)| add(key(&format!("{tag}{i}")), &t.0))
+                        .collect::<Result<Vec<_>>>()
+                };
+                let stdout_contains = texts(&task.expect.stdout_contains.0, "c", &mut add)?;
+                let stdout_not_contains = texts(&task.expect.stdout_not_contains.0, "n", &mut add)?;
+                tasks.push(PlannedTask {
+                    index: ti,
+                    name: task.name.clone(),
+                    kind: task.action.kind(),
+                    shell: matches!(task.action, Action::Shell(_)),
+                    command,
+                    when,
+                    register: task.register.clone(),
+                    exit_codes: task.expect.exit_code.0.clone(),
+                    stdout_contains,
+                    stdout_not_contains,
+                    stdout_matches: task.expect.stdout_matches.0.iter().map(|r| r.0.clone()).collect(),
+                    ignore_errors: task.ignore_errors,
+                    timeout: task.timeout,
+                });
+            }
+            plays.push(PlannedPlay {
+                index: pi,
+                name: play.display_name(),
+                pattern: play.hosts.clone(),
+                settings,
+                hosts,
+                tasks: tasks.into(),
+            });
+        }
+        if plays.iter().all(|p| p.hosts.is_empty()) {
+            return Err(Error::NoHosts {
+                pattern: options.limit.clone().unwrap_or_else(|| "(the playbook's plays)".into()),
+            });
+        }
+        let extra_vars = crate::template::to_value(&options.extra_vars);
+        Ok(Plan { env, plays, extra_vars })
+    }
+
+    /// Renders `text` with `context`; errors name the undefined variables.
+    pub fn render(&self, text: &Text, context: &Value) -> Result<String, String> {
+        match text {
+            Text::Plain(s) => Ok(s.clone()),
+            Text::Template { name, referenced } => {
+                let tmpl = self.env.get_template(name).map_err(|e| template::describe(&e))?;
+                tmpl.render(context)
+                    .map_err(|e| template::explain_render_error(&e, referenced.clone(), context))
+            }
+        }
+    }
+
+    /// The context a host's templates see: its vars, then registered results, then extra vars.
+    pub fn context(&self, host: &PlannedHost, registered: &Value) -> Value {
+        minijinja::value::merge_maps([host.vars.clone(), registered.clone(), self.extra_vars.clone()])
+    }
+
+    pub fn host_count(&self) -> usize {
+        let mut seen = HashSet::new();
+        for p in &self.plays {
+            seen.extend(p.hosts.iter().map(|h| h.name.clone()));
+        }
+        seen.len()
+    }
+}
+
+fn compile(
+    env: &mut Environment<'static>,
+    name: String,
+    text: &str,
+    path: &std::path::Path,
+) -> Result<Text> {
+    if !template::is_template(text) {
+        return Ok(Text::Plain(text.to_string()));
+    }
+    env.add_template_owned(name.clone(), text.to_string()).map_err(|e| Error::Invalid {
+        what: path.display().to_string(),
+        message: format!("template `{text}` does not compile: {}", template::describe(&e)),
+    })?;
+    let referenced = env
+        .get_template(&name)
+        .map(|t| t.undeclared_variables(false))
+        .unwrap_or_default();
+    Ok(Text::Template { name, referenced })
+}

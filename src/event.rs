@@ -1,0 +1,67 @@
+//! The typed event stream the scheduler emits. Progress output, the report and tests are all
+//! consumers of the same events; the scheduler knows nothing of terminals or files.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::outcome::{HostOutcome, TaskResult};
+use crate::settings::RunSettings;
+
+/// A host's progress, before it has an outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HostState {
+    Connecting,
+    Connected,
+    Running,
+    Disconnecting,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    RunStarted { plays: usize, hosts: usize },
+    PlayStarted { play: usize, name: String, pattern: String, hosts: usize, batches: usize, settings: RunSettings },
+    BatchStarted { play: usize, batch: usize, hosts: Vec<Arc<str>> },
+    BatchFinished { play: usize, batch: usize },
+    HostState { play: usize, batch: usize, host: Arc<str>, state: HostState, task: Option<String> },
+    TaskFinished { play: usize, host: Arc<str>, result: TaskResult },
+    HostFinished { play: usize, batch: usize, host: Arc<str>, address: String, transport: &'static str, outcome: HostOutcome },
+    PlayFinished { play: usize },
+    RunFinished { interrupted: bool },
+}
+
+/// An event with the time it happened, in milliseconds since the run started.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stamped {
+    pub at_ms: u64,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// Where the scheduler sends events. Cheap to clone: one per host task.
+#[derive(Debug, Clone)]
+pub struct EventSink {
+    tx: mpsc::UnboundedSender<Stamped>,
+    start: Instant,
+}
+
+impl EventSink {
+    pub fn new() -> (EventSink, mpsc::UnboundedReceiver<Stamped>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (EventSink { tx, start: Instant::now() }, rx)
+    }
+
+    /// Milliseconds since the run started, on tokio's clock (so paused-clock tests are exact).
+    pub fn now_ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
+    pub fn emit(&self, event: Event) {
+        // A closed receiver means nobody listens any more; the run still finishes.
+        let _ = self.tx.send(Stamped { at_ms: self.now_ms(), event });
+    }
+}

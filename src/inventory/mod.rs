@@ -1,0 +1,360 @@
+//! The fleet: hosts, groups and their variables, read from native YAML, Ansible's YAML
+//! inventory or a dynamic inventory script, and merged when `-i` is given several times.
+//!
+//! Variable precedence, lowest to highest: `defaults` → groups (parents before children,
+//! depth-first in the order the host's groups were declared, each group once) → the host's
+//! own keys and vars. Play vars and `--extra-vars` come on top of that in the playbook module.
+//! Connection settings (`address`, `port`, `user`, `transport`) are ordinary variables, so a
+//! group can set `user` for all its hosts; Ansible's `ansible_host`, `ansible_port`,
+//! `ansible_user` and `ansible_connection` are read as aliases.
+
+mod ansible;
+mod dynamic;
+mod load;
+mod native;
+mod pattern;
+
+use indexmap::{IndexMap, IndexSet};
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+pub use load::load;
+pub use pattern::select;
+
+/// Variables: an ordered map of JSON values.
+pub type Vars = serde_json::Map<String, Value>;
+
+#[derive(Debug, Default, Clone)]
+pub struct Inventory {
+    pub defaults: Vars,
+    pub groups: IndexMap<String, Group>,
+    pub hosts: IndexMap<String, Host>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Group {
+    pub vars: Vars,
+    /// Hosts that are direct members.
+    pub hosts: IndexSet<String>,
+    /// Child groups: their hosts are members of this group too.
+    pub children: IndexSet<String>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Host {
+    pub vars: Vars,
+    /// Groups this host is a direct member of, in declaration order.
+    pub groups: IndexSet<String>,
+}
+
+/// Where a resolved variable came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VarSource {
+    Defaults,
+    Group(String),
+    Host,
+}
+
+impl std::fmt::Display for VarSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            VarSource::Defaults => write!(f, "defaults"),
+            VarSource::Group(g) => write!(f, "group {g}"),
+            VarSource::Host => write!(f, "host"),
+        }
+    }
+}
+
+/// The transport a host is reached by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransportKind {
+    Local,
+    Ssh,
+    Mqtt,
+}
+
+impl TransportKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransportKind::Local => "local",
+            TransportKind::Ssh => "ssh",
+            TransportKind::Mqtt => "mqtt",
+        }
+    }
+}
+
+/// How to reach one host, read from its resolved variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connection {
+    pub address: String,
+    pub port: Option<u16>,
+    pub user: Option<String>,
+    pub transport: TransportKind,
+}
+
+impl Connection {
+    /// Reads `address`/`ansible_host`, `port`/`ansible_port`, `user`/`ansible_user` and
+    /// `transport`/`ansible_connection` (default `ssh`, as Ansible does).
+    pub fn from_vars(host: &str, vars: &Vars) -> Result<Connection> {
+        let get = |a: &str, b: &str| vars.get(a).or_else(|| vars.get(b)).filter(|v| !v.is_null());
+        let text = |v: &Value| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let address = get("address", "ansible_host").map_or_else(|| host.to_string(), text);
+        let port = match get("port", "ansible_port") {
+            None => None,
+            Some(v) => Some(text(v).parse::<u16>().map_err(|_| Error::Invalid {
+                what: format!("host {host}"),
+                message: format!("port must be a number from 1 to 65535, not {v}"),
+            })?),
+        };
+        let user = get("user", "ansible_user").map(text);
+        let transport = match get("transport", "ansible_connection").map(text).as_deref() {
+            None | Some("ssh") | Some("paramiko") | Some("network_cli") => TransportKind::Ssh,
+            Some("local") => TransportKind::Local,
+            Some("mqtt") => TransportKind::Mqtt,
+            Some(other) => {
+                return Err(Error::Invalid {
+                    what: format!("host {host}"),
+                    message: format!("unknown transport `{other}` (expected local, ssh or mqtt)"),
+                })
+            }
+        };
+        Ok(Connection { address, port, user, transport })
+    }
+}
+
+impl Inventory {
+    /// Adds `other` on top of `self`: later inventories win for variables, memberships add up.
+    pub fn merge(&mut self, other: Inventory) {
+        self.defaults.extend(other.defaults);
+        for (name, group) in other.groups {
+            let mine = self.groups.entry(name).or_default();
+            mine.vars.extend(group.vars);
+            mine.hosts.extend(group.hosts);
+            mine.children.extend(group.children);
+        }
+        for (name, host) in other.hosts {
+            let mine = self.hosts.entry(name).or_default();
+            mine.vars.extend(host.vars);
+            mine.groups.extend(host.groups);
+        }
+    }
+
+    /// Makes memberships consistent both ways, creates groups and hosts that are only named,
+    /// and rejects cycles among groups.
+    pub(crate) fn finish(&mut self) -> Result<()> {
+        let names: Vec<String> = self.groups.keys().cloned().collect();
+        for group in &names {
+            let (hosts, children) = {
+                let g = &self.groups[group];
+                (g.hosts.clone(), g.children.clone())
+            };
+            for host in hosts {
+                self.hosts.entry(host).or_default().groups.insert(group.clone());
+            }
+            for child in children {
+                self.groups.entry(child).or_default();
+            }
+        }
+        let memberships: Vec<(String, String)> = self
+            .hosts
+            .iter()
+            .flat_map(|(h, host)| host.groups.iter().map(move |g| (h.clone(), g.clone())))
+            .collect();
+        for (host, group) in memberships {
+            self.groups.entry(group).or_default().hosts.insert(host);
+        }
+        for name in self.groups.keys() {
+            let mut path = Vec::new();
+            self.check_cycle(name, &mut path)?;
+        }
+        Ok(())
+    }
+
+    fn check_cycle<'a>(&'a self, group: &'a str, path: &mut Vec<&'a str>) -> Result<()> {
+        if path.contains(&group) {
+            path.push(group);
+            return Err(Error::Invalid {
+                what: "inventory".into(),
+                message: format!("groups contain each other: {}", path.join(" → ")),
+            });
+        }
+        path.push(group);
+        if let Some(g) = self.groups.get(group) {
+            for child in &g.children {
+                self.check_cycle(child, path)?;
+            }
+        }
+        path.pop();
+        Ok(())
+    }
+
+    /// The parents of a group, in the order they were declared.
+    fn parents<'a>(&'a self, group: &str) -> impl Iterator<Item = &'a str> + 'a {
+        let group = group.to_string();
+        self.groups
+            .iter()
+            .filter(move |(_, g)| g.children.contains(&group))
+            .map(|(name, _)| name.as_str())
+    }
+
+    /// The groups whose vars apply to `host`, lowest precedence first: for each group the
+    /// host is in, its ancestors (depth-first) and then the group itself, each group once.
+    pub fn group_order(&self, host: &str) -> Vec<&str> {
+        fn visit<'a>(inv: &'a Inventory, g: &'a str, out: &mut IndexSet<&'a str>, depth: usize) {
+            if out.contains(g) || depth > inv.groups.len() {
+                return;
+            }
+            for parent in inv.parents(g) {
+                visit(inv, parent, out, depth + 1);
+            }
+            out.insert(g);
+        }
+        let mut out = IndexSet::new();
+        if let Some(h) = self.hosts.get(host) {
+            for g in &h.groups {
+                if let Some((name, _)) = self.groups.get_key_value(g.as_str()) {
+                    visit(self, name, &mut out, 0);
+                }
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    /// The host's variables with the place each came from, in precedence order.
+    pub fn resolve_with_sources(&self, host: &str) -> IndexMap<String, (Value, VarSource)> {
+        let mut out = IndexMap::new();
+        for (k, v) in &self.defaults {
+            out.insert(k.clone(), (v.clone(), VarSource::Defaults));
+        }
+        for g in self.group_order(host) {
+            for (k, v) in &self.groups[g].vars {
+                out.insert(k.clone(), (v.clone(), VarSource::Group(g.to_string())));
+            }
+        }
+        if let Some(h) = self.hosts.get(host) {
+            for (k, v) in &h.vars {
+                out.insert(k.clone(), (v.clone(), VarSource::Host));
+            }
+        }
+        out
+    }
+
+    /// The host's variables, resolved.
+    pub fn resolve(&self, host: &str) -> Vars {
+        let mut out = self.defaults.clone();
+        for g in self.group_order(host) {
+            out.extend(self.groups[g].vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        if let Some(h) = self.hosts.get(host) {
+            out.extend(h.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        out
+    }
+
+    /// Every host in `group`, through its children too, in inventory order.
+    pub fn group_members(&self, group: &str) -> IndexSet<&str> {
+        let mut groups = IndexSet::new();
+        let mut stack = vec![group];
+        while let Some(g) = stack.pop() {
+            if groups.insert(g) {
+                if let Some(grp) = self.groups.get(g) {
+                    stack.extend(grp.children.iter().map(String::as_str));
+                }
+            }
+        }
+        self.hosts
+            .iter()
+            .filter(|(_, h)| h.groups.iter().any(|g| groups.contains(g.as_str())))
+            .map(|(n, _)| n.as_str())
+            .collect()
+    }
+
+    /// `groups` as templates see it: every group (and `all`, `ungrouped`) to its hosts.
+    pub fn groups_map(&self) -> IndexMap<String, Vec<String>> {
+        let mut map = IndexMap::new();
+        map.insert("all".to_string(), self.hosts.keys().cloned().collect());
+        let ungrouped = self.hosts.iter().filter(|(_, h)| h.groups.is_empty());
+        map.insert("ungrouped".to_string(), ungrouped.map(|(n, _)| n.clone()).collect());
+        for name in self.groups.keys() {
+            let members = self.group_members(name).into_iter().map(str::to_string).collect();
+            map.insert(name.clone(), members);
+        }
+        map
+    }
+
+    /// Groups with no parent: the roots of `--graph`.
+    pub fn top_groups(&self) -> Vec<&str> {
+        self.groups
+            .keys()
+            .filter(|g| self.parents(g).next().is_none())
+            .map(String::as_str)
+            .collect()
+    }
+}
+
+/// The group tree as `ansible-inventory --graph` draws it.
+pub fn graph(inv: &Inventory) -> String {
+    fn group(inv: &Inventory, name: &str, depth: usize, out: &mut String) {
+        let indent = "  |".repeat(depth);
+        out.push_str(&format!("{indent}--@{name}:\n"));
+        if let Some(g) = inv.groups.get(name) {
+            for child in &g.children {
+                group(inv, child, depth + 1, out);
+            }
+            for host in &g.hosts {
+                out.push_str(&format!("{indent}  |--{host}\n"));
+            }
+        }
+    }
+    let mut out = String::from("@all:\n");
+    for name in inv.top_groups() {
+        group(inv, name, 1, &mut out);
+    }
+    let ungrouped: Vec<&String> =
+        inv.hosts.iter().filter(|(_, h)| h.groups.is_empty()).map(|(n, _)| n).collect();
+    if !ungrouped.is_empty() {
+        out.push_str("  |--@ungrouped:\n");
+        for h in ungrouped {
+            out.push_str(&format!("  |  |--{h}\n"));
+        }
+    }
+    out
+}
+
+/// The inventory in Ansible's `--list` JSON form, with resolved `_meta.hostvars`.
+pub fn to_ansible_json(inv: &Inventory) -> Value {
+    let mut top = serde_json::Map::new();
+    let mut all = serde_json::Map::new();
+    let mut children: Vec<&str> = inv.top_groups();
+    let ungrouped: Vec<&String> =
+        inv.hosts.iter().filter(|(_, h)| h.groups.is_empty()).map(|(n, _)| n).collect();
+    if !ungrouped.is_empty() {
+        children.push("ungrouped");
+        top.insert("ungrouped".into(), serde_json::json!({ "hosts": ungrouped }));
+    }
+    all.insert("children".into(), serde_json::json!(children));
+    if !inv.defaults.is_empty() {
+        all.insert("vars".into(), Value::Object(inv.defaults.clone()));
+    }
+    top.insert("all".into(), Value::Object(all));
+    for (name, g) in &inv.groups {
+        let mut entry = serde_json::Map::new();
+        entry.insert("hosts".into(), serde_json::json!(g.hosts));
+        if !g.children.is_empty() {
+            entry.insert("children".into(), serde_json::json!(g.children));
+        }
+        if !g.vars.is_empty() {
+            entry.insert("vars".into(), Value::Object(g.vars.clone()));
+        }
+        top.insert(name.clone(), Value::Object(entry));
+    }
+    let hostvars: serde_json::Map<String, Value> =
+        inv.hosts.keys().map(|h| (h.clone(), Value::Object(inv.resolve(h)))).collect();
+    top.insert("_meta".into(), serde_json::json!({ "hostvars": hostvars }));
+    Value::Object(top)
+}

@@ -1,0 +1,126 @@
+//! One task: what to run (`command` or `shell`), when (`when`), what to keep (`register`)
+//! and what its result must look like (`expect`).
+
+use serde::{Deserialize, Serialize};
+
+use super::values::{Condition, OneOrMany, RegexValue, TemplateText};
+use crate::settings::DurationValue;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// One command line: over SSH an exec channel, locally `sh -c`.
+    Command(TemplateText),
+    /// A multi-line script sent as one unit.
+    Shell(TemplateText),
+}
+
+impl Action {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Command(_) => "command",
+            Action::Shell(_) => "shell",
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        match self {
+            Action::Command(t) | Action::Shell(t) => &t.0,
+        }
+    }
+}
+
+/// Checks that turn a run into an audit. Without `exit_code`, anything but 0 fails the task.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    #[serde(default)]
+    pub exit_code: OneOrMany<i32>,
+    #[serde(default)]
+    pub stdout_contains: OneOrMany<TemplateText>,
+    #[serde(default)]
+    pub stdout_not_contains: OneOrMany<TemplateText>,
+    #[serde(default)]
+    pub stdout_matches: OneOrMany<RegexValue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "RawTask")]
+pub struct Task {
+    pub name: String,
+    pub action: Action,
+    pub when: Option<Condition>,
+    pub register: Option<String>,
+    pub expect: Expect,
+    pub ignore_errors: bool,
+    /// Overrides the play's `command_timeout` for this task.
+    pub timeout: Option<std::time::Duration>,
+}
+
+impl Task {
+    /// A task built in code, as `drover exec` does.
+    pub fn command(line: &str) -> Task {
+        Task {
+            name: line.to_string(),
+            action: Action::Command(TemplateText(line.to_string())),
+            when: None,
+            register: None,
+            expect: Expect::default(),
+            ignore_errors: false,
+            timeout: None,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTask {
+    name: Option<String>,
+    command: Option<TemplateText>,
+    shell: Option<TemplateText>,
+    when: Option<Condition>,
+    register: Option<String>,
+    #[serde(default)]
+    expect: Expect,
+    #[serde(default)]
+    ignore_errors: bool,
+    timeout: Option<DurationValue>,
+}
+
+impl TryFrom<RawTask> for Task {
+    type Error = String;
+
+    fn try_from(raw: RawTask) -> Result<Task, String> {
+        let action = match (raw.command, raw.shell) {
+            (Some(c), None) => Action::Command(c),
+            (None, Some(s)) => Action::Shell(s),
+            (Some(_), Some(_)) => {
+                return Err("a task has one action: `command` or `shell`, not both".into())
+            }
+            (None, None) => {
+                return Err("a task needs an action: `command` or `shell`".into());
+            }
+        };
+        if let Some(name) = &raw.register {
+            let ident = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !ident {
+                return Err(format!(
+                    "`register: {name}` must be a variable name (letters, digits, `_`)"
+                ));
+            }
+        }
+        let name = raw.name.unwrap_or_else(|| {
+            let text = action.text().lines().next().unwrap_or("").trim();
+            text.chars().take(60).collect()
+        });
+        Ok(Task {
+            name,
+            action,
+            when: raw.when,
+            register: raw.register,
+            expect: raw.expect,
+            ignore_errors: raw.ignore_errors,
+            timeout: raw.timeout.map(|d| d.0),
+        })
+    }
+}

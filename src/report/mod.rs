@@ -1,0 +1,226 @@
+//! The run's report, built from the event stream alone: run metadata and settings, batches
+//! with timings, per host status and per task results. Written as versioned JSON, atomically.
+
+mod write;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::event::{Event, Stamped};
+use crate::outcome::{HostOutcome, HostStatus, TaskResult};
+use crate::settings::RunSettings;
+
+pub use write::write_atomic;
+
+/// Bumped when a field changes meaning or goes away; new fields do not bump it.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunReport {
+    pub schema_version: u32,
+    pub drover_version: String,
+    pub run: RunInfo,
+    pub counts: BTreeMap<HostStatus, usize>,
+    pub plays: Vec<PlayReport>,
+    pub hosts: Vec<HostReport>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// `run`, `exec`.
+    pub command: String,
+    pub playbook: Option<String>,
+    pub inventories: Vec<String>,
+    pub limit: Option<String>,
+    pub started_at: String,
+    pub finished_at: String,
+    pub duration_ms: u64,
+    pub interrupted: bool,
+    pub exit_code: i32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlayReport {
+    pub index: usize,
+    pub name: String,
+    pub pattern: String,
+    pub settings: serde_json::Value,
+    pub batches: Vec<BatchReport>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BatchReport {
+    pub index: usize,
+    pub hosts: Vec<String>,
+    pub started_ms: u64,
+    pub finished_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HostReport {
+    pub name: String,
+    pub play: usize,
+    pub batch: usize,
+    pub address: String,
+    pub transport: String,
+    pub started_ms: Option<u64>,
+    pub finished_ms: u64,
+    #[serde(flatten)]
+    pub outcome: HostOutcome,
+    pub tasks: Vec<TaskResult>,
+}
+
+/// Folds events into a report.
+#[derive(Debug, Default)]
+pub struct ReportBuilder {
+    plays: Vec<PlayReport>,
+    hosts: Vec<HostReport>,
+    /// Task results and start times of hosts that have not finished yet.
+    pending: BTreeMap<(usize, Arc<str>), (Option<u64>, Vec<TaskResult>)>,
+    last_ms: u64,
+}
+
+impl ReportBuilder {
+    pub fn apply(&mut self, stamped: &Stamped) {
+        self.last_ms = stamped.at_ms;
+        match &stamped.event {
+            Event::PlayStarted { play, name, pattern, settings, .. } => {
+                self.plays.push(PlayReport {
+                    index: *play,
+                    name: name.clone(),
+                    pattern: pattern.clone(),
+                    settings: settings_json(settings),
+                    batches: Vec::new(),
+                });
+            }
+            Event::BatchStarted { play, batch, hosts } => {
+                if let Some(p) = self.plays.iter_mut().find(|p| p.index == *play) {
+                    p.batches.push(BatchReport {
+                        index: *batch,
+                        hosts: hosts.iter().map(|h| h.to_string()).collect(),
+                        started_ms: stamped.at_ms,
+                        finished_ms: None,
+                    });
+                }
+            }
+            Event::BatchFinished { play, batch } => {
+                let p = self.plays.iter_mut().find(|p| p.index == *play);
+                if let Some(b) = p.and_then(|p| p.batches.iter_mut().find(|b| b.index == *batch)) {
+                    b.finished_ms = Some(stamped.at_ms);
+                }
+            }
+            Event::HostState { play, host, .. } => {
+                let entry = self.pending.entry((*play, host.clone())).or_default();
+                entry.0.get_or_insert(stamped.at_ms);
+            }
+            Event::TaskFinished { play, host, result } => {
+                let entry = self.pending.entry((*play, host.clone())).or_default();
+                entry.1.push(result.clone());
+            }
+            Event::HostFinished { play, batch, host, address, transport, outcome } => {
+                let (started_ms, tasks) = self.pending.remove(&(*play, host.clone())).unwrap_or_default();
+                self.hosts.push(HostReport {
+                    name: host.to_string(),
+                    play: *play,
+                    batch: *batch,
+                    address: address.clone(),
+                    transport: transport.to_string(),
+                    started_ms,
+                    finished_ms: stamped.at_ms,
+                    outcome: outcome.clone(),
+                    tasks,
+                });
+            }
+            Event::RunStarted { .. } | Event::PlayFinished { .. } | Event::RunFinished { .. } => {}
+        }
+    }
+
+    /// The report so far. Hosts still running (an interrupted run) are kept as cancelled with
+    /// the tasks they finished, so no result is lost.
+    pub fn build(&self, mut run: RunInfo) -> RunReport {
+        let mut hosts = self.hosts.clone();
+        for ((play, host), (started_ms, tasks)) in &self.pending {
+            hosts.push(HostReport {
+                name: host.to_string(),
+                play: *play,
+                batch: 0,
+                address: String::new(),
+                transport: String::new(),
+                started_ms: *started_ms,
+                finished_ms: self.last_ms,
+                outcome: HostOutcome {
+                    status: HostStatus::Cancelled,
+                    error: None,
+                    connect_ms: None,
+                    duration_ms: 0,
+                    attempts: 0,
+                },
+                tasks: tasks.clone(),
+            });
+        }
+        // Inventory order within each play, whatever order the hosts finished in.
+        let mut position = std::collections::HashMap::new();
+        for p in &self.plays {
+            for (i, name) in p.batches.iter().flat_map(|b| b.hosts.iter()).enumerate() {
+                position.insert((p.index, name.as_str()), i);
+            }
+        }
+        let key = |h: &HostReport| position.get(&(h.play, h.name.as_str())).copied().unwrap_or(usize::MAX);
+        hosts.sort_by_cached_key(|h| (h.play, h.batch, key(h)));
+        let counts = counts(&hosts);
+        run.duration_ms = self.last_ms;
+        RunReport {
+            schema_version: SCHEMA_VERSION,
+            drover_version: env!("CARGO_PKG_VERSION").to_string(),
+            run,
+            counts,
+            plays: self.plays.clone(),
+            hosts,
+        }
+    }
+}
+
+/// Hosts per final status. A host in several plays counts once, with its worst status.
+pub fn counts(hosts: &[HostReport]) -> BTreeMap<HostStatus, usize> {
+    let mut worst: BTreeMap<&str, HostStatus> = BTreeMap::new();
+    for h in hosts {
+        let e = worst.entry(h.name.as_str()).or_insert(h.outcome.status);
+        if rank(h.outcome.status) > rank(*e) {
+            *e = h.outcome.status;
+        }
+    }
+    let mut out: BTreeMap<HostStatus, usize> = HostStatus::ALL.iter().map(|s| (*s, 0)).collect();
+    for s in worst.values() {
+        *out.entry(*s).or_default() += 1;
+    }
+    out
+}
+
+fn rank(s: HostStatus) -> u8 {
+    match s {
+        HostStatus::Ok => 0,
+        HostStatus::Skipped => 1,
+        HostStatus::Cancelled => 2,
+        HostStatus::Failed => 3,
+        HostStatus::Unreachable => 4,
+    }
+}
+
+fn settings_json(settings: &RunSettings) -> serde_json::Value {
+    serde_json::to_value(settings).unwrap_or(serde_json::Value::Null)
+}
+
+impl RunReport {
+    /// 0 all ok; 2 some host failed or was unreachable; 130 interrupted.
+    pub fn exit_code(&self) -> i32 {
+        if self.run.interrupted {
+            130
+        } else if self.hosts.iter().any(|h| h.outcome.status.is_failure()) {
+            2
+        } else {
+            0
+        }
+    }
+}

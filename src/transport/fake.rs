@@ -1,0 +1,114 @@
+//! An in-process transport for engine tests and benchmarks: it answers every command after a
+//! configurable delay on tokio's clock, so paused-clock tests are exact.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{Output, RunError, Script};
+use crate::outcome::{ErrorKind, TaskError};
+
+type Responder = dyn Fn(&str, &str) -> Output + Send + Sync;
+
+#[derive(Clone)]
+pub struct FakeTransport {
+    pub connect_delay: Duration,
+    pub command_delay: Duration,
+    /// Hosts whose connection is refused.
+    pub unreachable: Arc<HashSet<String>>,
+    responder: Arc<Responder>,
+    open: Arc<AtomicUsize>,
+    peak: Arc<AtomicUsize>,
+}
+
+impl std::fmt::Debug for FakeTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeTransport").finish_non_exhaustive()
+    }
+}
+
+impl Default for FakeTransport {
+    fn default() -> Self {
+        FakeTransport::new(|_, cmd| Output {
+            exit_code: Some(0),
+            stdout: format!("{cmd}\n"),
+            stderr: String::new(),
+        })
+    }
+}
+
+impl FakeTransport {
+    /// A fake whose commands print what `responder(host, command)` says.
+    pub fn new(responder: impl Fn(&str, &str) -> Output + Send + Sync + 'static) -> Self {
+        FakeTransport {
+            connect_delay: Duration::ZERO,
+            command_delay: Duration::ZERO,
+            unreachable: Arc::default(),
+            responder: Arc::new(responder),
+            open: Arc::default(),
+            peak: Arc::default(),
+        }
+    }
+
+    /// The most sessions that were open at once.
+    pub fn peak_sessions(&self) -> usize {
+        self.peak.load(Ordering::SeqCst)
+    }
+
+    pub async fn connect(&self, host: &str) -> Result<FakeSession, TaskError> {
+        if !self.connect_delay.is_zero() {
+            tokio::time::sleep(self.connect_delay).await;
+        }
+        if self.unreachable.contains(host) {
+            return Err(TaskError::new(ErrorKind::Unreachable, "connection refused"));
+        }
+        let now = self.open.fetch_add(1, Ordering::SeqCst) + 1;
+        self.peak.fetch_max(now, Ordering::SeqCst);
+        Ok(FakeSession { host: host.to_string(), transport: self.clone(), closed: false })
+    }
+}
+
+#[derive(Debug)]
+pub struct FakeSession {
+    host: String,
+    transport: FakeTransport,
+    closed: bool,
+}
+
+impl FakeSession {
+    pub async fn run(&mut self, script: Script<'_>, timeout: Duration) -> Result<Output, RunError> {
+        let text = match script {
+            Script::Command(t) | Script::Shell(t) => t,
+        };
+        let delay = self.transport.command_delay;
+        if delay > timeout {
+            tokio::time::sleep(timeout).await;
+            return Err(RunError {
+                error: TaskError::new(ErrorKind::CommandTimeout, "fake command timed out"),
+                partial: Output::default(),
+            });
+        }
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        Ok((self.transport.responder)(&self.host, text))
+    }
+
+    pub async fn close(mut self) {
+        self.release();
+    }
+
+    fn release(&mut self) {
+        if !self.closed {
+            self.closed = true;
+            self.transport.open.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+impl Drop for FakeSession {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
