@@ -141,11 +141,10 @@ fn strip_yaml_decorations(raw: &str) -> String {
             message.truncate(i);
         }
     }
-    if message.starts_with('.') || message.starts_with("[") {
-        if let Some(i) = message.find(": ") {
-            if !message[..i].contains(' ') {
-                message = message[i + 2..].to_string();
-            }
+    // The serde path (`.[0].tasks`, `hosts.r1`): one word before the first `: `.
+    if let Some(i) = message.find(": ") {
+        if !message[..i].contains(char::is_whitespace) && !message[..i].contains('`') {
+            message = message[i + 2..].to_string();
         }
     }
     if let Some(rest) = message.strip_prefix("unknown field ") {

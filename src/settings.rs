@@ -148,7 +148,9 @@ impl<'de> Deserialize<'de> for DurationValue {
             Raw::Number(n) => n.to_string(),
             Raw::Text(t) => t,
         };
-        parse_duration(&text).map(DurationValue).map_err(serde::de::Error::custom)
+        parse_duration(&text)
+            .map(DurationValue)
+            .map_err(|e| serde::de::Error::custom(crate::diagnostic::with_needle(e, &text)))
     }
 }
 

@@ -27,7 +27,9 @@ pub fn is_script(path: &Path) -> bool {
 
 pub fn load(path: &Path) -> Result<Inventory> {
     let fail = |message: String| Error::DynamicInventory { path: path.to_path_buf(), message };
-    let output = Command::new(path)
+    // A bare name would be looked up in PATH; the user meant the file.
+    let program = if path.is_relative() { Path::new(".").join(path) } else { path.to_path_buf() };
+    let output = Command::new(&program)
         .arg("--list")
         .output()
         .map_err(|e| fail(format!("cannot run it: {e}")))?;

@@ -28,8 +28,15 @@ fn load_one(path: &Path) -> Result<Inventory> {
     parse_yaml(path, &source)
 }
 
-/// Parses YAML inventory text, choosing the format by its top-level keys.
-pub fn parse_yaml(path: &Path, source: &str) -> Result<Inventory> {
+/// Parses one YAML inventory on its own, ready to use.
+pub fn from_yaml(path: &Path, source: &str) -> Result<Inventory> {
+    let mut inventory = parse_yaml(path, source)?;
+    inventory.finish()?;
+    Ok(inventory)
+}
+
+/// Parses YAML inventory text (to be merged and finished), choosing the format by its top-level keys.
+fn parse_yaml(path: &Path, source: &str) -> Result<Inventory> {
     let top: serde_yaml::Value =
         serde_yaml::from_str(source).map_err(|e| SourceError::from_yaml(path, source, &e))?;
     let keys: Vec<String> = match &top {

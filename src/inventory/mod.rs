@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 
-pub use load::load;
+pub use load::{from_yaml, load};
 pub use pattern::select;
 
 /// Variables: an ordered map of JSON values.

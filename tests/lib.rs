@@ -1,0 +1,11 @@
+//! drover's integration tests: one binary, topic files, and a `Test` builder so each test
+//! reads like a terminal transcript (files and arguments in; exit code, output, report out).
+
+mod support;
+
+mod cli;
+mod engine;
+mod inventory;
+mod run;
+mod templates;
+mod validation;

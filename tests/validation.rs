@@ -1,0 +1,139 @@
+//! Every kind of bad playbook is reported before anything runs, with file:line:column, the
+//! line, a caret, and a hint where one helps; exit code 1.
+
+use crate::support::{Test, LAB};
+
+/// Runs `playbook` and asserts it is rejected with these fragments in stderr, and that no
+/// command ran (the tasks would create `ran`).
+#[track_caller]
+fn rejected(playbook: &str, fragments: &[&str]) {
+    let out = Test::new()
+        .file("inv.yml", LAB)
+        .file("p.yml", playbook)
+        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
+        .run()
+        .code(1);
+    for f in fragments {
+        assert!(out.stderr.contains(f), "stderr lacks {f:?}:\n{}", out.stderr);
+    }
+    assert!(!out.dir.join("ran").exists(), "a command ran");
+    assert!(!out.dir.join("report.json").exists(), "a report was written");
+}
+
+#[test]
+fn unknown_play_key_with_hint() {
+    rejected(
+        "- hosts: all\n  batch_sise: 3\n  tasks:\n    - command: touch ran\n",
+        &["error: unknown key `batch_sise`", "--> p.yml:2:3", "2 |   batch_sise: 3", "  |   ^^^^^^^^^^", "did you mean the key `batch_size`?"],
+    );
+}
+
+#[test]
+fn unknown_task_key_with_hint() {
+    rejected(
+        "- hosts: all\n  tasks:\n    - name: t\n      comand: touch ran\n",
+        &["unknown key `comand`", "--> p.yml:4:7", "did you mean the key `command`?"],
+    );
+}
+
+#[test]
+fn wrong_type() {
+    rejected(
+        "- hosts: all\n  concurrency: many\n  tasks:\n    - command: touch ran\n",
+        &["invalid type: string \"many\", expected usize", "--> p.yml:2:16"],
+    );
+}
+
+#[test]
+fn bad_enum_value_with_hint() {
+    rejected(
+        "- hosts: all\n  strategy: rollin\n  tasks:\n    - command: touch ran\n",
+        &["unknown variant `rollin`", "--> p.yml:2:13", "did you mean the value `rolling`?"],
+    );
+}
+
+#[test]
+fn bad_duration() {
+    rejected(
+        "- hosts: all\n  command_timeout: 10x\n  tasks:\n    - command: touch ran\n",
+        &["`10x` is not a duration", "p.yml:2:20"],
+    );
+}
+
+#[test]
+fn template_that_does_not_compile_points_at_it() {
+    rejected(
+        "- hosts: all\n  tasks:\n    - command: touch ran\n    - name: broken\n      command: echo {{ inventory_hostname\n",
+        &["template does not compile", "--> p.yml:5:16", "5 |       command: echo {{ inventory_hostname"],
+    );
+}
+
+#[test]
+fn when_that_does_not_compile() {
+    rejected(
+        "- hosts: all\n  tasks:\n    - command: touch ran\n      when: role ==\n",
+        &["`when` does not compile", "p.yml:4:13"],
+    );
+}
+
+#[test]
+fn bad_regex_in_expect() {
+    rejected(
+        "- hosts: all\n  tasks:\n    - command: touch ran\n      expect:\n        stdout_matches: \"([a-z\"\n",
+        &["not a valid regular expression", "p.yml:5:26"],
+    );
+}
+
+#[test]
+fn task_without_or_with_two_actions() {
+    rejected("- hosts: all\n  tasks:\n    - name: nothing\n", &["a task needs an action: `command` or `shell`", "p.yml:3:5"]);
+    rejected(
+        "- hosts: all\n  tasks:\n    - command: touch ran\n      shell: touch ran\n",
+        &["not both"],
+    );
+}
+
+#[test]
+fn bad_register_name() {
+    rejected(
+        "- hosts: all\n  tasks:\n    - command: touch ran\n      register: my-result\n",
+        &["`register: my-result` must be a variable name"],
+    );
+}
+
+#[test]
+fn yaml_syntax_error() {
+    rejected("- hosts: all\n  tasks: [\n", &["p.yml:3:1"]);
+}
+
+#[test]
+fn undefined_variable_is_caught_before_anything_runs() {
+    rejected(
+        "- hosts: all\n  tasks:\n    - command: touch ran\n    - name: uses\n      command: echo {{ nosuchvar }}\n",
+        &["host lab-r1, task `uses`: undefined variable `nosuchvar`"],
+    );
+}
+
+#[test]
+fn unknown_filter_is_caught_before_anything_runs() {
+    rejected(
+        "- hosts: all\n  tasks:\n    - command: touch ran\n    - name: uses\n      command: echo {{ inventory_hostname | shout }}\n",
+        &["task `uses`", "unknown filter"],
+    );
+}
+
+#[test]
+fn empty_playbook() {
+    rejected("", &["the playbook has no plays"]);
+}
+
+#[test]
+fn unknown_transport_for_a_host() {
+    Test::new()
+        .file("inv.yml", "hosts:\n  r1: { transport: telnet }\n")
+        .args(&["inventory", "-i", "inv.yml"])
+        .run()
+        .code(1)
+        .stderr_has("unknown variant `telnet`")
+        .stderr_has("inv.yml:2:20");
+}
