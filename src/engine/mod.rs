@@ -6,8 +6,11 @@
 //! A host that failed or was unreachable in one play is left out of the plays after it, as
 //! Ansible does.
 
+pub mod breaker;
 mod host;
 pub mod plan;
+pub mod rate_limit;
+pub mod retry;
 mod shutdown;
 
 use std::collections::{HashMap, HashSet};
@@ -32,17 +35,26 @@ pub struct RunEnd {
 }
 
 /// Runs every play of `plan`, emitting events, until done or shut down.
-pub async fn run(plan: Arc<Plan>, transports: Transports, events: EventSink, shutdown: Shutdown) -> RunEnd {
-    events.emit(Event::RunStarted { plays: plan.plays.len(), hosts: plan.host_count() });
+pub async fn run(
+    plan: Arc<Plan>,
+    transports: Transports,
+    events: EventSink,
+    shutdown: Shutdown,
+) -> RunEnd {
+    events.emit(Event::RunStarted {
+        plays: plan.plays.len(),
+        hosts: plan.host_count(),
+    });
     let transports = Arc::new(transports);
     let mut registered: HashMap<Arc<str>, Registered> = HashMap::new();
     let mut failed: HashSet<Arc<str>> = HashSet::new();
     for play in &plan.plays {
-        let batches: Vec<&[Arc<plan::PlannedHost>]> = match (play.settings.strategy, play.settings.batch_size) {
-            (Strategy::Batched, n) if n > 0 => play.hosts.chunks(n).collect(),
-            _ if play.hosts.is_empty() => Vec::new(),
-            _ => vec![&play.hosts[..]],
-        };
+        let batches: Vec<&[Arc<plan::PlannedHost>]> =
+            match (play.settings.strategy, play.settings.batch_size) {
+                (Strategy::Batched, n) if n > 0 => play.hosts.chunks(n).collect(),
+                _ if play.hosts.is_empty() => Vec::new(),
+                _ => vec![&play.hosts[..]],
+            };
         events.emit(Event::PlayStarted {
             play: play.index,
             name: play.name.clone(),
@@ -91,8 +103,13 @@ pub async fn run(plan: Arc<Plan>, transports: Transports, events: EventSink, shu
                     continue;
                 };
                 let mut mine = registered.remove(&host.name).unwrap_or_default();
-                let (plan, transports, events, host, sd) =
-                    (plan.clone(), transports.clone(), events.clone(), host.clone(), shutdown.clone());
+                let (plan, transports, events, host, sd) = (
+                    plan.clone(),
+                    transports.clone(),
+                    events.clone(),
+                    host.clone(),
+                    shutdown.clone(),
+                );
                 let pi = play.index;
                 running.spawn(async move {
                     let run = host::HostRun {
@@ -116,7 +133,10 @@ pub async fn run(plan: Arc<Plan>, transports: Transports, events: EventSink, shu
             while let Some(done) = running.join_next().await {
                 collect(done, &mut registered, &mut failed);
             }
-            events.emit(Event::BatchFinished { play: play.index, batch: batch_no });
+            events.emit(Event::BatchFinished {
+                play: play.index,
+                batch: batch_no,
+            });
         }
         events.emit(Event::PlayFinished { play: play.index });
     }
@@ -141,7 +161,13 @@ fn collect(
     }
 }
 
-fn finish_host(events: &EventSink, play: usize, batch: usize, host: &plan::PlannedHost, outcome: HostOutcome) {
+fn finish_host(
+    events: &EventSink,
+    play: usize,
+    batch: usize,
+    host: &plan::PlannedHost,
+    outcome: HostOutcome,
+) {
     events.emit(Event::HostFinished {
         play,
         batch,
@@ -152,8 +178,21 @@ fn finish_host(events: &EventSink, play: usize, batch: usize, host: &plan::Plann
     });
 }
 
-fn not_run(events: &EventSink, play: usize, batch: usize, host: &plan::PlannedHost, status: HostStatus, error: TaskError) {
-    let outcome = HostOutcome { status, error: Some(error), connect_ms: None, duration_ms: 0, attempts: 0 };
+fn not_run(
+    events: &EventSink,
+    play: usize,
+    batch: usize,
+    host: &plan::PlannedHost,
+    status: HostStatus,
+    error: TaskError,
+) {
+    let outcome = HostOutcome {
+        status,
+        error: Some(error),
+        connect_ms: None,
+        duration_ms: 0,
+        attempts: 0,
+    };
     finish_host(events, play, batch, host, outcome);
 }
 
@@ -163,6 +202,9 @@ fn cancel_unstarted(events: &EventSink, play: usize, batch: usize, host: &plan::
 }
 
 fn skip_failed_earlier(events: &EventSink, play: usize, batch: usize, host: &plan::PlannedHost) {
-    let error = TaskError::new(ErrorKind::Cancelled, "not run: the host failed in an earlier play");
+    let error = TaskError::new(
+        ErrorKind::Cancelled,
+        "not run: the host failed in an earlier play",
+    );
     not_run(events, play, batch, host, HostStatus::Skipped, error);
 }

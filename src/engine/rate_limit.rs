@@ -1,0 +1,590 @@
+//! Pacing of new connections: the `rate` setting (`20/s`, `300/m`, `120/h`) as one limiter
+//! shared by every host task of a run, so a thousand hosts do not hit the jump server, the AAA
+//! server or the broker in the same second.
+//!
+//! It is a GCRA (generic cell rate algorithm): a single "theoretical arrival time" stands for
+//! the bucket, so the state is one instant, not a token count refilled by a timer. It is our
+//! own rather than the `governor` crate's because governor reads its own clock, which does not
+//! follow tokio's paused test clock; this one reads only `tokio::time::Instant`, so its tests
+//! are exact (`start_paused` + `advance`), never sleep-and-hope.
+//!
+//! What it guarantees, with `T = per / count` (rounded up to the nanosecond, so the pace is
+//! never faster than asked) and starts numbered in the order they were granted:
+//!
+//! * starts `i < j` are at least `(j - i - (burst - 1)) * T` apart, hence
+//! * any half-open window `[t, t + per)` holds at most `count + burst - 1` starts (and this
+//!   bound is reached: `burst` at once, then one every `T`);
+//! * with `burst = 1` the starts are evenly spaced: a start comes at its call or `T` after the
+//!   previous start, whichever is later, so `N` back-to-back acquisitions take `(N - 1) * T`;
+//! * credit saved while idle never exceeds `burst` starts.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// New connections per time: `count` per `per`, written `20/s`, `300/m`, `120/h`, `5/10s`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub count: u32,
+    pub per: Duration,
+}
+
+const UNITS: [(&str, u64); 4] = [("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000)];
+
+impl FromStr for Rate {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Rate, String> {
+        let not_a_rate = || format!("`{text}` is not a rate (expected e.g. 20/s, 300/m, 120/h)");
+        let too_large = || format!("`{text}` is not a rate: a number in it is too large");
+        let (count, period) = text.split_once('/').ok_or_else(not_a_rate)?;
+        let count: u32 = parse_digits(count)
+            .ok_or_else(not_a_rate)?
+            .map_err(|_| too_large())?;
+        let digits = period.len()
+            - period
+                .trim_start_matches(|c: char| c.is_ascii_digit())
+                .len();
+        let (number, unit) = period.split_at(digits);
+        let &(_, unit_ms) = UNITS
+            .iter()
+            .find(|(name, _)| *name == unit)
+            .ok_or_else(not_a_rate)?;
+        let number: u64 = match number {
+            "" => 1,
+            n => parse_digits(n)
+                .ok_or_else(not_a_rate)?
+                .map_err(|_| too_large())?,
+        };
+        let per_ms = number.checked_mul(unit_ms).ok_or_else(too_large)?;
+        if count == 0 || per_ms == 0 {
+            return Err(format!(
+                "`{text}` is not a rate: count and period must both be above zero (e.g. 20/s)"
+            ));
+        }
+        Ok(Rate {
+            count,
+            per: Duration::from_millis(per_ms),
+        })
+    }
+}
+
+/// `None` unless `s` is all ASCII digits (so no sign, space or `_`); `Some(Err)` on overflow.
+fn parse_digits<N: FromStr>(s: &str) -> Option<Result<N, N::Err>> {
+    (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse())
+}
+
+/// The canonical form: the largest unit that divides the period, its number left out when it
+/// is 1 (`Rate { count: 5, per: 60s }` shows as `5/m`). It parses back to the same `Rate`. A
+/// period that is not whole milliseconds (only possible when built by hand) shows in `Debug`
+/// form (`1.5ms`), which does not parse.
+impl fmt::Display for Rate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let exact_ms = u64::try_from(self.per.as_millis())
+            .ok()
+            .filter(|&ms| ms > 0 && Duration::from_millis(ms) == self.per);
+        let Some(ms) = exact_ms else {
+            return write!(f, "{}/{:?}", self.count, self.per);
+        };
+        let (unit, unit_ms) = UNITS
+            .iter()
+            .rev()
+            .find(|(_, unit_ms)| ms % unit_ms == 0)
+            .copied()
+            .unwrap_or(("ms", 1));
+        match ms / unit_ms {
+            1 => write!(f, "{}/{unit}", self.count),
+            n => write!(f, "{}/{n}{unit}", self.count),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Rate {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Rate, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+impl serde::Serialize for Rate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// The fleet-wide connection pacer. Clones share one bucket: build it once per run (or play)
+/// and hand a clone to every host task.
+#[derive(Debug, Clone)]
+pub struct RateLimiter {
+    /// A std `Mutex`, not tokio's: the lock is held for a few arithmetic operations and never
+    /// across an `.await` (the wait is computed and reserved under the lock, then slept
+    /// outside it), which is the case tokio's docs recommend a blocking mutex for.
+    state: Arc<Mutex<State>>,
+    /// `T`, the spacing between starts at the steady rate.
+    interval: Duration,
+    /// `(burst - 1) * T`, how far ahead of the steady pace a start may be.
+    tolerance: Duration,
+}
+
+#[derive(Debug)]
+struct State {
+    /// Theoretical arrival time: when the next start would be due at the steady pace. `None`
+    /// until first used, which reads as "now".
+    tat: Option<Instant>,
+}
+
+/// No span the limiter adds to an instant is longer than this, so instant arithmetic cannot
+/// overflow even for a hand-built `Rate` of one per `Duration::MAX`. A year is far beyond any
+/// real pacing.
+const MAX_SPAN: Duration = Duration::from_secs(365 * 24 * 3600);
+
+impl RateLimiter {
+    /// `burst` starts may go at once after an idle spell; `1` means strictly evenly spaced.
+    /// A `burst` or `rate.count` of 0 (which the `Rate` parser rejects) counts as 1.
+    pub fn new(rate: Rate, burst: u32) -> RateLimiter {
+        let count = u128::from(rate.count.max(1));
+        let interval = duration_from_nanos(rate.per.as_nanos().div_ceil(count)).min(MAX_SPAN);
+        let tolerance = interval
+            .checked_mul(burst.max(1) - 1)
+            .unwrap_or(MAX_SPAN)
+            .min(MAX_SPAN);
+        RateLimiter {
+            state: Arc::new(Mutex::new(State { tat: None })),
+            interval,
+            tolerance,
+        }
+    }
+
+    /// Waits for this caller's slot. The slot is reserved before waiting, so concurrent callers
+    /// get distinct slots in the order they called. Dropping the future while it waits
+    /// forfeits the slot (the limiter then runs slower, never faster).
+    pub async fn acquire(&self) {
+        let now = Instant::now();
+        let start = self.reserve(now);
+        if start > now {
+            tokio::time::sleep_until(start).await;
+        }
+    }
+
+    /// Takes a slot if one is free now; otherwise reserves nothing and says how long until
+    /// one is.
+    pub fn try_acquire(&self) -> Result<(), Duration> {
+        let now = Instant::now();
+        let mut state = self.lock();
+        let tat = state.tat.map_or(now, |tat| tat.max(now));
+        match tat.checked_sub(self.tolerance) {
+            Some(earliest) if earliest > now => Err(earliest - now),
+            _ => {
+                state.tat = Some(tat.checked_add(self.interval).unwrap_or(tat));
+                Ok(())
+            }
+        }
+    }
+
+    /// Books the next slot for a caller arriving at `now` and returns when it starts.
+    fn reserve(&self, now: Instant) -> Instant {
+        let mut state = self.lock();
+        let tat = state.tat.map_or(now, |tat| tat.max(now));
+        let start = tat
+            .checked_sub(self.tolerance)
+            .map_or(now, |earliest| earliest.max(now));
+        state.tat = Some(tat.checked_add(self.interval).unwrap_or(tat));
+        start
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // Nothing under the lock can panic, so a poisoned lock still holds a consistent state.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn duration_from_nanos(nanos: u128) -> Duration {
+    const NANOS_PER_SEC: u128 = 1_000_000_000;
+    let secs = u64::try_from(nanos / NANOS_PER_SEC).unwrap_or(u64::MAX);
+    Duration::new(secs, (nanos % NANOS_PER_SEC) as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rate(text: &str) -> Rate {
+        text.parse().expect("a valid rate")
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    /// Asserts the window bound on sorted start offsets: no half-open window of length `per`
+    /// holds more than `count + burst - 1` of them.
+    fn assert_window_bound(starts: &[Duration], rate: Rate, burst: u32) {
+        let most = (rate.count + burst - 1) as usize;
+        for (i, pair) in starts.iter().zip(starts.iter().skip(most)).enumerate() {
+            assert!(
+                *pair.1 - *pair.0 >= rate.per,
+                "starts {i} and {} are {:?} apart, within {:?}: {starts:?}",
+                i + most,
+                *pair.1 - *pair.0,
+                rate.per
+            );
+        }
+    }
+
+    #[test]
+    fn parses_the_documented_forms() {
+        assert_eq!(
+            rate("20/s"),
+            Rate {
+                count: 20,
+                per: ms(1_000)
+            }
+        );
+        assert_eq!(
+            rate("300/m"),
+            Rate {
+                count: 300,
+                per: ms(60_000)
+            }
+        );
+        assert_eq!(
+            rate("120/h"),
+            Rate {
+                count: 120,
+                per: ms(3_600_000)
+            }
+        );
+        assert_eq!(
+            rate("5/10s"),
+            Rate {
+                count: 5,
+                per: ms(10_000)
+            }
+        );
+        assert_eq!(
+            rate("1/250ms"),
+            Rate {
+                count: 1,
+                per: ms(250)
+            }
+        );
+        assert_eq!(
+            rate("7/2h"),
+            Rate {
+                count: 7,
+                per: ms(7_200_000)
+            }
+        );
+    }
+
+    #[test]
+    fn rejects_junk_with_the_expected_forms_in_the_message() {
+        for junk in [
+            "20/x", "20", "20/", "/s", "x/s", "20/s/s", "-1/s", "+1/s", " 20/s", "20/ s",
+            "20/1.5s", "20/s2", "",
+        ] {
+            assert_eq!(
+                junk.parse::<Rate>(),
+                Err(format!(
+                    "`{junk}` is not a rate (expected e.g. 20/s, 300/m, 120/h)"
+                )),
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_zero_count_and_zero_period() {
+        for zero in ["0/s", "20/0s", "20/0ms", "0/0h"] {
+            let err = zero.parse::<Rate>().expect_err(zero);
+            assert!(err.contains("must both be above zero"), "{err}");
+        }
+    }
+
+    #[test]
+    fn rejects_overflow() {
+        for big in [
+            "4294967296/s",
+            "99999999999999999999999/s",
+            "1/5124095576031h",
+        ] {
+            let err = big.parse::<Rate>().expect_err(big);
+            assert!(err.contains("too large"), "{big}: {err}");
+        }
+        // The largest period that fits is accepted.
+        assert!("4294967295/5124095576030h".parse::<Rate>().is_ok());
+    }
+
+    #[test]
+    fn displays_the_canonical_form() {
+        for (text, shown) in [
+            ("20/s", "20/s"),
+            ("300/m", "300/m"),
+            ("120/h", "120/h"),
+            ("5/10s", "5/10s"),
+            ("5/60s", "5/m"),
+            ("5/1000ms", "5/s"),
+            ("5/1500ms", "5/1500ms"),
+            ("5/90m", "5/90m"),
+        ] {
+            assert_eq!(rate(text).to_string(), shown);
+            assert_eq!(rate(shown), rate(text));
+        }
+        assert_eq!(
+            Rate {
+                count: 3,
+                per: Duration::from_micros(1_500)
+            }
+            .to_string(),
+            "3/1.5ms"
+        );
+    }
+
+    #[test]
+    fn serde_uses_the_text_form_and_its_error_message() {
+        let parsed: Rate = serde_json::from_str("\"300/m\"").expect("deserializes");
+        assert_eq!(parsed, rate("300/m"));
+        assert_eq!(
+            serde_json::to_string(&parsed).expect("serializes"),
+            "\"300/m\""
+        );
+        let err = serde_json::from_str::<Rate>("\"20/x\"").expect_err("junk");
+        assert!(
+            err.to_string()
+                .contains("`20/x` is not a rate (expected e.g. 20/s"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn hundred_acquisitions_at_20_per_s_burst_1_take_exactly_4_95_s() {
+        let limiter = RateLimiter::new(rate("20/s"), 1);
+        let t0 = Instant::now();
+        let mut starts = Vec::new();
+        for _ in 0..100 {
+            limiter.acquire().await;
+            starts.push(t0.elapsed());
+        }
+        assert_eq!(t0.elapsed(), ms(4_950));
+        let expected: Vec<Duration> = (0..100).map(|i| ms(50 * i)).collect();
+        assert_eq!(starts, expected);
+        assert_window_bound(&starts, rate("20/s"), 1);
+        // The bound is tight: [0, 1s) holds 20 starts, which is count + burst - 1.
+        assert_eq!(starts.iter().filter(|s| **s < ms(1_000)).count(), 20);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_callers_get_distinct_slots_in_call_order() {
+        let limiter = RateLimiter::new(rate("10/s"), 1);
+        let t0 = Instant::now();
+        let tasks: Vec<_> = (0..10)
+            .map(|_| {
+                let limiter = limiter.clone();
+                tokio::spawn(async move {
+                    limiter.acquire().await;
+                    t0.elapsed()
+                })
+            })
+            .collect();
+        let mut starts = Vec::new();
+        for task in tasks {
+            starts.push(task.await.expect("task"));
+        }
+        let expected: Vec<Duration> = (0..10).map(|i| ms(100 * i)).collect();
+        assert_eq!(starts, expected);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn burst_goes_at_once_then_paces_and_reaches_the_window_bound() {
+        let r = rate("20/s");
+        let limiter = RateLimiter::new(r, 5);
+        let t0 = Instant::now();
+        let mut starts = Vec::new();
+        for _ in 0..30 {
+            limiter.acquire().await;
+            starts.push(t0.elapsed());
+        }
+        assert_eq!(&starts[..5], &[Duration::ZERO; 5]);
+        for (i, start) in starts.iter().enumerate().skip(5) {
+            assert_eq!(*start, ms(50 * (i as u64 - 4)));
+        }
+        assert_window_bound(&starts, r, 5);
+        // [0, 1s) holds exactly count + burst - 1 = 24 starts: the bound is reached.
+        assert_eq!(starts.iter().filter(|s| **s < ms(1_000)).count(), 24);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_time_saves_at_most_burst_starts() {
+        let limiter = RateLimiter::new(rate("10/s"), 3);
+        for _ in 0..3 {
+            assert_eq!(limiter.try_acquire(), Ok(()));
+        }
+        assert_eq!(limiter.try_acquire(), Err(ms(100)));
+        tokio::time::advance(Duration::from_secs(3_600)).await;
+        for _ in 0..3 {
+            assert_eq!(limiter.try_acquire(), Ok(()));
+        }
+        assert_eq!(limiter.try_acquire(), Err(ms(100)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn try_acquire_reports_the_exact_wait_and_reserves_nothing_when_refused() {
+        let limiter = RateLimiter::new(rate("4/s"), 1);
+        assert_eq!(limiter.try_acquire(), Ok(()));
+        assert_eq!(limiter.try_acquire(), Err(ms(250)));
+        tokio::time::advance(ms(100)).await;
+        assert_eq!(limiter.try_acquire(), Err(ms(150)));
+        tokio::time::advance(ms(150)).await;
+        assert_eq!(limiter.try_acquire(), Ok(()));
+        // An acquire() after a refused try starts at the next slot, not one further.
+        let t0 = Instant::now();
+        limiter.acquire().await;
+        assert_eq!(t0.elapsed(), ms(250));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_uneven_interval_rounds_up_so_the_rate_is_never_exceeded() {
+        // 1s / 3 = 333_333_333.3ns: rounded down, three intervals would fit in under a second
+        // and a fourth start would land inside the first second.
+        let limiter = RateLimiter::new(rate("3/s"), 1);
+        let interval = Duration::from_nanos(333_333_334);
+        assert_eq!(limiter.try_acquire(), Ok(()));
+        tokio::time::advance(interval).await;
+        assert_eq!(limiter.try_acquire(), Ok(()));
+        tokio::time::advance(interval).await;
+        assert_eq!(limiter.try_acquire(), Ok(()));
+        tokio::time::advance(Duration::from_secs(1) - interval * 2).await;
+        assert_eq!(limiter.try_acquire(), Err(Duration::from_nanos(2)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn extreme_hand_built_rates_do_not_panic() {
+        let slow = RateLimiter::new(
+            Rate {
+                count: 1,
+                per: Duration::MAX,
+            },
+            u32::MAX,
+        );
+        let zero = RateLimiter::new(
+            Rate {
+                count: 0,
+                per: Duration::ZERO,
+            },
+            0,
+        );
+        for _ in 0..3 {
+            slow.acquire().await;
+            zero.acquire().await;
+        }
+    }
+
+    /// One call in a random acquisition pattern.
+    #[derive(Debug, Clone)]
+    struct Call {
+        /// Time since the previous call.
+        gap_ms: u64,
+        /// `try_acquire` (kept only when granted) instead of `acquire`.
+        try_only: bool,
+    }
+
+    fn calls(try_only: bool) -> impl Strategy<Value = Vec<Call>> {
+        let call = (0u64..300, any::<bool>()).prop_map(move |(gap_ms, t)| Call {
+            gap_ms,
+            try_only: try_only && t,
+        });
+        prop::collection::vec(call, 1..60)
+    }
+
+    /// Runs `calls` against a fresh limiter on a paused clock; returns each call's start
+    /// offset (`None` for a refused `try_acquire`), in call order.
+    fn run(rate: Rate, burst: u32, calls: &[Call]) -> Vec<Option<Duration>> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let limiter = RateLimiter::new(rate, burst);
+            let t0 = Instant::now();
+            let mut pending = Vec::new();
+            for call in calls {
+                if call.gap_ms > 0 {
+                    tokio::time::sleep(ms(call.gap_ms)).await;
+                }
+                if call.try_only {
+                    let granted = limiter.try_acquire().is_ok().then(|| t0.elapsed());
+                    pending.push(tokio::spawn(async move { granted }));
+                } else {
+                    let limiter = limiter.clone();
+                    pending.push(tokio::spawn(async move {
+                        limiter.acquire().await;
+                        Some(t0.elapsed())
+                    }));
+                }
+            }
+            let mut starts = Vec::new();
+            for task in pending {
+                starts.push(task.await.expect("task"));
+            }
+            starts
+        })
+    }
+
+    /// Rates whose interval is whole milliseconds, so tokio's millisecond timer wakes every
+    /// waiter at exactly its slot.
+    fn rates() -> impl Strategy<Value = Rate> {
+        (1u32..20, 1u64..100).prop_map(|(count, interval_ms)| Rate {
+            count,
+            per: ms(interval_ms * u64::from(count)),
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn no_window_of_per_holds_more_than_count_plus_burst_minus_1(
+            rate in rates(),
+            burst in 1u32..6,
+            calls in calls(true),
+        ) {
+            let mut starts: Vec<Duration> = run(rate, burst, &calls).into_iter().flatten().collect();
+            starts.sort();
+            assert_window_bound(&starts, rate, burst);
+        }
+
+        #[test]
+        fn with_burst_1_each_start_is_its_call_or_one_interval_after_the_last(
+            rate in rates(),
+            calls in calls(false),
+        ) {
+            let interval = rate.per / rate.count;
+            let starts = run(rate, 1, &calls);
+            let mut called = Duration::ZERO;
+            let mut previous: Option<Duration> = None;
+            for (call, start) in calls.iter().zip(starts) {
+                called += ms(call.gap_ms);
+                let due = previous.map_or(called, |p| called.max(p + interval));
+                prop_assert_eq!(start, Some(due));
+                previous = Some(due);
+            }
+        }
+
+        #[test]
+        fn a_fresh_limiter_lets_burst_calls_through_at_once(rate in rates(), burst in 1u32..10) {
+            let calls = vec![Call { gap_ms: 0, try_only: false }; burst as usize + 1];
+            let starts = run(rate, burst, &calls);
+            let interval = rate.per / rate.count;
+            prop_assert!(starts[..burst as usize].iter().all(|s| *s == Some(Duration::ZERO)));
+            prop_assert_eq!(starts[burst as usize], Some(interval));
+        }
+
+        #[test]
+        fn display_parses_back(count in 1u32.., per_ms in 1u64..1_000_000_000_000) {
+            let r = Rate { count, per: ms(per_ms) };
+            prop_assert_eq!(r.to_string().parse::<Rate>(), Ok(r));
+        }
+    }
+}
