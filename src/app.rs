@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::cli::{parse_extra_vars, ExecArgs, InventoryArgs, OutputArgs, RunArgs, SettingsArgs, TargetArgs};
+use crate::cli::{
+    parse_extra_vars, ExecArgs, InventoryArgs, OutputArgs, RunArgs, SettingsArgs, TargetArgs,
+};
 use crate::engine::{self, Plan, PlanOptions, Shutdown};
 use crate::error::{Error, Result};
 use crate::inventory::{self, Inventory};
@@ -42,10 +44,14 @@ impl Job {
     pub fn from_exec(args: ExecArgs) -> Result<Job> {
         let inventory = inventory::load(&args.target.inventories)?;
         let line = args.command.join(" ");
-        crate::template::check_syntax(&line)
-            .map_err(|e| Error::Usage(format!("the command does not compile as a template: {e}")))?;
+        crate::template::check_syntax(&line).map_err(|e| {
+            Error::Usage(format!("the command does not compile as a template: {e}"))
+        })?;
         let play = Play::adhoc(&args.pattern, vec![Task::command(&line)]);
-        let playbook = Playbook { path: PathBuf::from("<exec>"), plays: vec![play] };
+        let playbook = Playbook {
+            path: PathBuf::from("<exec>"),
+            plays: vec![play],
+        };
         Ok(Job {
             command: "exec",
             playbook,
@@ -63,7 +69,9 @@ impl Job {
             extra_vars: parse_extra_vars(&self.target.extra_vars)?,
             overrides: self.settings.overrides(),
         };
-        Plan::build(&self.playbook, &self.inventory, &options, |k| transports.supports(k))
+        Plan::build(&self.playbook, &self.inventory, &options, |k| {
+            transports.supports(k)
+        })
     }
 
     /// Runs the job to its end and returns the exit code. Input errors come back before
@@ -78,7 +86,9 @@ impl Job {
             while wait_for_signal().await {
                 count += 1;
                 if count == 1 {
-                    eprintln!("interrupt: starting no new hosts; interrupt again to cancel running ones");
+                    eprintln!(
+                        "interrupt: starting no new hosts; interrupt again to cancel running ones"
+                    );
                 } else {
                     eprintln!("interrupt: cancelling running hosts");
                 }
@@ -91,7 +101,12 @@ impl Job {
             _ => Verbosity::Normal,
         };
         let mut printer = PlainPrinter::new(std::io::stderr(), verbosity);
-        let width = plan.plays.iter().flat_map(|p| p.hosts.iter()).map(|h| h.name.len()).max();
+        let width = plan
+            .plays
+            .iter()
+            .flat_map(|p| p.hosts.iter())
+            .map(|h| h.name.len())
+            .max();
         printer.set_host_width(width.unwrap_or(8));
         let (events, mut rx) = crate::event::EventSink::new();
         let started_at = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
@@ -99,13 +114,20 @@ impl Job {
         let mut builder = ReportBuilder::default();
         while let Some(event) = rx.recv().await {
             printer.print(&event);
-            builder.apply(&event);
+            builder.apply(event);
         }
-        let end = engine.await.map_err(|e| Error::Usage(format!("internal error: {e}")))?;
+        let end = engine
+            .await
+            .map_err(|e| Error::Usage(format!("internal error: {e}")))?;
         let info = RunInfo {
             command: self.command.to_string(),
             playbook: (self.command == "run").then(|| self.playbook.path.display().to_string()),
-            inventories: self.target.inventories.iter().map(|p| p.display().to_string()).collect(),
+            inventories: self
+                .target
+                .inventories
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect(),
             limit: self.target.limit.clone(),
             started_at,
             finished_at: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
@@ -115,8 +137,10 @@ impl Job {
         let mut report = builder.build(info);
         report.run.exit_code = report.exit_code();
         if let Some(path) = &self.output.report {
-            let json = serde_json::to_vec_pretty(&report).map_err(|e| Error::Usage(e.to_string()))?;
-            write_atomic(path, &json)?;
+            write_atomic(path, |out| {
+                serde_json::to_writer_pretty(&mut *out, &report)?;
+                out.write_all(b"\n")
+            })?;
         }
         print!("{}", ui::summary(&report, self.group_outputs));
         Ok(report.run.exit_code)
@@ -143,7 +167,11 @@ pub fn inventory(args: InventoryArgs) -> Result<i32> {
         print!("{}", inventory::graph(&inv));
     } else if let Some(host) = &args.host {
         if !inv.hosts.contains_key(host) {
-            return Err(inventory::select(&inv, host).err().unwrap_or(Error::NoHosts { pattern: host.clone() }));
+            return Err(inventory::select(&inv, host)
+                .err()
+                .unwrap_or(Error::NoHosts {
+                    pattern: host.clone(),
+                }));
         }
         let resolved = inv.resolve_with_sources(host);
         let width = resolved.keys().map(|k| k.len()).max().unwrap_or(0);
@@ -157,7 +185,10 @@ pub fn inventory(args: InventoryArgs) -> Result<i32> {
         }
     } else {
         let json = inventory::to_ansible_json(&inv);
-        println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).unwrap_or_default()
+        );
     }
     Ok(0)
 }

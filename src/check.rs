@@ -71,12 +71,20 @@ pub fn check(plan: &Plan) -> Result<String> {
                             match plan.render(text, &context) {
                                 Ok(v) if v == "true" => format!("  [when: {expr}]"),
                                 Ok(_) => {
-                                    let line = format!("    {}. {}: skipped ({expr} is false)\n", task.index + 1, task.name);
+                                    let line = format!(
+                                        "    {}. {}: skipped ({expr} is false)\n",
+                                        task.index + 1,
+                                        task.name
+                                    );
                                     out.push_str(&line);
                                     continue;
                                 }
                                 Err(e) => {
-                                    errors.push(render(&host.name, &task.name, format!("when: {e}")));
+                                    errors.push(render(
+                                        &host.name,
+                                        &task.name,
+                                        format!("when: {e}"),
+                                    ));
                                     continue;
                                 }
                             }
@@ -86,11 +94,19 @@ pub fn check(plan: &Plan) -> Result<String> {
                 match plan.render(&task.command, &context) {
                     Ok(command) => {
                         let command = command.trim_end().replace('\n', "\n        ");
-                        out.push_str(&format!("    {}. {}: {command}{condition}\n", task.index + 1, task.name));
+                        out.push_str(&format!(
+                            "    {}. {}: {command}{condition}\n",
+                            task.index + 1,
+                            task.name
+                        ));
                     }
                     // Guarded by a condition only the run can decide: it may never render.
                     Err(e) if runtime => {
-                        out.push_str(&format!("    {}. {}: cannot render yet ({e}){condition}\n", task.index + 1, task.name));
+                        out.push_str(&format!(
+                            "    {}. {}: cannot render yet ({e}){condition}\n",
+                            task.index + 1,
+                            task.name
+                        ));
                     }
                     Err(e) => errors.push(render(&host.name, &task.name, e)),
                 }
@@ -106,5 +122,9 @@ pub fn check(plan: &Plan) -> Result<String> {
 }
 
 fn render(host: &str, task: &str, message: String) -> Error {
-    Error::Render { host: host.to_string(), task: task.to_string(), message }
+    Error::Render {
+        host: host.to_string(),
+        task: task.to_string(),
+        message,
+    }
 }

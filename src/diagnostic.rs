@@ -25,8 +25,12 @@ impl SourceError {
     pub fn at_offset(path: &Path, source: &str, offset: usize, message: String) -> SourceError {
         let offset = floor_char_boundary(source, offset.min(source.len()));
         let line_start = source[..offset].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = source[offset..].find('\n').map_or(source.len(), |i| offset + i);
-        let text = source[line_start..line_end].trim_end_matches('\r').to_string();
+        let line_end = source[offset..]
+            .find('\n')
+            .map_or(source.len(), |i| offset + i);
+        let text = source[line_start..line_end]
+            .trim_end_matches('\r')
+            .to_string();
         let line = source[..offset].matches('\n').count() + 1;
         let column = source[line_start..offset].chars().count() + 1;
         let width = token_width(&source[offset..line_end]);
@@ -97,7 +101,13 @@ impl fmt::Display for SourceError {
         } else {
             let gutter = self.line.to_string().len();
             let pad = " ".repeat(gutter);
-            writeln!(f, "{pad}--> {}:{}:{}", self.path.display(), self.line, self.column)?;
+            writeln!(
+                f,
+                "{pad}--> {}:{}:{}",
+                self.path.display(),
+                self.line,
+                self.column
+            )?;
             writeln!(f, "{pad} |")?;
             writeln!(f, "{} | {}", self.line, self.text)?;
             let lead: String = self
@@ -176,7 +186,8 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .into_iter()
         .filter_map(|c| {
             let d = edit_distance(&lower, &c.to_lowercase());
-            let prefix = c.to_lowercase().starts_with(&lower) || lower.starts_with(&c.to_lowercase());
+            let prefix =
+                c.to_lowercase().starts_with(&lower) || lower.starts_with(&c.to_lowercase());
             if d <= limit {
                 Some((d, c))
             } else if prefix && !lower.is_empty() {
@@ -248,6 +259,9 @@ mod tests {
     #[test]
     fn needle_round_trips() {
         let m = with_needle("bad template", "{{ a");
-        assert_eq!(split_needle(&m), ("bad template".to_string(), Some("{{ a".to_string())));
+        assert_eq!(
+            split_needle(&m),
+            ("bad template".to_string(), Some("{{ a".to_string()))
+        );
     }
 }

@@ -10,24 +10,40 @@ pub enum Error {
     /// Bad input at a position in a file.
     Source(Box<SourceError>),
     /// A file that could not be read or written.
-    Io { path: PathBuf, action: &'static str, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        source: std::io::Error,
+    },
     /// A dynamic inventory script that failed or printed something that is not an inventory.
     DynamicInventory { path: PathBuf, message: String },
     /// A host pattern that names nothing.
-    Pattern { pattern: String, term: String, suggestions: Vec<String> },
+    Pattern {
+        pattern: String,
+        term: String,
+        suggestions: Vec<String>,
+    },
     /// A host pattern that selects no host at all.
     NoHosts { pattern: String },
     /// A command line that makes no sense.
     Usage(String),
     /// A template that failed for one host (undefined variable, bad filter argument).
-    Render { host: String, task: String, message: String },
+    Render {
+        host: String,
+        task: String,
+        message: String,
+    },
     /// A value that was given on the command line or in a file and could not be used.
     Invalid { what: String, message: String },
 }
 
 impl Error {
     pub fn io(path: impl Into<PathBuf>, action: &'static str, source: std::io::Error) -> Error {
-        Error::Io { path: path.into(), action, source }
+        Error::Io {
+            path: path.into(),
+            action,
+            source,
+        }
     }
 }
 
@@ -41,14 +57,25 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Source(e) => write!(f, "{e}"),
-            Error::Io { path, action, source } => {
+            Error::Io {
+                path,
+                action,
+                source,
+            } => {
                 write!(f, "cannot {action} {}: {source}", path.display())
             }
             Error::DynamicInventory { path, message } => {
                 write!(f, "dynamic inventory {} failed: {message}", path.display())
             }
-            Error::Pattern { pattern, term, suggestions } => {
-                write!(f, "host pattern `{pattern}`: `{term}` matches no host or group")?;
+            Error::Pattern {
+                pattern,
+                term,
+                suggestions,
+            } => {
+                write!(
+                    f,
+                    "host pattern `{pattern}`: `{term}` matches no host or group"
+                )?;
                 if !suggestions.is_empty() {
                     let list: Vec<String> = suggestions.iter().map(|s| format!("`{s}`")).collect();
                     write!(f, "\n  = hint: closest names: {}", list.join(", "))?;
@@ -57,7 +84,11 @@ impl fmt::Display for Error {
             }
             Error::NoHosts { pattern } => write!(f, "host pattern `{pattern}` selects no hosts"),
             Error::Usage(message) => write!(f, "{message}"),
-            Error::Render { host, task, message } => {
+            Error::Render {
+                host,
+                task,
+                message,
+            } => {
                 write!(f, "host {host}, task `{task}`: {message}")
             }
             Error::Invalid { what, message } => write!(f, "{what}: {message}"),

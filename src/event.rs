@@ -23,15 +23,53 @@ pub enum HostState {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
-    RunStarted { plays: usize, hosts: usize },
-    PlayStarted { play: usize, name: String, pattern: String, hosts: usize, batches: usize, settings: RunSettings },
-    BatchStarted { play: usize, batch: usize, hosts: Vec<Arc<str>> },
-    BatchFinished { play: usize, batch: usize },
-    HostState { play: usize, batch: usize, host: Arc<str>, state: HostState, task: Option<String> },
-    TaskFinished { play: usize, host: Arc<str>, result: TaskResult },
-    HostFinished { play: usize, batch: usize, host: Arc<str>, address: String, transport: &'static str, outcome: HostOutcome },
-    PlayFinished { play: usize },
-    RunFinished { interrupted: bool },
+    RunStarted {
+        plays: usize,
+        hosts: usize,
+    },
+    PlayStarted {
+        play: usize,
+        name: String,
+        pattern: String,
+        hosts: usize,
+        batches: usize,
+        settings: RunSettings,
+    },
+    BatchStarted {
+        play: usize,
+        batch: usize,
+        hosts: Vec<Arc<str>>,
+    },
+    BatchFinished {
+        play: usize,
+        batch: usize,
+    },
+    HostState {
+        play: usize,
+        batch: usize,
+        host: Arc<str>,
+        state: HostState,
+        task: Option<String>,
+    },
+    TaskFinished {
+        play: usize,
+        host: Arc<str>,
+        result: TaskResult,
+    },
+    HostFinished {
+        play: usize,
+        batch: usize,
+        host: Arc<str>,
+        address: String,
+        transport: &'static str,
+        outcome: HostOutcome,
+    },
+    PlayFinished {
+        play: usize,
+    },
+    RunFinished {
+        interrupted: bool,
+    },
 }
 
 /// An event with the time it happened, in milliseconds since the run started.
@@ -52,7 +90,13 @@ pub struct EventSink {
 impl EventSink {
     pub fn new() -> (EventSink, mpsc::UnboundedReceiver<Stamped>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        (EventSink { tx, start: Instant::now() }, rx)
+        (
+            EventSink {
+                tx,
+                start: Instant::now(),
+            },
+            rx,
+        )
     }
 
     /// Milliseconds since the run started, on tokio's clock (so paused-clock tests are exact).
@@ -62,6 +106,9 @@ impl EventSink {
 
     pub fn emit(&self, event: Event) {
         // A closed receiver means nobody listens any more; the run still finishes.
-        let _ = self.tx.send(Stamped { at_ms: self.now_ms(), event });
+        let _ = self.tx.send(Stamped {
+            at_ms: self.now_ms(),
+            event,
+        });
     }
 }

@@ -57,7 +57,10 @@ pub struct TaskError {
 
 impl TaskError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> TaskError {
-        TaskError { kind, message: message.into() }
+        TaskError {
+            kind,
+            message: message.into(),
+        }
     }
 }
 

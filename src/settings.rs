@@ -102,7 +102,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let bad = || format!("`{text}` is not a duration (expected e.g. 500ms, 10s, 2m, 1h)");
     if let Ok(secs) = text.parse::<f64>() {
-        return if secs.is_finite() && secs >= 0.0 && secs < 1e9 {
+        return if secs.is_finite() && (0.0..1e9).contains(&secs) {
             Ok(Duration::from_secs_f64(secs))
         } else {
             Err(bad())
@@ -114,10 +114,14 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err(bad());
     }
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit() && c != '.').ok_or_else(bad)?;
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit() && c != '.')
+            .ok_or_else(bad)?;
         let number: f64 = rest[..digits].parse().map_err(|_| bad())?;
         rest = &rest[digits..];
-        let unit_len = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let scale = match &rest[..unit_len] {
             "ms" => 0.001,
             "s" => 1.0,
@@ -188,9 +192,16 @@ mod tests {
 
     #[test]
     fn batched_concurrency_never_exceeds_batch_size() {
-        let s = RunSettings { batch_size: 4, concurrency: 10, ..RunSettings::default() };
+        let s = RunSettings {
+            batch_size: 4,
+            concurrency: 10,
+            ..RunSettings::default()
+        };
         assert_eq!(s.effective_concurrency(100), 4);
-        let s = RunSettings { strategy: Strategy::Rolling, ..s };
+        let s = RunSettings {
+            strategy: Strategy::Rolling,
+            ..s
+        };
         assert_eq!(s.effective_concurrency(100), 10);
         assert_eq!(s.effective_concurrency(3), 3);
     }

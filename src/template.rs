@@ -29,13 +29,17 @@ pub fn check_syntax(source: &str) -> Result<(), String> {
         return Ok(());
     }
     let env = environment();
-    env.template_from_str(source).map(|_| ()).map_err(|e| describe(&e))
+    env.template_from_str(source)
+        .map(|_| ())
+        .map_err(|e| describe(&e))
 }
 
 /// Checks the syntax of a `when:` expression.
 pub fn check_expression(source: &str) -> Result<(), String> {
     let env = environment();
-    env.compile_expression(source).map(|_| ()).map_err(|e| describe(&e))
+    env.compile_expression(source)
+        .map(|_| ())
+        .map_err(|e| describe(&e))
 }
 
 /// Shell-safe quoting: safe words stay as they are, anything else is single-quoted.

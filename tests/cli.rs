@@ -14,15 +14,24 @@ fn help_documents_exit_codes_and_examples() {
 
 #[test]
 fn usage_errors_exit_1() {
-    Test::new().args(&["run"]).run().code(1).stderr_has("required");
-    Test::new().args(&["exec", "-i", "x.yml", "all"]).run().code(1);
+    Test::new()
+        .args(&["run"])
+        .run()
+        .code(1)
+        .stderr_has("required");
+    Test::new()
+        .args(&["exec", "-i", "x.yml", "all"])
+        .run()
+        .code(1);
     Test::new()
         .args(&["run", "p.yml", "-i", "inv.yml", "--command-timeout", "soon"])
         .run()
         .code(1)
         .stderr_has("`soon` is not a duration");
     Test::new()
-        .args(&["exec", "-i", "inv.yml", "all", "-e", "novalue", "--", "true"])
+        .args(&[
+            "exec", "-i", "inv.yml", "all", "-e", "novalue", "--", "true",
+        ])
         .run()
         .code(1);
 }

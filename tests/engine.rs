@@ -47,7 +47,10 @@ fn peak_in_flight(events: &[Stamped]) -> usize {
     let (mut now, mut peak) = (0usize, 0usize);
     for e in events {
         match &e.event {
-            Event::HostState { state: HostState::Connecting, .. } => {
+            Event::HostState {
+                state: HostState::Connecting,
+                ..
+            } => {
                 now += 1;
                 peak = peak.max(now);
             }
@@ -68,7 +71,12 @@ async fn batched_no_host_of_batch_2_starts_before_batch_1_ends() {
     let mut first_start: HashMap<usize, u64> = HashMap::new();
     for e in &events {
         match &e.event {
-            Event::HostState { batch, host, state: HostState::Connecting, .. } => {
+            Event::HostState {
+                batch,
+                host,
+                state: HostState::Connecting,
+                ..
+            } => {
                 batch_of.insert(host.to_string(), *batch);
                 first_start.entry(*batch).or_insert(e.at_ms);
             }
@@ -80,8 +88,14 @@ async fn batched_no_host_of_batch_2_starts_before_batch_1_ends() {
     }
     assert_eq!(batch_of.values().filter(|b| **b == 1).count(), 4);
     assert_eq!(batch_of.values().filter(|b| **b == 3).count(), 2);
-    assert!(first_start[&2] >= last_end[&1], "{first_start:?} {last_end:?}");
-    assert!(first_start[&3] >= last_end[&2], "{first_start:?} {last_end:?}");
+    assert!(
+        first_start[&2] >= last_end[&1],
+        "{first_start:?} {last_end:?}"
+    );
+    assert!(
+        first_start[&3] >= last_end[&2],
+        "{first_start:?} {last_end:?}"
+    );
     // Each batch takes connect + 2 commands = 2.1 s on the paused clock, exactly.
     assert_eq!(last_end[&3], 3 * 2100);
     assert_eq!(peak_in_flight(&events), 4);
@@ -95,7 +109,11 @@ async fn concurrency_is_never_exceeded_within_a_batch() {
     let events = run(10, play, fake.clone()).await;
     assert_eq!(peak_in_flight(&events), 3);
     assert_eq!(fake.peak_sessions(), 3);
-    let end = events.iter().rev().find(|e| matches!(e.event, Event::RunFinished { .. })).unwrap();
+    let end = events
+        .iter()
+        .rev()
+        .find(|e| matches!(e.event, Event::RunFinished { .. }))
+        .unwrap();
     assert_eq!(end.at_ms, 4000, "ceil(10/3) rounds of 1 s");
 }
 
@@ -116,11 +134,22 @@ async fn rolling_starts_the_next_host_as_one_ends() {
     assert_eq!(peak_in_flight(&events), 3);
     let starts: Vec<u64> = events
         .iter()
-        .filter(|e| matches!(e.event, Event::HostState { state: HostState::Connecting, .. }))
+        .filter(|e| {
+            matches!(
+                e.event,
+                Event::HostState {
+                    state: HostState::Connecting,
+                    ..
+                }
+            )
+        })
         .map(|e| e.at_ms)
         .collect();
     assert_eq!(starts, [0, 0, 0, 1000, 1000, 1000, 2000]);
-    let batches = events.iter().filter(|e| matches!(e.event, Event::BatchStarted { .. })).count();
+    let batches = events
+        .iter()
+        .filter(|e| matches!(e.event, Event::BatchStarted { .. }))
+        .count();
     assert_eq!(batches, 1, "rolling is one window, not batches");
 }
 
@@ -148,7 +177,9 @@ async fn unreachable_hosts_do_not_stop_the_batch() {
     let statuses: Vec<(String, &str)> = events
         .iter()
         .filter_map(|e| match &e.event {
-            Event::HostFinished { host, outcome, .. } => Some((host.to_string(), outcome.status.as_str())),
+            Event::HostFinished { host, outcome, .. } => {
+                Some((host.to_string(), outcome.status.as_str()))
+            }
             _ => None,
         })
         .collect();
@@ -165,7 +196,9 @@ async fn shutdown_once_starts_no_new_batch() {
     let plan = Arc::new(Plan::build(&book, &inv, &PlanOptions::default(), |_| true).unwrap());
     let (events, mut rx) = EventSink::new();
     let (trigger, shutdown) = Shutdown::new();
-    let transports = Transports { fake: Some(slow(0, 1000)) };
+    let transports = Transports {
+        fake: Some(slow(0, 1000)),
+    };
     let run = tokio::spawn(engine::run(plan, transports, events, shutdown));
     tokio::time::sleep(Duration::from_millis(500)).await;
     trigger.fire();

@@ -35,14 +35,50 @@ fn check(test: Test) -> crate::support::Outcome {
 
 #[test]
 fn precedence_defaults_groups_parents_first_then_host() {
-    let out = check(Test::new().file("inv.yml", PRECEDENCE).args(&["inventory", "-i", "inv.yml", "--host", "r1"]));
+    let out = check(Test::new().file("inv.yml", PRECEDENCE).args(&[
+        "inventory",
+        "-i",
+        "inv.yml",
+        "--host",
+        "r1",
+    ]));
     // r1 is in deu (declared first) and core: world → europe → deu → core → host.
-    assert!(out.stdout.contains(r#"site          "from_group_core"  # from group core"#), "{}", out.stdout);
-    assert!(out.stdout.contains(r#"region        "from_group_europe"  # from group europe"#), "{}", out.stdout);
-    assert!(out.stdout.contains(r#"only_default  "from_defaults"  # from defaults"#), "{}", out.stdout);
-    assert!(out.stdout.contains(r#"host_only     "from_host_r1"  # from host"#), "{}", out.stdout);
-    let out = check(Test::new().file("inv.yml", PRECEDENCE).args(&["inventory", "-i", "inv.yml", "--host", "r2"]));
-    assert!(out.stdout.contains(r#""from_host_r2"  # from host"#), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains(r#"site          "from_group_core"  # from group core"#),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains(r#"region        "from_group_europe"  # from group europe"#),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains(r#"only_default  "from_defaults"  # from defaults"#),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains(r#"host_only     "from_host_r1"  # from host"#),
+        "{}",
+        out.stdout
+    );
+    let out = check(Test::new().file("inv.yml", PRECEDENCE).args(&[
+        "inventory",
+        "-i",
+        "inv.yml",
+        "--host",
+        "r2",
+    ]));
+    assert!(
+        out.stdout.contains(r#""from_host_r2"  # from host"#),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -64,7 +100,16 @@ fn precedence_play_vars_then_extra_vars_win() {
         .file("inv.yml", PRECEDENCE)
         .file("p.yml", playbook)
         .file("extra.yml", "cli: from_extra_file\n")
-        .args(&["check", "p.yml", "-i", "inv.yml", "-e", "site=from_extra", "-e", "@extra.yml"])
+        .args(&[
+            "check",
+            "p.yml",
+            "-i",
+            "inv.yml",
+            "-e",
+            "site=from_extra",
+            "-e",
+            "@extra.yml",
+        ])
         .run()
         .code(0)
         .stdout_has("echo from_extra from_play from_group_core from_extra_file");
@@ -80,7 +125,10 @@ fn later_inventories_win_and_memberships_add_up() {
         .run()
         .code(0);
     let json: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
-    assert_eq!(json["_meta"]["hostvars"]["r1"]["site"], "from_second_inventory");
+    assert_eq!(
+        json["_meta"]["hostvars"]["r1"]["site"],
+        "from_second_inventory"
+    );
     assert_eq!(json["extra"]["hosts"], serde_json::json!(["r1"]));
     assert_eq!(json["deu"]["hosts"], serde_json::json!(["r1", "r2"]));
 }
@@ -111,16 +159,32 @@ all:
         .args(&["check", "p.yml", "-i", "hosts.yml"])
         .run()
         .code(0);
-    assert!(out.stdout.contains("solo (local 127.0.0.9)"), "{}", out.stdout);
-    assert!(out.stdout.contains("1. echo {{ site }} {{ ansible_user | default('none') }}: echo from_all ops"), "{}", out.stdout);
-    assert!(out.stdout.contains("echo from_host_r2 none"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("solo (local 127.0.0.9)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("1. echo {{ site }} {{ ansible_user | default('none') }}: echo from_all ops"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("echo from_host_r2 none"),
+        "{}",
+        out.stdout
+    );
     // r3 is in deu, a child of core: it inherits core's vars.
     let graph = Test::new()
         .file("hosts.yml", "all:\n  children:\n    core:\n      hosts: { r1: }\n      children:\n        deu:\n          hosts: { r3: }\n")
         .args(&["inventory", "-i", "hosts.yml", "--graph"])
         .run()
         .code(0);
-    assert_eq!(graph.stdout, "@all:\n  |--@core:\n  |  |--@deu:\n  |  |  |--r3\n  |  |--r1\n");
+    assert_eq!(
+        graph.stdout,
+        "@all:\n  |--@core:\n  |  |--@deu:\n  |  |  |--r3\n  |  |--r1\n"
+    );
 }
 
 #[test]
@@ -136,7 +200,10 @@ JSON
 "#;
     Test::new()
         .script("ports", script)
-        .file("p.yml", "- hosts: routers\n  tasks:\n    - command: echo {{ via }}:{{ tunnel_port }}\n")
+        .file(
+            "p.yml",
+            "- hosts: routers\n  tasks:\n    - command: echo {{ via }}:{{ tunnel_port }}\n",
+        )
         .args(&["check", "p.yml", "-i", "ports"])
         .run()
         .code(0)
@@ -168,7 +235,10 @@ fn selected(pattern: &str) -> Vec<String> {
     assert_eq!(out.code, 0, "{pattern}: {}", out.stderr);
     let out = Test::new()
         .file("inv.yml", LAB)
-        .file("p.yml", &format!("- hosts: '{pattern}'\n  tasks:\n    - command: 'true'\n"))
+        .file(
+            "p.yml",
+            &format!("- hosts: '{pattern}'\n  tasks:\n    - command: 'true'\n"),
+        )
         .args(&["check", "p.yml", "-i", "inv.yml"])
         .run()
         .code(0);
@@ -186,11 +256,17 @@ fn patterns_as_ansible_users_know_them() {
     assert_eq!(selected("*"), all);
     assert_eq!(selected("core"), ["lab-r1", "lab-r2", "lab-r3"]);
     assert_eq!(selected("lab-e*"), ["lab-e1", "lab-e2", "lab-e3"]);
-    assert_eq!(selected("deu:edge"), ["lab-r3", "lab-e1", "lab-e2", "lab-e3"]);
+    assert_eq!(
+        selected("deu:edge"),
+        ["lab-r3", "lab-e1", "lab-e2", "lab-e3"]
+    );
     assert_eq!(selected("deu,lab-e1"), ["lab-r3", "lab-e1"]);
     assert_eq!(selected("core:&deu"), ["lab-r3"]);
     assert_eq!(selected("all:!core"), ["lab-e1", "lab-e2", "lab-e3"]);
-    assert_eq!(selected("lab-?[12]:!lab-e2"), ["lab-r1", "lab-r2", "lab-e1"]);
+    assert_eq!(
+        selected("lab-?[12]:!lab-e2"),
+        ["lab-r1", "lab-r2", "lab-e1"]
+    );
     assert_eq!(selected("~lab-r[23]"), ["lab-r2", "lab-r3"]);
 }
 
@@ -235,7 +311,10 @@ fn bad_inventories_name_file_line_and_column() {
         .code(1)
         .stderr_has("--> inv.yml:3:11");
     Test::new()
-        .file("inv.yml", "groups:\n  a: { children: [b] }\n  b: { children: [a] }\n")
+        .file(
+            "inv.yml",
+            "groups:\n  a: { children: [b] }\n  b: { children: [a] }\n",
+        )
         .args(&["inventory", "-i", "inv.yml"])
         .run()
         .code(1)
@@ -250,7 +329,10 @@ fn bad_inventories_name_file_line_and_column() {
 #[test]
 fn secrets_are_masked_in_host_vars() {
     Test::new()
-        .file("inv.yml", "hosts:\n  r1:\n    vars: { enable_password: hunter22 }\n")
+        .file(
+            "inv.yml",
+            "hosts:\n  r1:\n    vars: { enable_password: hunter22 }\n",
+        )
         .args(&["inventory", "-i", "inv.yml", "--host", "r1"])
         .run()
         .code(0)

@@ -21,9 +21,20 @@ fn the_example_playbook_runs_and_reports() {
     assert_eq!(report["run"]["exit_code"], 0);
     assert_eq!(report["counts"]["ok"], 6);
     assert_eq!(report["plays"][0]["settings"]["batch_size"], 3);
-    assert_eq!(report["plays"][0]["batches"].as_array().map(Vec::len), Some(2));
-    let names: Vec<&str> = report["hosts"].as_array().unwrap().iter().map(|h| h["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["lab-r1", "lab-r2", "lab-r3", "lab-e1", "lab-e2", "lab-e3"]);
+    assert_eq!(
+        report["plays"][0]["batches"].as_array().map(Vec::len),
+        Some(2)
+    );
+    let names: Vec<&str> = report["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["lab-r1", "lab-r2", "lab-r3", "lab-e1", "lab-e2", "lab-e3"]
+    );
     let r1 = host(&report, "lab-r1");
     assert_eq!(r1["status"], "ok");
     assert_eq!(r1["transport"], "local");
@@ -31,12 +42,18 @@ fn the_example_playbook_runs_and_reports() {
     let t0 = &r1["tasks"][0];
     assert_eq!(t0["name"], "identify");
     assert_eq!(t0["kind"], "command");
-    assert_eq!(t0["command"], "echo \"lab-r1 role=core site=from_host_lab-r1\"");
+    assert_eq!(
+        t0["command"],
+        "echo \"lab-r1 role=core site=from_host_lab-r1\""
+    );
     assert_eq!(t0["stdout"], "lab-r1 role=core site=from_host_lab-r1\n");
     assert_eq!(t0["exit_code"], 0);
     assert_eq!(t0["status"], "ok");
     assert!(t0["duration_ms"].is_u64());
-    assert_eq!(r1["tasks"][3]["stdout"], "core router lab-r1 in 3-host core group\n");
+    assert_eq!(
+        r1["tasks"][3]["stdout"],
+        "core router lab-r1 in 3-host core group\n"
+    );
     assert_eq!(host(&report, "lab-e1")["tasks"][3]["status"], "skipped");
 }
 
@@ -65,7 +82,11 @@ fn a_failed_host_does_not_stop_its_batch_and_exit_is_2() {
     assert_eq!(r2["error"]["kind"], "nonzero_exit");
     assert_eq!(r2["error"]["message"], "exit code 5: broken");
     assert_eq!(r2["tasks"][0]["stderr"], "broken\n");
-    assert_eq!(r2["tasks"].as_array().map(Vec::len), Some(1), "no task after the failure");
+    assert_eq!(
+        r2["tasks"].as_array().map(Vec::len),
+        Some(1),
+        "no task after the failure"
+    );
     assert_eq!(host(&report, "lab-r1")["tasks"][1]["stdout"], "after\n");
     assert_eq!(report["counts"]["ok"], 5);
     assert_eq!(report["counts"]["failed"], 1);
@@ -88,7 +109,16 @@ fn expectations_turn_a_run_into_an_audit() {
     let out = Test::new()
         .file("inv.yml", LAB)
         .file("p.yml", playbook)
-        .args(&["run", "p.yml", "-i", "inv.yml", "-e", "want=17.3", "--report", "report.json"])
+        .args(&[
+            "run",
+            "p.yml",
+            "-i",
+            "inv.yml",
+            "-e",
+            "want=17.3",
+            "--report",
+            "report.json",
+        ])
         .run()
         .code(2);
     let report = out.report();
@@ -98,13 +128,18 @@ fn expectations_turn_a_run_into_an_audit() {
     assert_eq!(tasks[1]["exit_code"], 1);
     assert_eq!(tasks[2]["status"], "failed");
     assert_eq!(tasks[2]["error"]["kind"], "expectation_failed");
-    assert_eq!(tasks[2]["error"]["message"], "stdout does not contain `17.3`");
+    assert_eq!(
+        tasks[2]["error"]["message"],
+        "stdout does not contain `17.3`"
+    );
     for (expect, message) in [
         ("{ exit_code: 3 }", "exit code 0, expected [3]"),
         ("{ stdout_not_contains: hello }", "stdout contains `hello`"),
         ("{ stdout_matches: '^bye' }", "stdout does not match /^bye/"),
     ] {
-        let p = format!("- hosts: lab-r1\n  tasks:\n    - command: echo hello\n      expect: {expect}\n");
+        let p = format!(
+            "- hosts: lab-r1\n  tasks:\n    - command: echo hello\n      expect: {expect}\n"
+        );
         let out = Test::new()
             .file("inv.yml", LAB)
             .file("p.yml", &p)
@@ -159,9 +194,19 @@ fn command_timeout_kills_the_whole_process_group() {
     let r1 = host(&report, "lab-r1");
     assert_eq!(r1["status"], "failed");
     assert_eq!(r1["error"]["kind"], "command_timeout");
-    assert_eq!(r1["tasks"][0]["stdout"], "started\n", "output before the timeout is kept");
-    let pid: i32 = std::fs::read_to_string(out.dir.join("child.pid")).unwrap().trim().parse().unwrap();
-    assert!(!alive(pid), "the background child {pid} of the timed-out command survived");
+    assert_eq!(
+        r1["tasks"][0]["stdout"], "started\n",
+        "output before the timeout is kept"
+    );
+    let pid: i32 = std::fs::read_to_string(out.dir.join("child.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        !alive(pid),
+        "the background child {pid} of the timed-out command survived"
+    );
 }
 
 #[test]
@@ -174,14 +219,25 @@ fn host_timeout_is_reported_as_its_own_class() {
         .code(2);
     let r1 = host(&out.report(), "lab-r1").clone();
     assert_eq!(r1["error"]["kind"], "host_timeout");
-    assert_eq!(r1["tasks"][0]["status"], "ok", "tasks finished before the deadline are kept");
+    assert_eq!(
+        r1["tasks"][0]["status"], "ok",
+        "tasks finished before the deadline are kept"
+    );
 }
 
 #[test]
 fn exec_groups_identical_outputs() {
     Test::new()
         .file("inv.yml", LAB)
-        .args(&["exec", "-i", "inv.yml", "all", "--", "echo", "{{ role | default('none') }}"])
+        .args(&[
+            "exec",
+            "-i",
+            "inv.yml",
+            "all",
+            "--",
+            "echo",
+            "{{ role | default('none') }}",
+        ])
         .run()
         .code(0)
         .stdout_has("lab-r1,lab-r2,lab-r3 (3)\n---------------\ncore\n")
@@ -206,7 +262,12 @@ fn a_host_failed_in_one_play_is_left_out_of_the_next() {
         .run()
         .code(2);
     let report = out.report();
-    let second: Vec<_> = report["hosts"].as_array().unwrap().iter().filter(|h| h["play"] == 1).collect();
+    let second: Vec<_> = report["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["play"] == 1)
+        .collect();
     assert_eq!(second.len(), 3);
     assert_eq!(second[0]["name"], "lab-e1");
     assert_eq!(second[0]["status"], "skipped");
@@ -217,9 +278,23 @@ fn a_host_failed_in_one_play_is_left_out_of_the_next() {
 #[test]
 fn secrets_are_masked_in_reports() {
     let out = Test::new()
-        .file("inv.yml", "defaults: { transport: local }\nhosts:\n  r1: { vars: { api_token: s3cr3t-value } }\n")
-        .file("p.yml", "- hosts: all\n  tasks:\n    - command: echo login {{ api_token }}\n")
-        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json", "-v"])
+        .file(
+            "inv.yml",
+            "defaults: { transport: local }\nhosts:\n  r1: { vars: { api_token: s3cr3t-value } }\n",
+        )
+        .file(
+            "p.yml",
+            "- hosts: all\n  tasks:\n    - command: echo login {{ api_token }}\n",
+        )
+        .args(&[
+            "run",
+            "p.yml",
+            "-i",
+            "inv.yml",
+            "--report",
+            "report.json",
+            "-v",
+        ])
         .run()
         .code(0);
     let text = std::fs::read_to_string(out.dir.join("report.json")).unwrap();
@@ -229,7 +304,12 @@ fn secrets_are_masked_in_reports() {
 
 /// Starts drover, waits until `marker` shows on stderr, sends SIGINT `times` times.
 fn interrupt(test: Test, marker: &str, times: usize) -> (i32, String, std::path::PathBuf, Test) {
-    let mut child = test.command().stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let mut child = test
+        .command()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let mut seen = String::new();
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -265,22 +345,34 @@ const SLOW: &str = "
 
 #[test]
 fn ctrl_c_once_finishes_running_hosts_and_writes_the_report() {
-    let test = Test::new()
-        .file("inv.yml", LAB)
-        .file("p.yml", SLOW)
-        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"]);
+    let test = Test::new().file("inv.yml", LAB).file("p.yml", SLOW).args(&[
+        "run",
+        "p.yml",
+        "-i",
+        "inv.yml",
+        "--report",
+        "report.json",
+    ]);
     let (code, stderr, dir, _keep) = interrupt(test, "lab-r2 connected", 1);
     assert_eq!(code, 130, "{stderr}");
-    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["run"]["interrupted"], true);
     assert_eq!(report["run"]["exit_code"], 130);
     assert_eq!(host(&report, "lab-r1")["status"], "ok");
-    assert_eq!(host(&report, "lab-r1")["tasks"][0]["stdout"], "done-lab-r1\n");
+    assert_eq!(
+        host(&report, "lab-r1")["tasks"][0]["stdout"],
+        "done-lab-r1\n"
+    );
     assert_eq!(host(&report, "lab-r2")["status"], "ok");
     for h in ["lab-r3", "lab-e1", "lab-e2", "lab-e3"] {
         assert_eq!(host(&report, h)["status"], "cancelled", "{h}");
     }
-    assert_eq!(report["hosts"].as_array().map(Vec::len), Some(6), "every host is in the report");
+    assert_eq!(
+        report["hosts"].as_array().map(Vec::len),
+        Some(6),
+        "every host is in the report"
+    );
 }
 
 #[test]
@@ -292,8 +384,12 @@ fn ctrl_c_twice_cancels_running_hosts_and_still_writes_the_report() {
     let started = Instant::now();
     let (code, stderr, dir, _keep) = interrupt(test, "lab-r2 connected", 2);
     assert_eq!(code, 130, "{stderr}");
-    assert!(started.elapsed() < Duration::from_secs(30), "running hosts were not cancelled");
-    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "running hosts were not cancelled"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
     assert_eq!(host(&report, "lab-r1")["status"], "cancelled");
     assert_eq!(host(&report, "lab-r1")["error"]["kind"], "cancelled");
     assert_eq!(report["counts"]["cancelled"], 6);

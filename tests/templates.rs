@@ -11,7 +11,10 @@ fn quote_filter_makes_values_shell_safe() {
         .run()
         .code(0);
     let report = out.report();
-    assert_eq!(host(&report, "r1")["tasks"][0]["stdout"], "it's $HOME; rm -rf /");
+    assert_eq!(
+        host(&report, "r1")["tasks"][0]["stdout"],
+        "it's $HOME; rm -rf /"
+    );
 }
 
 #[test]

@@ -14,17 +14,30 @@ fn rejected(playbook: &str, fragments: &[&str]) {
         .run()
         .code(1);
     for f in fragments {
-        assert!(out.stderr.contains(f), "stderr lacks {f:?}:\n{}", out.stderr);
+        assert!(
+            out.stderr.contains(f),
+            "stderr lacks {f:?}:\n{}",
+            out.stderr
+        );
     }
     assert!(!out.dir.join("ran").exists(), "a command ran");
-    assert!(!out.dir.join("report.json").exists(), "a report was written");
+    assert!(
+        !out.dir.join("report.json").exists(),
+        "a report was written"
+    );
 }
 
 #[test]
 fn unknown_play_key_with_hint() {
     rejected(
         "- hosts: all\n  batch_sise: 3\n  tasks:\n    - command: touch ran\n",
-        &["error: unknown key `batch_sise`", "--> p.yml:2:3", "2 |   batch_sise: 3", "  |   ^^^^^^^^^^", "did you mean the key `batch_size`?"],
+        &[
+            "error: unknown key `batch_sise`",
+            "--> p.yml:2:3",
+            "2 |   batch_sise: 3",
+            "  |   ^^^^^^^^^^",
+            "did you mean the key `batch_size`?",
+        ],
     );
 }
 
@@ -32,7 +45,11 @@ fn unknown_play_key_with_hint() {
 fn unknown_task_key_with_hint() {
     rejected(
         "- hosts: all\n  tasks:\n    - name: t\n      comand: touch ran\n",
-        &["unknown key `comand`", "--> p.yml:4:7", "did you mean the key `command`?"],
+        &[
+            "unknown key `comand`",
+            "--> p.yml:4:7",
+            "did you mean the key `command`?",
+        ],
     );
 }
 
@@ -40,7 +57,10 @@ fn unknown_task_key_with_hint() {
 fn wrong_type() {
     rejected(
         "- hosts: all\n  concurrency: many\n  tasks:\n    - command: touch ran\n",
-        &["invalid type: string \"many\", expected usize", "--> p.yml:2:16"],
+        &[
+            "invalid type: string \"many\", expected usize",
+            "--> p.yml:2:16",
+        ],
     );
 }
 
@@ -48,7 +68,11 @@ fn wrong_type() {
 fn bad_enum_value_with_hint() {
     rejected(
         "- hosts: all\n  strategy: rollin\n  tasks:\n    - command: touch ran\n",
-        &["unknown variant `rollin`", "--> p.yml:2:13", "did you mean the value `rolling`?"],
+        &[
+            "unknown variant `rollin`",
+            "--> p.yml:2:13",
+            "did you mean the value `rolling`?",
+        ],
     );
 }
 
@@ -86,7 +110,10 @@ fn bad_regex_in_expect() {
 
 #[test]
 fn task_without_or_with_two_actions() {
-    rejected("- hosts: all\n  tasks:\n    - name: nothing\n", &["a task needs an action: `command` or `shell`", "p.yml:3:5"]);
+    rejected(
+        "- hosts: all\n  tasks:\n    - name: nothing\n",
+        &["a task needs an action: `command` or `shell`", "p.yml:3:5"],
+    );
     rejected(
         "- hosts: all\n  tasks:\n    - command: touch ran\n      shell: touch ran\n",
         &["not both"],

@@ -18,7 +18,8 @@ pub fn parse_extra_vars(args: &[String]) -> Result<Vars> {
 fn parse_one(arg: &str) -> Result<Vars> {
     if let Some(file) = arg.strip_prefix('@') {
         let path = Path::new(file);
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "read extra vars", e))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| Error::io(path, "read extra vars", e))?;
         return mapping(path, &text);
     }
     let trimmed = arg.trim_start();
@@ -33,7 +34,9 @@ fn parse_one(arg: &str) -> Result<Vars> {
             )));
         };
         if key.is_empty() {
-            return Err(Error::Usage(format!("--extra-vars `{pair}`: the key is empty")));
+            return Err(Error::Usage(format!(
+                "--extra-vars `{pair}`: the key is empty"
+            )));
         }
         vars.insert(key.to_string(), value.into());
     }

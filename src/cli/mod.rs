@@ -70,7 +70,12 @@ Exit codes: 0 valid, 1 invalid (the errors are printed)")]
 #[derive(Debug, Args, Clone)]
 pub struct TargetArgs {
     /// Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)
-    #[arg(short = 'i', long = "inventory", value_name = "INVENTORY", required = true)]
+    #[arg(
+        short = 'i',
+        long = "inventory",
+        value_name = "INVENTORY",
+        required = true
+    )]
     pub inventories: Vec<PathBuf>,
     /// Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)
     #[arg(short = 'l', long, value_name = "PATTERN")]
@@ -172,7 +177,12 @@ pub struct CheckArgs {
 #[derive(Debug, Args)]
 pub struct InventoryArgs {
     /// Inventory file (repeatable; later ones win)
-    #[arg(short = 'i', long = "inventory", value_name = "INVENTORY", required = true)]
+    #[arg(
+        short = 'i',
+        long = "inventory",
+        value_name = "INVENTORY",
+        required = true
+    )]
     pub inventories: Vec<PathBuf>,
     /// Print the whole inventory as Ansible-style JSON (the default)
     #[arg(long, conflicts_with_all = ["host", "graph"])]

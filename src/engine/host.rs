@@ -1,8 +1,8 @@
 //! One host's turn: connect, run its tasks in order on one session, disconnect. Every step
 //! is an event; the outcome is the host's, never its batch's.
 
-use std::collections::BTreeMap;
 use minijinja::Value;
+use std::collections::BTreeMap;
 use tokio::time::Instant;
 
 use super::plan::{Plan, PlannedHost, PlannedPlay, PlannedTask};
@@ -78,13 +78,21 @@ impl HostRun<'_> {
         self.state(HostState::Connecting, None);
         let started = Instant::now();
         let timeout = self.play.settings.connect_timeout;
-        let connect = self.transports.connect(&self.host.name, &self.host.connection);
+        let connect = self
+            .transports
+            .connect(&self.host.name, &self.host.connection);
         let mut session = match tokio::time::timeout(timeout, connect).await {
             Ok(Ok(session)) => session,
             Ok(Err(e)) => return Err((HostStatus::Unreachable, e)),
             Err(_) => {
-                let message = format!("no connection after {}", humantime::format_duration(timeout));
-                return Err((HostStatus::Unreachable, TaskError::new(ErrorKind::ConnectTimeout, message)));
+                let message = format!(
+                    "no connection after {}",
+                    humantime::format_duration(timeout)
+                );
+                return Err((
+                    HostStatus::Unreachable,
+                    TaskError::new(ErrorKind::ConnectTimeout, message),
+                ));
             }
         };
         *connect_ms = Some(started.elapsed().as_millis() as u64);
@@ -121,7 +129,9 @@ impl HostRun<'_> {
     ) -> TaskResult {
         let started_ms = self.events.now_ms();
         let started = Instant::now();
-        let context = self.plan.context(self.host, &crate::template::to_value(&*registered));
+        let context = self
+            .plan
+            .context(self.host, &crate::template::to_value(&*registered));
         let mut result = TaskResult {
             index: task.index,
             name: task.name.clone(),
@@ -145,7 +155,13 @@ impl HostRun<'_> {
                 }
                 Err(e) => {
                     let message = format!("`when: {expr}`: {e}");
-                    return self.finish(task, registered, result, started, Some(render_error(message)));
+                    return self.finish(
+                        task,
+                        registered,
+                        result,
+                        started,
+                        Some(render_error(message)),
+                    );
                 }
             }
         }
@@ -155,7 +171,11 @@ impl HostRun<'_> {
         };
         result.command = self.mask(&command);
         self.state(HostState::Running, Some(task.name.clone()));
-        let script = if task.shell { Script::Shell(&command) } else { Script::Command(&command) };
+        let script = if task.shell {
+            Script::Shell(&command)
+        } else {
+            Script::Command(&command)
+        };
         let timeout = task.timeout.unwrap_or(self.play.settings.command_timeout);
         let (output, error) = match session.run(script, timeout).await {
             Ok(output) => {
@@ -181,7 +201,11 @@ impl HostRun<'_> {
         result.duration_ms = started.elapsed().as_millis() as u64;
         if let Some(mut error) = error {
             error.message = self.mask(&error.message);
-            result.status = if task.ignore_errors { TaskStatus::Ignored } else { TaskStatus::Failed };
+            result.status = if task.ignore_errors {
+                TaskStatus::Ignored
+            } else {
+                TaskStatus::Failed
+            };
             result.error = Some(error);
         }
         self.register(task, registered, &result);
@@ -207,7 +231,9 @@ impl HostRun<'_> {
         for text in &task.stdout_contains {
             match self.plan.render(text, context) {
                 Ok(needle) if output.stdout.contains(&needle) => {}
-                Ok(needle) => return Some(expectation(format!("stdout does not contain `{needle}`"))),
+                Ok(needle) => {
+                    return Some(expectation(format!("stdout does not contain `{needle}`")))
+                }
                 Err(e) => return Some(render_error(e)),
             }
         }
@@ -220,7 +246,10 @@ impl HostRun<'_> {
         }
         for re in &task.stdout_matches {
             if !re.is_match(&output.stdout) {
-                return Some(expectation(format!("stdout does not match /{}/", re.as_str())));
+                return Some(expectation(format!(
+                    "stdout does not match /{}/",
+                    re.as_str()
+                )));
             }
         }
         None

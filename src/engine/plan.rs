@@ -16,7 +16,10 @@ use crate::template;
 #[derive(Debug, Clone)]
 pub enum Text {
     Plain(String),
-    Template { name: String, referenced: HashSet<String> },
+    Template {
+        name: String,
+        referenced: HashSet<String>,
+    },
 }
 
 #[derive(Debug)]
@@ -76,9 +79,16 @@ pub struct PlanOptions {
 /// Variable names whose values are masked in output.
 pub fn is_secret_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    ["pass", "secret", "token", "private_key", "api_key", "credential"]
-        .iter()
-        .any(|s| n.contains(s))
+    [
+        "pass",
+        "secret",
+        "token",
+        "private_key",
+        "api_key",
+        "credential",
+    ]
+    .iter()
+    .any(|s| n.contains(s))
 }
 
 impl Plan {
@@ -90,7 +100,11 @@ impl Plan {
     ) -> Result<Plan> {
         let mut env = template::environment();
         let limit = match &options.limit {
-            Some(l) => Some(inventory::select(inventory, l)?.into_iter().collect::<HashSet<_>>()),
+            Some(l) => Some(
+                inventory::select(inventory, l)?
+                    .into_iter()
+                    .collect::<HashSet<_>>(),
+            ),
             None => None,
         };
         let groups = crate::template::to_value(inventory.groups_map());
@@ -100,13 +114,20 @@ impl Plan {
             if let Some(limit) = &limit {
                 names.retain(|h| limit.contains(h));
             }
-            let settings = RunSettings::default().with(&play.overrides()).with(&options.overrides);
+            let settings = RunSettings::default()
+                .with(&play.overrides())
+                .with(&options.overrides);
             let mut hosts = Vec::with_capacity(names.len());
             for name in names {
                 let mut vars = inventory.resolve(&name);
                 vars.extend(play.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
                 let mut effective = vars.clone();
-                effective.extend(options.extra_vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+                effective.extend(
+                    options
+                        .extra_vars
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone())),
+                );
                 let connection = Connection::from_vars(&name, &effective)?;
                 if !supports(connection.transport) {
                     return Err(Error::Invalid {
@@ -131,7 +152,12 @@ impl Plan {
                     crate::template::to_value(&magic),
                     minijinja::context! { groups => groups.clone() },
                 ]);
-                hosts.push(Arc::new(PlannedHost { name: name.into(), connection, vars, secrets }));
+                hosts.push(Arc::new(PlannedHost {
+                    name: name.into(),
+                    connection,
+                    vars,
+                    secrets,
+                }));
             }
             let mut tasks = Vec::new();
             for (ti, task) in play.tasks.iter().enumerate() {
@@ -142,17 +168,21 @@ impl Plan {
                 let command = add(key("cmd"), task.action.text())?;
                 let when = match &task.when {
                     Some(c) => {
-                        let wrapped = format!("{{% if {} %}}true{{% else %}}false{{% endif %}}", c.0);
+                        let wrapped =
+                            format!("{{% if {} %}}true{{% else %}}false{{% endif %}}", c.0);
                         Some((c.0.clone(), add(key("when"), &wrapped)?))
                     }
                     None => None,
                 };
-                let texts = |list: &[TemplateText], tag: &str, add: &mut dyn FnMut(String, &str) -> Result<Text>| {
-                    list.iter()
-                        .enumerate()
-                        .map(|(i, t)| add(key(&format!("{tag}{i}")), &t.0))
-                        .collect::<Result<Vec<_>>>()
-                };
+                let texts =
+                    |list: &[TemplateText],
+                     tag: &str,
+                     add: &mut dyn FnMut(String, &str) -> Result<Text>| {
+                        list.iter()
+                            .enumerate()
+                            .map(|(i, t)| add(key(&format!("{tag}{i}")), &t.0))
+                            .collect::<Result<Vec<_>>>()
+                    };
                 let stdout_contains = texts(&task.expect.stdout_contains.0, "c", &mut add)?;
                 let stdout_not_contains = texts(&task.expect.stdout_not_contains.0, "n", &mut add)?;
                 tasks.push(PlannedTask {
@@ -166,7 +196,13 @@ impl Plan {
                     exit_codes: task.expect.exit_code.0.clone(),
                     stdout_contains,
                     stdout_not_contains,
-                    stdout_matches: task.expect.stdout_matches.0.iter().map(|r| r.0.clone()).collect(),
+                    stdout_matches: task
+                        .expect
+                        .stdout_matches
+                        .0
+                        .iter()
+                        .map(|r| r.0.clone())
+                        .collect(),
                     ignore_errors: task.ignore_errors,
                     timeout: task.timeout,
                 });
@@ -182,11 +218,18 @@ impl Plan {
         }
         if plays.iter().all(|p| p.hosts.is_empty()) {
             return Err(Error::NoHosts {
-                pattern: options.limit.clone().unwrap_or_else(|| "(the playbook's plays)".into()),
+                pattern: options
+                    .limit
+                    .clone()
+                    .unwrap_or_else(|| "(the playbook's plays)".into()),
             });
         }
         let extra_vars = crate::template::to_value(&options.extra_vars);
-        Ok(Plan { env, plays, extra_vars })
+        Ok(Plan {
+            env,
+            plays,
+            extra_vars,
+        })
     }
 
     /// Renders `text` with `context`; errors name the undefined variables.
@@ -194,7 +237,10 @@ impl Plan {
         match text {
             Text::Plain(s) => Ok(s.clone()),
             Text::Template { name, referenced } => {
-                let tmpl = self.env.get_template(name).map_err(|e| template::describe(&e))?;
+                let tmpl = self
+                    .env
+                    .get_template(name)
+                    .map_err(|e| template::describe(&e))?;
                 tmpl.render(context)
                     .map_err(|e| template::explain_render_error(&e, referenced.clone(), context))
             }
@@ -203,7 +249,11 @@ impl Plan {
 
     /// The context a host's templates see: its vars, then registered results, then extra vars.
     pub fn context(&self, host: &PlannedHost, registered: &Value) -> Value {
-        minijinja::value::merge_maps([host.vars.clone(), registered.clone(), self.extra_vars.clone()])
+        minijinja::value::merge_maps([
+            host.vars.clone(),
+            registered.clone(),
+            self.extra_vars.clone(),
+        ])
     }
 
     pub fn host_count(&self) -> usize {
@@ -224,10 +274,14 @@ fn compile(
     if !template::is_template(text) {
         return Ok(Text::Plain(text.to_string()));
     }
-    env.add_template_owned(name.clone(), text.to_string()).map_err(|e| Error::Invalid {
-        what: path.display().to_string(),
-        message: format!("template `{text}` does not compile: {}", template::describe(&e)),
-    })?;
+    env.add_template_owned(name.clone(), text.to_string())
+        .map_err(|e| Error::Invalid {
+            what: path.display().to_string(),
+            message: format!(
+                "template `{text}` does not compile: {}",
+                template::describe(&e)
+            ),
+        })?;
     let referenced = env
         .get_template(&name)
         .map(|t| t.undeclared_variables(false))

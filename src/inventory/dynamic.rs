@@ -26,16 +26,27 @@ pub fn is_script(path: &Path) -> bool {
 }
 
 pub fn load(path: &Path) -> Result<Inventory> {
-    let fail = |message: String| Error::DynamicInventory { path: path.to_path_buf(), message };
+    let fail = |message: String| Error::DynamicInventory {
+        path: path.to_path_buf(),
+        message,
+    };
     // A bare name would be looked up in PATH; the user meant the file.
-    let program = if path.is_relative() { Path::new(".").join(path) } else { path.to_path_buf() };
+    let program = if path.is_relative() {
+        Path::new(".").join(path)
+    } else {
+        path.to_path_buf()
+    };
     let output = Command::new(&program)
         .arg("--list")
         .output()
         .map_err(|e| fail(format!("cannot run it: {e}")))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(fail(format!("it exited with {}: {}", output.status, stderr.trim())));
+        return Err(fail(format!(
+            "it exited with {}: {}",
+            output.status,
+            stderr.trim()
+        )));
     }
     let json: Value = serde_json::from_slice(&output.stdout)
         .map_err(|e| fail(format!("its output is not JSON: {e}")))?;
@@ -44,7 +55,9 @@ pub fn load(path: &Path) -> Result<Inventory> {
 
 /// Reads Ansible's `--list` JSON.
 pub fn from_json(json: &Value) -> Result<Inventory, String> {
-    let top = json.as_object().ok_or("the top level must be a JSON object")?;
+    let top = json
+        .as_object()
+        .ok_or("the top level must be a JSON object")?;
     let mut inventory = Inventory::default();
     for (name, def) in top {
         if name == "_meta" {
@@ -61,23 +74,36 @@ pub fn from_json(json: &Value) -> Result<Inventory, String> {
                 },
                 array(o.get("children"), name, "children")?,
             ),
-            _ => return Err(format!("group `{name}` must be a list of hosts or an object")),
+            _ => {
+                return Err(format!(
+                    "group `{name}` must be a list of hosts or an object"
+                ))
+            }
         };
         let special = name == "all" || name == "ungrouped";
         if name == "all" {
             inventory.defaults.extend(vars);
         } else if !special {
-            inventory.groups.entry(name.clone()).or_default().vars.extend(vars);
+            inventory
+                .groups
+                .entry(name.clone())
+                .or_default()
+                .vars
+                .extend(vars);
         }
         for host in hosts {
-            let host = host.as_str().ok_or(format!("group `{name}`: host names must be strings"))?;
+            let host = host
+                .as_str()
+                .ok_or(format!("group `{name}`: host names must be strings"))?;
             let entry = inventory.hosts.entry(host.to_string()).or_default();
             if !special {
                 entry.groups.insert(name.clone());
             }
         }
         for child in children {
-            let child = child.as_str().ok_or(format!("group `{name}`: children must be strings"))?;
+            let child = child
+                .as_str()
+                .ok_or(format!("group `{name}`: children must be strings"))?;
             if !special && child != "ungrouped" {
                 let group = inventory.groups.entry(name.clone()).or_default();
                 group.children.insert(child.to_string());
@@ -85,10 +111,19 @@ pub fn from_json(json: &Value) -> Result<Inventory, String> {
         }
     }
     if let Some(hostvars) = json.pointer("/_meta/hostvars") {
-        let hostvars = hostvars.as_object().ok_or("`_meta.hostvars` must be an object")?;
+        let hostvars = hostvars
+            .as_object()
+            .ok_or("`_meta.hostvars` must be an object")?;
         for (host, vars) in hostvars {
-            let vars = vars.as_object().ok_or(format!("hostvars of `{host}` must be an object"))?;
-            inventory.hosts.entry(host.clone()).or_default().vars.extend(vars.clone());
+            let vars = vars
+                .as_object()
+                .ok_or(format!("hostvars of `{host}` must be an object"))?;
+            inventory
+                .hosts
+                .entry(host.clone())
+                .or_default()
+                .vars
+                .extend(vars.clone());
         }
     }
     Ok(inventory)

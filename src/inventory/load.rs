@@ -3,6 +3,9 @@
 
 use std::path::Path;
 
+use indexmap::IndexMap;
+use serde::de::IgnoredAny;
+
 use super::{ansible, dynamic, native, Inventory};
 use crate::diagnostic::SourceError;
 use crate::error::{Error, Result};
@@ -37,22 +40,13 @@ pub fn from_yaml(path: &Path, source: &str) -> Result<Inventory> {
 
 /// Parses YAML inventory text (to be merged and finished), choosing the format by its top-level keys.
 fn parse_yaml(path: &Path, source: &str) -> Result<Inventory> {
-    let top: serde_yaml::Value =
+    // Only the top-level keys decide the format; their contents are parsed once, below.
+    let top: Option<IndexMap<String, IgnoredAny>> =
         serde_yaml::from_str(source).map_err(|e| SourceError::from_yaml(path, source, &e))?;
-    let keys: Vec<String> = match &top {
-        serde_yaml::Value::Null => return Ok(Inventory::default()),
-        serde_yaml::Value::Mapping(m) => {
-            m.keys().map(|k| k.as_str().unwrap_or_default().to_string()).collect()
-        }
-        _ => {
-            return Err(SourceError::whole_file(
-                path,
-                "an inventory must be a mapping (native `hosts:`/`groups:`/`defaults:` or Ansible's `all:`)"
-                    .into(),
-            )
-            .into())
-        }
+    let Some(top) = top else {
+        return Ok(Inventory::default());
     };
+    let keys: Vec<&String> = top.keys().collect();
     if keys.iter().all(|k| NATIVE_KEYS.contains(&k.as_str())) && !keys.is_empty() {
         native::parse(path, source)
     } else {

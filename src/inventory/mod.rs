@@ -123,7 +123,12 @@ impl Connection {
                 })
             }
         };
-        Ok(Connection { address, port, user, transport })
+        Ok(Connection {
+            address,
+            port,
+            user,
+            transport,
+        })
     }
 }
 
@@ -154,7 +159,11 @@ impl Inventory {
                 (g.hosts.clone(), g.children.clone())
             };
             for host in hosts {
-                self.hosts.entry(host).or_default().groups.insert(group.clone());
+                self.hosts
+                    .entry(host)
+                    .or_default()
+                    .groups
+                    .insert(group.clone());
             }
             for child in children {
                 self.groups.entry(child).or_default();
@@ -248,7 +257,12 @@ impl Inventory {
     pub fn resolve(&self, host: &str) -> Vars {
         let mut out = self.defaults.clone();
         for g in self.group_order(host) {
-            out.extend(self.groups[g].vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+            out.extend(
+                self.groups[g]
+                    .vars
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone())),
+            );
         }
         if let Some(h) = self.hosts.get(host) {
             out.extend(h.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -279,9 +293,16 @@ impl Inventory {
         let mut map = IndexMap::new();
         map.insert("all".to_string(), self.hosts.keys().cloned().collect());
         let ungrouped = self.hosts.iter().filter(|(_, h)| h.groups.is_empty());
-        map.insert("ungrouped".to_string(), ungrouped.map(|(n, _)| n.clone()).collect());
+        map.insert(
+            "ungrouped".to_string(),
+            ungrouped.map(|(n, _)| n.clone()).collect(),
+        );
         for name in self.groups.keys() {
-            let members = self.group_members(name).into_iter().map(str::to_string).collect();
+            let members = self
+                .group_members(name)
+                .into_iter()
+                .map(str::to_string)
+                .collect();
             map.insert(name.clone(), members);
         }
         map
@@ -315,8 +336,12 @@ pub fn graph(inv: &Inventory) -> String {
     for name in inv.top_groups() {
         group(inv, name, 1, &mut out);
     }
-    let ungrouped: Vec<&String> =
-        inv.hosts.iter().filter(|(_, h)| h.groups.is_empty()).map(|(n, _)| n).collect();
+    let ungrouped: Vec<&String> = inv
+        .hosts
+        .iter()
+        .filter(|(_, h)| h.groups.is_empty())
+        .map(|(n, _)| n)
+        .collect();
     if !ungrouped.is_empty() {
         out.push_str("  |--@ungrouped:\n");
         for h in ungrouped {
@@ -331,11 +356,18 @@ pub fn to_ansible_json(inv: &Inventory) -> Value {
     let mut top = serde_json::Map::new();
     let mut all = serde_json::Map::new();
     let mut children: Vec<&str> = inv.top_groups();
-    let ungrouped: Vec<&String> =
-        inv.hosts.iter().filter(|(_, h)| h.groups.is_empty()).map(|(n, _)| n).collect();
+    let ungrouped: Vec<&String> = inv
+        .hosts
+        .iter()
+        .filter(|(_, h)| h.groups.is_empty())
+        .map(|(n, _)| n)
+        .collect();
     if !ungrouped.is_empty() {
         children.push("ungrouped");
-        top.insert("ungrouped".into(), serde_json::json!({ "hosts": ungrouped }));
+        top.insert(
+            "ungrouped".into(),
+            serde_json::json!({ "hosts": ungrouped }),
+        );
     }
     all.insert("children".into(), serde_json::json!(children));
     if !inv.defaults.is_empty() {
@@ -353,8 +385,11 @@ pub fn to_ansible_json(inv: &Inventory) -> Value {
         }
         top.insert(name.clone(), Value::Object(entry));
     }
-    let hostvars: serde_json::Map<String, Value> =
-        inv.hosts.keys().map(|h| (h.clone(), Value::Object(inv.resolve(h)))).collect();
+    let hostvars: serde_json::Map<String, Value> = inv
+        .hosts
+        .keys()
+        .map(|h| (h.clone(), Value::Object(inv.resolve(h))))
+        .collect();
     top.insert("_meta".into(), serde_json::json!({ "hostvars": hostvars }));
     Value::Object(top)
 }

@@ -55,7 +55,10 @@ struct HostDef {
 pub fn parse(path: &Path, source: &str) -> Result<Inventory> {
     let file: File =
         serde_yaml::from_str(source).map_err(|e| SourceError::from_yaml(path, source, &e))?;
-    let mut inventory = Inventory { defaults: file.defaults, ..Inventory::default() };
+    let mut inventory = Inventory {
+        defaults: file.defaults,
+        ..Inventory::default()
+    };
     for (name, def) in file.groups {
         let def = def.unwrap_or_default();
         let group = Group {
@@ -81,7 +84,10 @@ pub fn parse(path: &Path, source: &str) -> Result<Inventory> {
             vars.insert("transport".into(), t.as_str().into());
         }
         vars.extend(def.vars);
-        let host = Host { vars, groups: def.groups.into_iter().collect() };
+        let host = Host {
+            vars,
+            groups: def.groups.into_iter().collect(),
+        };
         inventory.hosts.insert(name, host);
     }
     Ok(inventory)

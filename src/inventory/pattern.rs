@@ -16,7 +16,10 @@ pub fn select(inv: &Inventory, pattern: &str) -> Result<Vec<String>> {
     let mut union: IndexSet<&str> = IndexSet::new();
     let mut intersections = Vec::new();
     let mut exclusions = Vec::new();
-    let terms = pattern.split([',', ':']).map(str::trim).filter(|t| !t.is_empty());
+    let terms = pattern
+        .split([',', ':'])
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
     for term in terms {
         if let Some(t) = term.strip_prefix('&') {
             intersections.push(matching(inv, pattern, t)?);
@@ -39,7 +42,9 @@ pub fn select(inv: &Inventory, pattern: &str) -> Result<Vec<String>> {
         .map(str::to_string)
         .collect();
     if selected.is_empty() {
-        return Err(Error::NoHosts { pattern: pattern.to_string() });
+        return Err(Error::NoHosts {
+            pattern: pattern.to_string(),
+        });
     }
     Ok(selected)
 }
@@ -64,15 +69,29 @@ fn matching<'a>(inv: &'a Inventory, pattern: &str, term: &str) -> Result<IndexSe
             what: format!("host pattern `{pattern}`"),
             message: format!("`{term}` is not a regular expression: {e}"),
         })?;
-        out.extend(inv.hosts.keys().filter(|h| re.is_match(h)).map(String::as_str));
+        out.extend(
+            inv.hosts
+                .keys()
+                .filter(|h| re.is_match(h))
+                .map(String::as_str),
+        );
     } else if term.contains(['*', '?', '[']) {
-        out.extend(inv.hosts.keys().filter(|h| glob(term, h)).map(String::as_str));
+        out.extend(
+            inv.hosts
+                .keys()
+                .filter(|h| glob(term, h))
+                .map(String::as_str),
+        );
         for g in inv.groups.keys().filter(|g| glob(term, g)) {
             out.extend(inv.group_members(g));
         }
     }
     if out.is_empty() {
-        let names = inv.hosts.keys().chain(inv.groups.keys()).map(String::as_str);
+        let names = inv
+            .hosts
+            .keys()
+            .chain(inv.groups.keys())
+            .map(String::as_str);
         let suggestions = closest(term.trim_start_matches('~'), names);
         return Err(Error::Pattern {
             pattern: pattern.to_string(),

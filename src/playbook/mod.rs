@@ -99,6 +99,9 @@ impl Playbook {
         if plays.is_empty() {
             return Err(SourceError::whole_file(path, "the playbook has no plays".into()).into());
         }
-        Ok(Playbook { path: path.to_path_buf(), plays })
+        Ok(Playbook {
+            path: path.to_path_buf(),
+            plays,
+        })
     }
 }

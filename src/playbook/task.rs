@@ -101,7 +101,10 @@ impl TryFrom<RawTask> for Task {
             }
         };
         if let Some(name) = &raw.register {
-            let ident = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            let ident = name
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
                 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !ident {
                 return Err(format!(

@@ -19,7 +19,10 @@ impl<'de> Deserialize<'de> for TemplateText {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
         template::check_syntax(&text).map_err(|e| {
-            de::Error::custom(with_needle(format!("template does not compile: {e}"), first_line(&text)))
+            de::Error::custom(with_needle(
+                format!("template does not compile: {e}"),
+                first_line(&text),
+            ))
         })?;
         Ok(TemplateText(text))
     }
@@ -33,7 +36,10 @@ pub struct Condition(pub String);
 impl<'de> Deserialize<'de> for Condition {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
-        #[serde(untagged, expecting = "an expression such as `result.rc == 0`, or true/false")]
+        #[serde(
+            untagged,
+            expecting = "an expression such as `result.rc == 0`, or true/false"
+        )]
         enum Raw {
             Bool(bool),
             Text(String),
@@ -43,7 +49,10 @@ impl<'de> Deserialize<'de> for Condition {
             Raw::Text(t) => t,
         };
         template::check_expression(&text).map_err(|e| {
-            de::Error::custom(with_needle(format!("`when` does not compile: {e}"), first_line(&text)))
+            de::Error::custom(with_needle(
+                format!("`when` does not compile: {e}"),
+                first_line(&text),
+            ))
         })?;
         Ok(Condition(text))
     }
@@ -69,7 +78,10 @@ impl<'de> Deserialize<'de> for RegexValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
         regex_lite::Regex::new(&text).map(RegexValue).map_err(|e| {
-            let message = format!("not a valid regular expression: {}", one_line(&e.to_string()));
+            let message = format!(
+                "not a valid regular expression: {}",
+                one_line(&e.to_string())
+            );
             de::Error::custom(with_needle(message, first_line(&text)))
         })
     }
@@ -116,7 +128,10 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
 }
 
 fn first_line(text: &str) -> &str {
-    text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("")
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
 }
 
 fn one_line(text: &str) -> String {

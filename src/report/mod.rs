@@ -72,33 +72,43 @@ pub struct HostReport {
     pub tasks: Vec<TaskResult>,
 }
 
+/// A running host: when it started, and the tasks it finished so far.
+type Pending = (Option<u64>, Vec<TaskResult>);
+
 /// Folds events into a report.
 #[derive(Debug, Default)]
 pub struct ReportBuilder {
     plays: Vec<PlayReport>,
     hosts: Vec<HostReport>,
     /// Task results and start times of hosts that have not finished yet.
-    pending: BTreeMap<(usize, Arc<str>), (Option<u64>, Vec<TaskResult>)>,
+    pending: BTreeMap<(usize, Arc<str>), Pending>,
     last_ms: u64,
 }
 
 impl ReportBuilder {
-    pub fn apply(&mut self, stamped: &Stamped) {
+    /// Takes the event by value: task results move into the report instead of being copied.
+    pub fn apply(&mut self, stamped: Stamped) {
         self.last_ms = stamped.at_ms;
-        match &stamped.event {
-            Event::PlayStarted { play, name, pattern, settings, .. } => {
+        match stamped.event {
+            Event::PlayStarted {
+                play,
+                name,
+                pattern,
+                settings,
+                ..
+            } => {
                 self.plays.push(PlayReport {
-                    index: *play,
-                    name: name.clone(),
-                    pattern: pattern.clone(),
-                    settings: settings_json(settings),
+                    index: play,
+                    name,
+                    pattern,
+                    settings: settings_json(&settings),
                     batches: Vec::new(),
                 });
             }
             Event::BatchStarted { play, batch, hosts } => {
-                if let Some(p) = self.plays.iter_mut().find(|p| p.index == *play) {
+                if let Some(p) = self.plays.iter_mut().find(|p| p.index == play) {
                     p.batches.push(BatchReport {
-                        index: *batch,
+                        index: batch,
                         hosts: hosts.iter().map(|h| h.to_string()).collect(),
                         started_ms: stamped.at_ms,
                         finished_ms: None,
@@ -106,30 +116,40 @@ impl ReportBuilder {
                 }
             }
             Event::BatchFinished { play, batch } => {
-                let p = self.plays.iter_mut().find(|p| p.index == *play);
-                if let Some(b) = p.and_then(|p| p.batches.iter_mut().find(|b| b.index == *batch)) {
+                let p = self.plays.iter_mut().find(|p| p.index == play);
+                if let Some(b) = p.and_then(|p| p.batches.iter_mut().find(|b| b.index == batch)) {
                     b.finished_ms = Some(stamped.at_ms);
                 }
             }
             Event::HostState { play, host, .. } => {
-                let entry = self.pending.entry((*play, host.clone())).or_default();
+                let entry = self.pending.entry((play, host)).or_default();
                 entry.0.get_or_insert(stamped.at_ms);
             }
             Event::TaskFinished { play, host, result } => {
-                let entry = self.pending.entry((*play, host.clone())).or_default();
-                entry.1.push(result.clone());
+                let entry = self.pending.entry((play, host)).or_default();
+                entry.1.push(result);
             }
-            Event::HostFinished { play, batch, host, address, transport, outcome } => {
-                let (started_ms, tasks) = self.pending.remove(&(*play, host.clone())).unwrap_or_default();
+            Event::HostFinished {
+                play,
+                batch,
+                host,
+                address,
+                transport,
+                outcome,
+            } => {
+                let (started_ms, tasks) = self
+                    .pending
+                    .remove(&(play, host.clone()))
+                    .unwrap_or_default();
                 self.hosts.push(HostReport {
                     name: host.to_string(),
-                    play: *play,
-                    batch: *batch,
-                    address: address.clone(),
+                    play,
+                    batch,
+                    address,
                     transport: transport.to_string(),
                     started_ms,
                     finished_ms: stamped.at_ms,
-                    outcome: outcome.clone(),
+                    outcome,
                     tasks,
                 });
             }
@@ -139,16 +159,16 @@ impl ReportBuilder {
 
     /// The report so far. Hosts still running (an interrupted run) are kept as cancelled with
     /// the tasks they finished, so no result is lost.
-    pub fn build(&self, mut run: RunInfo) -> RunReport {
-        let mut hosts = self.hosts.clone();
-        for ((play, host), (started_ms, tasks)) in &self.pending {
+    pub fn build(self, mut run: RunInfo) -> RunReport {
+        let mut hosts = self.hosts;
+        for ((play, host), (started_ms, tasks)) in self.pending {
             hosts.push(HostReport {
                 name: host.to_string(),
-                play: *play,
+                play,
                 batch: 0,
                 address: String::new(),
                 transport: String::new(),
-                started_ms: *started_ms,
+                started_ms,
                 finished_ms: self.last_ms,
                 outcome: HostOutcome {
                     status: HostStatus::Cancelled,
@@ -157,7 +177,7 @@ impl ReportBuilder {
                     duration_ms: 0,
                     attempts: 0,
                 },
-                tasks: tasks.clone(),
+                tasks,
             });
         }
         // Inventory order within each play, whatever order the hosts finished in.
@@ -167,7 +187,12 @@ impl ReportBuilder {
                 position.insert((p.index, name.as_str()), i);
             }
         }
-        let key = |h: &HostReport| position.get(&(h.play, h.name.as_str())).copied().unwrap_or(usize::MAX);
+        let key = |h: &HostReport| {
+            position
+                .get(&(h.play, h.name.as_str()))
+                .copied()
+                .unwrap_or(usize::MAX)
+        };
         hosts.sort_by_cached_key(|h| (h.play, h.batch, key(h)));
         let counts = counts(&hosts);
         run.duration_ms = self.last_ms;
@@ -176,7 +201,7 @@ impl ReportBuilder {
             drover_version: env!("CARGO_PKG_VERSION").to_string(),
             run,
             counts,
-            plays: self.plays.clone(),
+            plays: self.plays,
             hosts,
         }
     }

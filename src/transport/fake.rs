@@ -65,7 +65,11 @@ impl FakeTransport {
         }
         let now = self.open.fetch_add(1, Ordering::SeqCst) + 1;
         self.peak.fetch_max(now, Ordering::SeqCst);
-        Ok(FakeSession { host: host.to_string(), transport: self.clone(), closed: false })
+        Ok(FakeSession {
+            host: host.to_string(),
+            transport: self.clone(),
+            closed: false,
+        })
     }
 }
 

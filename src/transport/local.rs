@@ -98,7 +98,9 @@ impl LocalSession {
 }
 
 async fn read_limited<R: tokio::io::AsyncRead + Unpin>(stream: Option<R>) -> String {
-    let Some(mut stream) = stream else { return String::new() };
+    let Some(mut stream) = stream else {
+        return String::new();
+    };
     let mut kept = Vec::new();
     let mut buf = [0u8; 8192];
     let mut dropped = 0usize;

@@ -62,10 +62,13 @@ impl Transports {
             return fake.connect(host).await.map(Session::Fake);
         }
         match conn.transport {
-            TransportKind::Local => Ok(Session::Local(LocalSession::default())),
+            TransportKind::Local => Ok(Session::Local(LocalSession)),
             other => Err(TaskError::new(
                 ErrorKind::Unsupported,
-                format!("the {} transport is not available in this build", other.as_str()),
+                format!(
+                    "the {} transport is not available in this build",
+                    other.as_str()
+                ),
             )),
         }
     }

@@ -30,7 +30,11 @@ pub struct PlainPrinter<W: Write> {
 
 impl<W: Write> PlainPrinter<W> {
     pub fn new(out: W, verbosity: Verbosity) -> Self {
-        PlainPrinter { out, verbosity, width: 12 }
+        PlainPrinter {
+            out,
+            verbosity,
+            width: 12,
+        }
     }
 
     /// Aligns host names to the longest one in the run.
@@ -43,11 +47,18 @@ impl<W: Write> PlainPrinter<W> {
             return;
         }
         let line = match &stamped.event {
-            Event::PlayStarted { name, hosts, batches, .. } => {
-                Some(format!("play `{name}`: {hosts} hosts in {batches} batches"))
+            Event::PlayStarted {
+                name,
+                hosts,
+                batches,
+                ..
+            } => Some(format!("play `{name}`: {hosts} hosts in {batches} batches")),
+            Event::BatchStarted { batch, hosts, .. } => {
+                Some(format!("batch {batch}: {} hosts", hosts.len()))
             }
-            Event::BatchStarted { batch, hosts, .. } => Some(format!("batch {batch}: {} hosts", hosts.len())),
-            Event::HostState { host, state, task, .. } => match (state, task) {
+            Event::HostState {
+                host, state, task, ..
+            } => match (state, task) {
                 (HostState::Running, Some(task)) if self.verbosity >= Verbosity::Verbose => {
                     Some(self.host_line(host, &format!("running `{task}`")))
                 }
@@ -68,7 +79,10 @@ impl<W: Write> PlainPrinter<W> {
                         .ok()
                         .and_then(|v| v.as_str().map(str::to_string))
                         .unwrap_or_default();
-                    let mut text = format!("task `{}` {status} ({} ms)", result.name, result.duration_ms);
+                    let mut text = format!(
+                        "task `{}` {status} ({} ms)",
+                        result.name, result.duration_ms
+                    );
                     if let Some(e) = &result.error {
                         text.push_str(&format!(": {e}"));
                     }

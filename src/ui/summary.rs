@@ -37,12 +37,20 @@ pub fn summary(report: &RunReport, group_outputs: bool) -> String {
                 Some(e) => (e.kind.as_str().to_string(), first_line(&e.message)),
                 None => (String::new(), String::new()),
             };
-            table.add_row(vec![h.name.clone(), h.outcome.status.as_str().to_string(), kind, message]);
+            table.add_row(vec![
+                h.name.clone(),
+                h.outcome.status.as_str().to_string(),
+                kind,
+                message,
+            ]);
         }
         out.push_str(&table.to_string());
         out.push('\n');
         if failed.len() > 50 {
-            out.push_str(&format!("… and {} more (see the report)\n", failed.len() - 50));
+            out.push_str(&format!(
+                "… and {} more (see the report)\n",
+                failed.len() - 50
+            ));
         }
     }
 
@@ -50,15 +58,26 @@ pub fn summary(report: &RunReport, group_outputs: bool) -> String {
         // Identical stdout of the last command that ran, grouped across hosts.
         let mut groups: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for h in &report.hosts {
-            let last = h.tasks.iter().rev().find(|t| t.status != TaskStatus::Skipped);
+            let last = h
+                .tasks
+                .iter()
+                .rev()
+                .find(|t| t.status != TaskStatus::Skipped);
             if let Some(t) = last {
-                groups.entry(t.stdout.as_str()).or_default().push(h.name.as_str());
+                groups
+                    .entry(t.stdout.as_str())
+                    .or_default()
+                    .push(h.name.as_str());
             }
         }
         let mut groups: Vec<_> = groups.into_iter().collect();
-        groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()));
+        groups.sort_by_key(|g| std::cmp::Reverse(g.1.len()));
         for (stdout, hosts) in groups {
-            out.push_str(&format!("---------------\n{} ({})\n---------------\n", hosts.join(","), hosts.len()));
+            out.push_str(&format!(
+                "---------------\n{} ({})\n---------------\n",
+                hosts.join(","),
+                hosts.len()
+            ));
             out.push_str(stdout);
             if !stdout.ends_with('\n') {
                 out.push('\n');

@@ -21,7 +21,10 @@ pub struct Outcome {
 
 impl Test {
     pub fn new() -> Test {
-        Test { dir: tempfile::tempdir().expect("temp dir"), args: Vec::new() }
+        Test {
+            dir: tempfile::tempdir().expect("temp dir"),
+            args: Vec::new(),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -54,7 +57,9 @@ impl Test {
 
     pub fn command(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_drover"));
-        cmd.args(&self.args).current_dir(self.dir.path()).env("NO_COLOR", "1");
+        cmd.args(&self.args)
+            .current_dir(self.dir.path())
+            .env("NO_COLOR", "1");
         cmd
     }
 
@@ -87,19 +92,28 @@ impl Outcome {
 
     #[track_caller]
     pub fn stderr_has(self, needle: &str) -> Outcome {
-        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}:\n{}", self.stderr);
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.stderr
+        );
         self
     }
 
     #[track_caller]
     pub fn stdout_has(self, needle: &str) -> Outcome {
-        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}:\n{}", self.stdout);
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}:\n{}",
+            self.stdout
+        );
         self
     }
 
     /// The JSON report written to `report.json` in the test directory.
     pub fn report(&self) -> serde_json::Value {
-        let text = std::fs::read_to_string(self.dir.join("report.json")).expect("report.json written");
+        let text =
+            std::fs::read_to_string(self.dir.join("report.json")).expect("report.json written");
         serde_json::from_str(&text).expect("report is JSON")
     }
 }
