@@ -91,7 +91,17 @@ async fn once(hosts: usize, overrides: Overrides, label: &str) {
         overrides,
         ..PlanOptions::default()
     };
-    let plan = Arc::new(Plan::build(&book, &inv, &options, |_| true).expect("plan"));
+    let plan = Arc::new(
+        Plan::build(
+            &book,
+            &inv,
+            &options,
+            &Transports {
+                fake: Some(FakeTransport::default()),
+            },
+        )
+        .expect("plan"),
+    );
     let t_plan = t0.elapsed();
     drover::check::check(&plan).expect("preflight render");
     let t_check = t0.elapsed();

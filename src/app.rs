@@ -69,9 +69,7 @@ impl Job {
             extra_vars: parse_extra_vars(&self.target.extra_vars)?,
             overrides: self.settings.overrides(),
         };
-        Plan::build(&self.playbook, &self.inventory, &options, |k| {
-            transports.supports(k)
-        })
+        Plan::build(&self.playbook, &self.inventory, &options, transports)
     }
 
     /// Runs the job to its end and returns the exit code. Input errors come back before

@@ -23,7 +23,15 @@ fn fleet(n: usize) -> String {
 async fn run(n: usize, play: &str, fake: FakeTransport) -> Vec<Stamped> {
     let inv = inventory::from_yaml(Path::new("inv.yml"), &fleet(n)).unwrap();
     let book = Playbook::parse(Path::new("p.yml"), play).unwrap();
-    let plan = Plan::build(&book, &inv, &PlanOptions::default(), |_| true).unwrap();
+    let plan = Plan::build(
+        &book,
+        &inv,
+        &PlanOptions::default(),
+        &Transports {
+            fake: Some(FakeTransport::default()),
+        },
+    )
+    .unwrap();
     let (events, mut rx) = EventSink::new();
     let (_trigger, shutdown) = Shutdown::new();
     let transports = Transports { fake: Some(fake) };
@@ -193,7 +201,17 @@ async fn shutdown_once_starts_no_new_batch() {
     let inv = inventory::from_yaml(Path::new("inv.yml"), &fleet(6)).unwrap();
     let play = "- hosts: all\n  batch_size: 2\n  tasks:\n    - command: a\n";
     let book = Playbook::parse(Path::new("p.yml"), play).unwrap();
-    let plan = Arc::new(Plan::build(&book, &inv, &PlanOptions::default(), |_| true).unwrap());
+    let plan = Arc::new(
+        Plan::build(
+            &book,
+            &inv,
+            &PlanOptions::default(),
+            &Transports {
+                fake: Some(FakeTransport::default()),
+            },
+        )
+        .unwrap(),
+    );
     let (events, mut rx) = EventSink::new();
     let (trigger, shutdown) = Shutdown::new();
     let transports = Transports {

@@ -7,10 +7,11 @@ use std::sync::Arc;
 use minijinja::{Environment, Value};
 
 use crate::error::{Error, Result};
-use crate::inventory::{self, Connection, Inventory, TransportKind, Vars};
+use crate::inventory::{self, Connection, Inventory, Vars};
 use crate::playbook::{Action, Playbook, TemplateText};
 use crate::settings::{Overrides, RunSettings};
 use crate::template;
+use crate::transport::Transports;
 
 /// Text that is either used as-is or rendered per host from a compiled template.
 #[derive(Debug, Clone)]
@@ -96,7 +97,7 @@ impl Plan {
         playbook: &Playbook,
         inventory: &Inventory,
         options: &PlanOptions,
-        supports: impl Fn(TransportKind) -> bool,
+        transports: &Transports,
     ) -> Result<Plan> {
         let mut env = template::environment();
         let limit = match &options.limit {
@@ -129,13 +130,10 @@ impl Plan {
                         .map(|(k, v)| (k.clone(), v.clone())),
                 );
                 let connection = Connection::from_vars(&name, &effective)?;
-                if !supports(connection.transport) {
+                if let Err(message) = transports.check(&connection) {
                     return Err(Error::Invalid {
                         what: format!("host {name}"),
-                        message: format!(
-                            "the {} transport is not available in this build of drover",
-                            connection.transport.as_str()
-                        ),
+                        message,
                     });
                 }
                 let secrets = effective

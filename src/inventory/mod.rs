@@ -86,12 +86,15 @@ impl TransportKind {
 }
 
 /// How to reach one host, read from its resolved variables.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Connection {
     pub address: String,
     pub port: Option<u16>,
     pub user: Option<String>,
     pub transport: TransportKind,
+    /// Every variable the host ends up with (inventory, play vars, extra vars), from which
+    /// each transport reads its own options (identity file, jump hosts, broker URL...).
+    pub vars: std::sync::Arc<Vars>,
 }
 
 impl Connection {
@@ -123,11 +126,13 @@ impl Connection {
                 })
             }
         };
+        let vars = std::sync::Arc::new(vars.clone());
         Ok(Connection {
             address,
             port,
             user,
             transport,
+            vars,
         })
     }
 }

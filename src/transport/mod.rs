@@ -52,9 +52,19 @@ pub enum Session {
 }
 
 impl Transports {
-    /// Whether hosts of this kind can be reached by this build.
-    pub fn supports(&self, kind: TransportKind) -> bool {
-        self.fake.is_some() || kind == TransportKind::Local
+    /// Checks, before anything runs, that this host can be reached by this build and that
+    /// its transport options make sense. The message names what is wrong, not the host.
+    pub fn check(&self, conn: &Connection) -> Result<(), String> {
+        if self.fake.is_some() {
+            return Ok(());
+        }
+        match conn.transport {
+            TransportKind::Local => Ok(()),
+            other => Err(format!(
+                "the {} transport is not available in this build of drover",
+                other.as_str()
+            )),
+        }
     }
 
     pub async fn connect(&self, host: &str, conn: &Connection) -> Result<Session, TaskError> {
