@@ -11,9 +11,9 @@ use crate::engine::{self, Plan, PlanOptions, Shutdown};
 use crate::error::{Error, Result};
 use crate::inventory::{self, Inventory};
 use crate::playbook::{Play, Playbook, Task};
-use crate::report::{write_atomic, ReportBuilder, RunInfo};
+use crate::report::{write_atomic, EventLog, ReportBuilder, RunInfo};
 use crate::transport::Transports;
-use crate::ui::{self, PlainPrinter, Verbosity};
+use crate::ui::{self, Verbosity};
 
 /// What to run, fully resolved.
 pub struct Job {
@@ -24,6 +24,8 @@ pub struct Job {
     pub settings: SettingsArgs,
     pub output: OutputArgs,
     pub group_outputs: bool,
+    /// `exec --output json`: the report goes to stdout, the summary to stderr.
+    pub report_on_stdout: bool,
 }
 
 impl Job {
@@ -38,10 +40,18 @@ impl Job {
             settings: args.settings,
             output: args.output,
             group_outputs: false,
+            report_on_stdout: false,
         })
     }
 
     pub fn from_exec(args: ExecArgs) -> Result<Job> {
+        if args.format == crate::cli::OutputFormat::Json
+            && args.output.events.as_deref() == Some(std::path::Path::new("-"))
+        {
+            return Err(Error::Usage(
+                "--output json and --events - both want stdout; give --events a file".into(),
+            ));
+        }
         let inventory = inventory::load(&args.target.inventories)?;
         let line = args.command.join(" ");
         crate::template::check_syntax(&line).map_err(|e| {
@@ -58,6 +68,7 @@ impl Job {
             inventory,
             target: args.target,
             settings: args.settings,
+            report_on_stdout: args.format == crate::cli::OutputFormat::Json,
             output: args.output,
             group_outputs: true,
         })
@@ -98,22 +109,25 @@ impl Job {
             (_, true) => Verbosity::Verbose,
             _ => Verbosity::Normal,
         };
-        let mut printer = PlainPrinter::new(std::io::stderr(), verbosity);
-        let width = plan
-            .plays
-            .iter()
-            .flat_map(|p| p.hosts.iter())
-            .map(|h| h.name.len())
-            .max();
-        printer.set_host_width(width.unwrap_or(8));
+        let mut events_log = self
+            .output
+            .events
+            .as_deref()
+            .map(EventLog::open)
+            .transpose()?;
+        let mut live = ui::Live::new(&plan, verbosity, self.output.color);
         let (events, mut rx) = crate::event::EventSink::new();
         let started_at = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
         let engine = tokio::spawn(engine::run(plan.clone(), transports, events, shutdown));
         let mut builder = ReportBuilder::default();
         while let Some(event) = rx.recv().await {
-            printer.print(&event);
+            live.show(&event);
+            if let Some(log) = &mut events_log {
+                log.write(&event);
+            }
             builder.apply(event);
         }
+        live.finish();
         let end = engine
             .await
             .map_err(|e| Error::Usage(format!("internal error: {e}")))?;
@@ -140,7 +154,34 @@ impl Job {
                 out.write_all(b"\n")
             })?;
         }
-        print!("{}", ui::summary(&report, self.group_outputs));
+        if let Some(path) = &self.output.junit {
+            let tasks: Vec<Vec<String>> = plan
+                .plays
+                .iter()
+                .map(|p| p.tasks.iter().map(|t| t.name.clone()).collect())
+                .collect();
+            let xml = crate::report::junit(&report, &tasks);
+            write_atomic(path, |out| out.write_all(xml.as_bytes()))?;
+        }
+        let events_to_stdout = self.output.events.as_deref() == Some(std::path::Path::new("-"));
+        if let Some(log) = events_log {
+            log.finish()?;
+        }
+        let summary = ui::summary(
+            &report,
+            self.group_outputs || verbosity == Verbosity::Verbose,
+        );
+        if self.report_on_stdout {
+            let json = serde_json::to_string_pretty(&report).unwrap_or_default();
+            println!("{json}");
+            if verbosity != Verbosity::Quiet {
+                eprint!("{summary}");
+            }
+        } else if events_to_stdout {
+            eprint!("{summary}");
+        } else {
+            print!("{summary}");
+        }
         Ok(report.run.exit_code)
     }
 }

@@ -2,7 +2,8 @@
 //! renders each command per host, and runs the tasks in batches across the fleet.
 //!
 //! Data flow: inventory + playbook + flags → [`engine::Plan`] → [`engine::run`] → typed
-//! [`event::Event`]s → the plain printer, the report and the exit code.
+//! [`event::Event`]s → the live view (bars or plain lines), the NDJSON stream, the report,
+//! JUnit, the summary and the exit code.
 
 pub mod app;
 pub mod check;
@@ -11,6 +12,7 @@ pub mod diagnostic;
 pub mod engine;
 pub mod error;
 pub mod event;
+pub mod generate;
 pub mod inventory;
 pub mod outcome;
 pub mod playbook;
@@ -61,6 +63,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         }
         Command::Run(args) => block_on(app::Job::from_run(args)?),
         Command::Exec(args) => block_on(app::Job::from_exec(args)?),
+        Command::Generate(args) => generate::generate(&args.dir).map(|()| 0),
     }
 }
 

@@ -1,0 +1,155 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'drover'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'drover' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a playbook against the inventory')
+            [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run one command on the hosts a pattern selects, no playbook needed')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate a playbook and print every host''s rendered commands; connects to nothing')
+            [CompletionResult]::new('inventory', 'inventory', [CompletionResultType]::ParameterValue, 'Show the inventory: hosts, groups and resolved variables')
+            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Regenerate completions/, man/ and schema/ (for drover''s own repository)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'drover;run' {
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)')
+            [CompletionResult]::new('--inventory', '--inventory', [CompletionResultType]::ParameterName, 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)')
+            [CompletionResult]::new('--extra-vars', '--extra-vars', [CompletionResultType]::ParameterName, 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)')
+            [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'Hosts per batch; 0 = one batch of all hosts [play default: 10]')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Most hosts in flight at once [play default: 10]')
+            [CompletionResult]::new('--strategy', '--strategy', [CompletionResultType]::ParameterName, 'batched: a batch finishes before the next starts; rolling: a window of hosts')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Per connection attempt, e.g. 10s [default: 10s]')
+            [CompletionResult]::new('--command-timeout', '--command-timeout', [CompletionResultType]::ParameterName, 'Per command, e.g. 8s, 2m [default: 8s]')
+            [CompletionResult]::new('--host-timeout', '--host-timeout', [CompletionResultType]::ParameterName, 'Whole-host deadline, e.g. 5m [default: none]')
+            [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'Write the JSON report here (atomically, also when interrupted)')
+            [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write JUnit XML here, one test case per host × task (atomically)')
+            [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'Stream every event as one JSON line to FILE, or to stdout with `-`')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print every task, not only failures')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print every task, not only failures')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the summary (on a terminal: only the overall bar while running)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the summary (on a terminal: only the overall bar while running)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'drover;exec' {
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)')
+            [CompletionResult]::new('--inventory', '--inventory', [CompletionResultType]::ParameterName, 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)')
+            [CompletionResult]::new('--extra-vars', '--extra-vars', [CompletionResultType]::ParameterName, 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, '`json`: print the report on stdout, for scripts (the summary goes to stderr)')
+            [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'Hosts per batch; 0 = one batch of all hosts [play default: 10]')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Most hosts in flight at once [play default: 10]')
+            [CompletionResult]::new('--strategy', '--strategy', [CompletionResultType]::ParameterName, 'batched: a batch finishes before the next starts; rolling: a window of hosts')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Per connection attempt, e.g. 10s [default: 10s]')
+            [CompletionResult]::new('--command-timeout', '--command-timeout', [CompletionResultType]::ParameterName, 'Per command, e.g. 8s, 2m [default: 8s]')
+            [CompletionResult]::new('--host-timeout', '--host-timeout', [CompletionResultType]::ParameterName, 'Whole-host deadline, e.g. 5m [default: none]')
+            [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'Write the JSON report here (atomically, also when interrupted)')
+            [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write JUnit XML here, one test case per host × task (atomically)')
+            [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'Stream every event as one JSON line to FILE, or to stdout with `-`')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print every task, not only failures')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print every task, not only failures')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the summary (on a terminal: only the overall bar while running)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the summary (on a terminal: only the overall bar while running)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'drover;check' {
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)')
+            [CompletionResult]::new('--inventory', '--inventory', [CompletionResultType]::ParameterName, 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)')
+            [CompletionResult]::new('--extra-vars', '--extra-vars', [CompletionResultType]::ParameterName, 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'drover;inventory' {
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Inventory file (repeatable; later ones win)')
+            [CompletionResult]::new('--inventory', '--inventory', [CompletionResultType]::ParameterName, 'Inventory file (repeatable; later ones win)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Print one host''s resolved variables and where each came from')
+            [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'Print the whole inventory as Ansible-style JSON (the default)')
+            [CompletionResult]::new('--graph', '--graph', [CompletionResultType]::ParameterName, 'Draw the group tree')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'drover;generate' {
+            [CompletionResult]::new('--dir', '--dir', [CompletionResultType]::ParameterName, 'The repository root to write completions/, man/ and schema/ into')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'drover;help' {
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a playbook against the inventory')
+            [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run one command on the hosts a pattern selects, no playbook needed')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate a playbook and print every host''s rendered commands; connects to nothing')
+            [CompletionResult]::new('inventory', 'inventory', [CompletionResultType]::ParameterValue, 'Show the inventory: hosts, groups and resolved variables')
+            [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Regenerate completions/, man/ and schema/ (for drover''s own repository)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'drover;help;run' {
+            break
+        }
+        'drover;help;exec' {
+            break
+        }
+        'drover;help;check' {
+            break
+        }
+        'drover;help;inventory' {
+            break
+        }
+        'drover;help;generate' {
+            break
+        }
+        'drover;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}
