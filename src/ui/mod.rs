@@ -96,7 +96,32 @@ impl<W: Write> PlainPrinter<W> {
                 }
                 Some(self.host_line(host, &text))
             }
-            Event::RunFinished { interrupted: true } => Some("run interrupted".to_string()),
+            Event::ConnectFailed {
+                host,
+                attempt,
+                retry_in_ms,
+                ..
+            } => {
+                let error = attempt
+                    .error
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                let next = match retry_in_ms {
+                    Some(ms) => format!("; retrying in {:.1} s", *ms as f64 / 1000.0),
+                    None => String::new(),
+                };
+                Some(self.host_line(
+                    host,
+                    &format!("attempt {} failed: {error}{next}", attempt.attempt),
+                ))
+            }
+            Event::RunFinished {
+                aborted: Some(why), ..
+            } => Some(format!("run aborted: {why}")),
+            Event::RunFinished {
+                interrupted: true, ..
+            } => Some("run interrupted".to_string()),
             _ => None,
         };
         if let Some(line) = line {
