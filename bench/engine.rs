@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
-use drover::engine::{self, Plan, PlanOptions, Shutdown};
+use drover::engine::{self, Plan, PlanOptions, RunEnv, Shutdown};
 use drover::event::EventSink;
 use drover::inventory;
 use drover::playbook::Playbook;
@@ -114,7 +114,7 @@ async fn once(hosts: usize, overrides: Overrides, label: &str) {
     let (_trigger, shutdown) = Shutdown::new();
     let run = tokio::spawn(engine::run(
         plan.clone(),
-        Transports { fake: Some(fake) },
+        RunEnv::new(Transports { fake: Some(fake) }),
         events,
         shutdown,
     ));

@@ -42,12 +42,25 @@ rolling\t'A window of `concurrency` hosts; the next host starts as one ends'"
 complete -c drover -n "__fish_drover_using_subcommand run" -l connect-timeout -d 'Per connection attempt, e.g. 10s [default: 10s]' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l command-timeout -d 'Per command, e.g. 8s, 2m [default: 8s]' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l host-timeout -d 'Whole-host deadline, e.g. 5m [default: none]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l rate -d 'New connections per time, fleet-wide: 20/s, 300/m, 120/h [default: 20/s]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l burst -d 'Connections that may start at once after an idle spell [default: 1]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l gateway-rate -d 'New connections per time through one gateway (jump host, broker, `gateway` var)' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l retries -d 'Connection attempts after the first, for transient failures [default: 2]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l backoff -d 'Backoff base between connection attempts (full jitter) [default: 2s]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l backoff-cap -d 'Longest wait between connection attempts [default: 60s]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l breaker-threshold -d 'Consecutive connection failures that open a host\'s breaker; 0 = off [default: 3]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l breaker-cooldown -d 'How long an open breaker skips its host [default: 180s]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l max-fail-percentage -d 'Stop starting hosts once more than this percentage of finished hosts failed (exit 3)' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l min-hosts-done -d 'Finished hosts needed before --max-fail-percentage is judged [default: 1]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l state-dir -d 'Directory of the breaker state files [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]' -r -F
 complete -c drover -n "__fish_drover_using_subcommand run" -l report -d 'Write the JSON report here (atomically, also when interrupted)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand run" -l junit -d 'Write JUnit XML here, one test case per host × task (atomically)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand run" -l events -d 'Stream every event as one JSON line to FILE, or to stdout with `-`' -r -F
 complete -c drover -n "__fish_drover_using_subcommand run" -l color -d 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c drover -n "__fish_drover_using_subcommand run" -l any-errors-fatal -d 'Stop starting hosts at the first failed host (exit 3)'
+complete -c drover -n "__fish_drover_using_subcommand run" -l reset-breakers -d 'Forget every breaker of this inventory before the run'
 complete -c drover -n "__fish_drover_using_subcommand run" -s v -l verbose -d 'Print every task, not only failures'
 complete -c drover -n "__fish_drover_using_subcommand run" -s q -l quiet -d 'Print only the summary (on a terminal: only the overall bar while running)'
 complete -c drover -n "__fish_drover_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -64,12 +77,25 @@ rolling\t'A window of `concurrency` hosts; the next host starts as one ends'"
 complete -c drover -n "__fish_drover_using_subcommand exec" -l connect-timeout -d 'Per connection attempt, e.g. 10s [default: 10s]' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l command-timeout -d 'Per command, e.g. 8s, 2m [default: 8s]' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l host-timeout -d 'Whole-host deadline, e.g. 5m [default: none]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l rate -d 'New connections per time, fleet-wide: 20/s, 300/m, 120/h [default: 20/s]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l burst -d 'Connections that may start at once after an idle spell [default: 1]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l gateway-rate -d 'New connections per time through one gateway (jump host, broker, `gateway` var)' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l retries -d 'Connection attempts after the first, for transient failures [default: 2]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l backoff -d 'Backoff base between connection attempts (full jitter) [default: 2s]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l backoff-cap -d 'Longest wait between connection attempts [default: 60s]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l breaker-threshold -d 'Consecutive connection failures that open a host\'s breaker; 0 = off [default: 3]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l breaker-cooldown -d 'How long an open breaker skips its host [default: 180s]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l max-fail-percentage -d 'Stop starting hosts once more than this percentage of finished hosts failed (exit 3)' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l min-hosts-done -d 'Finished hosts needed before --max-fail-percentage is judged [default: 1]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l state-dir -d 'Directory of the breaker state files [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]' -r -F
 complete -c drover -n "__fish_drover_using_subcommand exec" -l report -d 'Write the JSON report here (atomically, also when interrupted)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand exec" -l junit -d 'Write JUnit XML here, one test case per host × task (atomically)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand exec" -l events -d 'Stream every event as one JSON line to FILE, or to stdout with `-`' -r -F
 complete -c drover -n "__fish_drover_using_subcommand exec" -l color -d 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c drover -n "__fish_drover_using_subcommand exec" -l any-errors-fatal -d 'Stop starting hosts at the first failed host (exit 3)'
+complete -c drover -n "__fish_drover_using_subcommand exec" -l reset-breakers -d 'Forget every breaker of this inventory before the run'
 complete -c drover -n "__fish_drover_using_subcommand exec" -s v -l verbose -d 'Print every task, not only failures'
 complete -c drover -n "__fish_drover_using_subcommand exec" -s q -l quiet -d 'Print only the summary (on a terminal: only the overall bar while running)'
 complete -c drover -n "__fish_drover_using_subcommand exec" -s h -l help -d 'Print help (see more with \'--help\')'

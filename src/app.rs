@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::cli::{
-    parse_extra_vars, ExecArgs, InventoryArgs, OutputArgs, RunArgs, SettingsArgs, TargetArgs,
+    parse_extra_vars, ExecArgs, InventoryArgs, OutputArgs, RunArgs, SettingsArgs, StateArgs,
+    TargetArgs,
 };
 use crate::engine::{self, Plan, PlanOptions, Shutdown};
 use crate::error::{Error, Result};
@@ -22,6 +23,7 @@ pub struct Job {
     pub inventory: Inventory,
     pub target: TargetArgs,
     pub settings: SettingsArgs,
+    pub state: StateArgs,
     pub output: OutputArgs,
     pub group_outputs: bool,
     /// `exec --output json`: the report goes to stdout, the summary to stderr.
@@ -38,6 +40,7 @@ impl Job {
             inventory,
             target: args.target,
             settings: args.settings,
+            state: args.state,
             output: args.output,
             group_outputs: false,
             report_on_stdout: false,
@@ -69,6 +72,7 @@ impl Job {
             target: args.target,
             settings: args.settings,
             report_on_stdout: args.format == crate::cli::OutputFormat::Json,
+            state: args.state,
             output: args.output,
             group_outputs: true,
         })
@@ -118,7 +122,13 @@ impl Job {
         let mut live = ui::Live::new(&plan, verbosity, self.output.color);
         let (events, mut rx) = crate::event::EventSink::new();
         let started_at = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
-        let engine = tokio::spawn(engine::run(plan.clone(), transports, events, shutdown));
+        let breakers = Arc::new(self.breaker_store()?);
+        let env = engine::RunEnv {
+            transports: Arc::new(transports),
+            breakers: breakers.clone(),
+            clock: engine::Clock::system(),
+        };
+        let engine = tokio::spawn(engine::run(plan.clone(), env, events, shutdown));
         let mut builder = ReportBuilder::default();
         while let Some(event) = rx.recv().await {
             live.show(&event);
@@ -144,8 +154,12 @@ impl Job {
             started_at,
             finished_at: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
             interrupted: end.interrupted,
+            aborted: end.aborted,
+            state_file: breakers.path().map(|p| p.display().to_string()),
             ..RunInfo::default()
         };
+        // Breaker state is saved even when the report cannot be written.
+        let saved = breakers.save(&self.target.inventories);
         let mut report = builder.build(info);
         report.run.exit_code = report.exit_code();
         if let Some(path) = &self.output.report {
@@ -182,7 +196,25 @@ impl Job {
         } else {
             print!("{summary}");
         }
+        saved?;
         Ok(report.run.exit_code)
+    }
+
+    /// The breaker store of these inventories: in `--state-dir`, else the XDG state dir.
+    fn breaker_store(&self) -> Result<engine::BreakerStore> {
+        let dir = self
+            .state
+            .state_dir
+            .clone()
+            .or_else(engine::breaker_store::default_dir);
+        match dir {
+            Some(dir) => engine::BreakerStore::open(
+                &dir,
+                &self.target.inventories,
+                self.state.reset_breakers,
+            ),
+            None => Ok(engine::BreakerStore::in_memory()),
+        }
     }
 }
 

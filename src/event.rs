@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::outcome::{HostOutcome, TaskResult};
+use crate::outcome::{ConnectAttempt, HostOutcome, TaskResult};
 use crate::settings::RunSettings;
 
 /// A host's progress, before it has an outcome.
@@ -59,6 +59,13 @@ pub enum Event {
         host: Arc<str>,
         result: TaskResult,
     },
+    /// A connection attempt failed; `retry_in_ms` says when the next one comes, if any.
+    ConnectFailed {
+        play: usize,
+        host: Arc<str>,
+        attempt: ConnectAttempt,
+        retry_in_ms: Option<u64>,
+    },
     HostFinished {
         play: usize,
         batch: usize,
@@ -72,6 +79,7 @@ pub enum Event {
     },
     RunFinished {
         interrupted: bool,
+        aborted: Option<String>,
     },
 }
 

@@ -55,6 +55,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 playbook: args.playbook,
                 target: args.target,
                 settings: cli::SettingsArgs::default(),
+                state: cli::StateArgs::default(),
                 output: cli::OutputArgs::default(),
             })?;
             let plan = job.plan(&transport::Transports::default())?;

@@ -20,6 +20,8 @@ pub enum ErrorKind {
     RenderError,
     Cancelled,
     Protocol,
+    /// The server turned the connection away under load (sshd `MaxStartups`).
+    Throttled,
     /// Reserved for transports that are not available in this build.
     Unsupported,
 }
@@ -27,7 +29,24 @@ pub enum ErrorKind {
 impl ErrorKind {
     /// Failures worth another connection attempt.
     pub fn is_transient(self) -> bool {
-        matches!(self, ErrorKind::Unreachable | ErrorKind::ConnectTimeout)
+        matches!(
+            self,
+            ErrorKind::Unreachable | ErrorKind::ConnectTimeout | ErrorKind::Throttled
+        )
+    }
+
+    /// Failures of the path to the host, which count against its circuit breaker. A command's
+    /// exit code, a failed expectation or a bad credential say nothing about the path.
+    pub fn feeds_breaker(self) -> bool {
+        matches!(
+            self,
+            ErrorKind::Unreachable
+                | ErrorKind::ConnectTimeout
+                | ErrorKind::Throttled
+                | ErrorKind::Protocol
+                | ErrorKind::CommandTimeout
+                | ErrorKind::HostTimeout
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +63,7 @@ impl ErrorKind {
             ErrorKind::RenderError => "render_error",
             ErrorKind::Cancelled => "cancelled",
             ErrorKind::Protocol => "protocol",
+            ErrorKind::Throttled => "throttled",
             ErrorKind::Unsupported => "unsupported",
         }
     }
@@ -97,6 +117,8 @@ pub struct TaskResult {
     pub started_ms: u64,
     pub duration_ms: u64,
     pub error: Option<TaskError>,
+    /// Runs of the task (more than 1 with task `retries`/`until`).
+    pub attempts: u32,
 }
 
 #[derive(
@@ -146,4 +168,25 @@ pub struct HostOutcome {
     pub duration_ms: u64,
     /// Connection attempts made.
     pub attempts: u32,
+    /// Each connection attempt, with its timing and error.
+    pub connect_attempts: Vec<ConnectAttempt>,
+    /// The host's circuit breaker when its turn ended (absent when breakers are off).
+    pub breaker: Option<crate::engine::breaker::BreakerState>,
+}
+
+/// One connection attempt, as the report records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ConnectAttempt {
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// When the attempt started, after its rate-limit wait, in ms since the run started.
+    pub started_ms: u64,
+    /// Time spent waiting for a rate-limit token.
+    pub waited_ms: u64,
+    pub duration_ms: u64,
+    /// Backoff slept after this attempt, before the next.
+    pub backoff_ms: u64,
+    /// Whether this was a half-open breaker's probe.
+    pub probe: bool,
+    pub error: Option<TaskError>,
 }

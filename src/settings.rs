@@ -5,6 +5,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::engine::breaker::BreakerPolicy;
+use crate::engine::retry::Backoff;
+
+pub use crate::engine::rate_limit::Rate;
+
 /// How hosts are scheduled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -31,6 +36,31 @@ pub struct RunSettings {
     pub host_timeout: Option<Duration>,
     #[serde(with = "millis")]
     pub batch_pause: Duration,
+    /// New connections per time, fleet-wide.
+    pub rate: Rate,
+    /// Connections that may start at once after an idle spell (1: evenly spaced).
+    pub burst: u32,
+    /// New connections per time through one gateway (jump host, broker, or `gateway` var).
+    pub gateway_rate: Option<Rate>,
+    /// Connection attempts after the first, for transient failures.
+    pub retries: u32,
+    /// Base of the exponential backoff between attempts (full jitter).
+    #[serde(with = "millis")]
+    pub backoff: Duration,
+    /// Longest wait between attempts.
+    #[serde(with = "millis")]
+    pub backoff_cap: Duration,
+    /// Consecutive failures that open a host's breaker; 0 turns breakers off.
+    pub breaker_threshold: u32,
+    /// How long an open breaker skips its host.
+    #[serde(with = "millis")]
+    pub breaker_cooldown: Duration,
+    /// Stop starting hosts once more than this share of finished hosts failed.
+    pub max_fail_percentage: Option<f64>,
+    /// Finished hosts needed before `max_fail_percentage` is judged.
+    pub min_hosts_done: usize,
+    /// Stop starting hosts at the first failed host.
+    pub any_errors_fatal: bool,
 }
 
 impl Default for RunSettings {
@@ -43,6 +73,20 @@ impl Default for RunSettings {
             command_timeout: Duration::from_secs(8),
             host_timeout: None,
             batch_pause: Duration::ZERO,
+            rate: Rate {
+                count: 20,
+                per: Duration::from_secs(1),
+            },
+            burst: 1,
+            gateway_rate: None,
+            retries: 2,
+            backoff: Duration::from_secs(2),
+            backoff_cap: Duration::from_secs(60),
+            breaker_threshold: 3,
+            breaker_cooldown: Duration::from_secs(180),
+            max_fail_percentage: None,
+            min_hosts_done: 1,
+            any_errors_fatal: false,
         }
     }
 }
@@ -57,6 +101,17 @@ pub struct Overrides {
     pub command_timeout: Option<Duration>,
     pub host_timeout: Option<Duration>,
     pub batch_pause: Option<Duration>,
+    pub rate: Option<Rate>,
+    pub burst: Option<u32>,
+    pub gateway_rate: Option<Rate>,
+    pub retries: Option<u32>,
+    pub backoff: Option<Duration>,
+    pub backoff_cap: Option<Duration>,
+    pub breaker_threshold: Option<u32>,
+    pub breaker_cooldown: Option<Duration>,
+    pub max_fail_percentage: Option<f64>,
+    pub min_hosts_done: Option<usize>,
+    pub any_errors_fatal: Option<bool>,
 }
 
 impl RunSettings {
@@ -68,7 +123,36 @@ impl RunSettings {
         self.command_timeout = o.command_timeout.unwrap_or(self.command_timeout);
         self.host_timeout = o.host_timeout.or(self.host_timeout);
         self.batch_pause = o.batch_pause.unwrap_or(self.batch_pause);
+        self.rate = o.rate.unwrap_or(self.rate);
+        self.burst = o.burst.unwrap_or(self.burst);
+        self.gateway_rate = o.gateway_rate.or(self.gateway_rate);
+        self.retries = o.retries.unwrap_or(self.retries);
+        self.backoff = o.backoff.unwrap_or(self.backoff);
+        self.backoff_cap = o.backoff_cap.unwrap_or(self.backoff_cap);
+        self.breaker_threshold = o.breaker_threshold.unwrap_or(self.breaker_threshold);
+        self.breaker_cooldown = o.breaker_cooldown.unwrap_or(self.breaker_cooldown);
+        self.max_fail_percentage = o.max_fail_percentage.or(self.max_fail_percentage);
+        self.min_hosts_done = o.min_hosts_done.unwrap_or(self.min_hosts_done);
+        self.any_errors_fatal = o.any_errors_fatal.unwrap_or(self.any_errors_fatal);
         self
+    }
+
+    /// The connection backoff policy these settings describe.
+    pub fn backoff_policy(&self) -> Backoff {
+        Backoff {
+            base: self.backoff,
+            cap: self.backoff_cap,
+            retries: self.retries,
+        }
+    }
+
+    /// The breaker policy, or `None` when breakers are off.
+    pub fn breaker_policy(&self) -> Option<BreakerPolicy> {
+        (self.breaker_threshold > 0).then_some(BreakerPolicy {
+            threshold: self.breaker_threshold,
+            cooldown: self.breaker_cooldown,
+            probe_timeout: self.connect_timeout,
+        })
     }
 
     /// Hosts in flight at once for `hosts` hosts: never above the batch size in `batched`.

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use drover::engine::{self, Plan, PlanOptions, Shutdown};
+use drover::engine::{self, Plan, PlanOptions, RunEnv, Shutdown};
 use drover::event::{Event, EventSink, HostState, Stamped};
 use drover::inventory;
 use drover::playbook::Playbook;
@@ -35,7 +35,7 @@ async fn run(n: usize, play: &str, fake: FakeTransport) -> Vec<Stamped> {
     let (events, mut rx) = EventSink::new();
     let (_trigger, shutdown) = Shutdown::new();
     let transports = Transports { fake: Some(fake) };
-    engine::run(Arc::new(plan), transports, events, shutdown).await;
+    engine::run(Arc::new(plan), RunEnv::new(transports), events, shutdown).await;
     let mut out = Vec::new();
     while let Ok(e) = rx.try_recv() {
         out.push(e);
@@ -71,7 +71,7 @@ fn peak_in_flight(events: &[Stamped]) -> usize {
 
 #[tokio::test(start_paused = true)]
 async fn batched_no_host_of_batch_2_starts_before_batch_1_ends() {
-    let play = "- hosts: all\n  batch_size: 4\n  concurrency: 4\n  tasks:\n    - command: a\n    - command: b\n";
+    let play = "- hosts: all\n  batch_size: 4\n  concurrency: 4\n  rate: 1000/ms\n  burst: 1000\n  tasks:\n    - command: a\n    - command: b\n";
     let fake = slow(100, 1000);
     let events = run(10, play, fake.clone()).await;
     let mut batch_of: HashMap<String, usize> = HashMap::new();
@@ -135,7 +135,7 @@ async fn concurrency_in_batched_never_exceeds_the_batch_size() {
 #[tokio::test(start_paused = true)]
 async fn rolling_starts_the_next_host_as_one_ends() {
     // Host i takes i×100 ms; with a window of 3 the 4th host starts when the first ends.
-    let play = "- hosts: all\n  strategy: rolling\n  concurrency: 3\n  tasks:\n    - command: a\n";
+    let play = "- hosts: all\n  strategy: rolling\n  concurrency: 3\n  rate: 1000/ms\n  burst: 1000\n  tasks:\n    - command: a\n";
     let mut fake = FakeTransport::default();
     fake.command_delay = Duration::from_millis(1000);
     let events = run(7, play, fake).await;
@@ -217,7 +217,7 @@ async fn shutdown_once_starts_no_new_batch() {
     let transports = Transports {
         fake: Some(slow(0, 1000)),
     };
-    let run = tokio::spawn(engine::run(plan, transports, events, shutdown));
+    let run = tokio::spawn(engine::run(plan, RunEnv::new(transports), events, shutdown));
     tokio::time::sleep(Duration::from_millis(500)).await;
     trigger.fire();
     let end = run.await.unwrap();

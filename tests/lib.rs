@@ -4,6 +4,7 @@
 mod support;
 
 mod cli;
+mod connector;
 mod engine;
 mod inventory;
 mod run;

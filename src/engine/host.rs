@@ -1,62 +1,87 @@
-//! One host's turn: connect, run its tasks in order on one session, disconnect. Every step
-//! is an event; the outcome is the host's, never its batch's.
+//! One host's turn: connect through the connector stack, run its tasks in order on one
+//! session, disconnect. Every step is an event; the outcome is the host's, never its batch's.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
 
 use minijinja::Value;
-use std::collections::BTreeMap;
 use tokio::time::Instant;
 
+use super::connector::Connector;
 use super::plan::{Plan, PlannedHost, PlannedPlay, PlannedTask};
+use super::retry::{fresh_seed, jitter_source, Backoff};
 use super::shutdown::Shutdown;
 use crate::event::{Event, EventSink, HostState};
 use crate::outcome::{ErrorKind, HostOutcome, HostStatus, TaskError, TaskResult, TaskStatus};
-use crate::transport::{Output, Script, Transports};
+use crate::transport::{Output, Script, Session};
 
 /// Results a host registered, by name, carried from task to task and play to play.
 pub type Registered = BTreeMap<String, Value>;
+
+/// The longest wait between runs of a retried task.
+const TASK_BACKOFF_CAP: Duration = Duration::from_secs(60);
 
 pub struct HostRun<'a> {
     pub plan: &'a Plan,
     pub play: &'a PlannedPlay,
     pub batch: usize,
     pub host: &'a PlannedHost,
-    pub transports: &'a Transports,
+    pub connector: &'a Connector,
     pub events: &'a EventSink,
 }
 
+type HostResult = Result<(), (HostStatus, TaskError)>;
+
 impl HostRun<'_> {
     /// Runs the host to its end, also when the host deadline passes or the run is cancelled.
+    /// The host's breaker is taken for the whole turn and put back with what the turn taught.
     pub async fn run(&self, registered: &mut Registered, mut shutdown: Shutdown) -> HostOutcome {
         let start = Instant::now();
         let mut connect_ms = None;
-        let body = self.body(registered, &mut connect_ms);
-        let deadline = self.play.settings.host_timeout;
-        let result = tokio::select! {
-            r = async {
-                match deadline {
-                    Some(d) => tokio::time::timeout(d, body).await.unwrap_or_else(|_| {
-                        Err((HostStatus::Failed, TaskError::new(
-                            ErrorKind::HostTimeout,
-                            format!("host not done after {}", humantime::format_duration(d)),
-                        )))
-                    }),
-                    None => body.await,
-                }
-            } => r,
-            _ = shutdown.cancelled() => Err((HostStatus::Cancelled, TaskError::new(
-                ErrorKind::Cancelled,
-                "cancelled by a second interrupt",
-            ))),
+        let mut attempts = Vec::new();
+        let mut breaker = self.connector.take_breaker(&self.host.name);
+        let result = {
+            let body = self.body(registered, &mut connect_ms, breaker.as_mut(), &mut attempts);
+            let deadline = self.play.settings.host_timeout;
+            tokio::select! {
+                r = async {
+                    match deadline {
+                        Some(d) => tokio::time::timeout(d, body).await.unwrap_or_else(|_| {
+                            Err((HostStatus::Failed, TaskError::new(
+                                ErrorKind::HostTimeout,
+                                format!("host not done after {}", humantime::format_duration(d)),
+                            )))
+                        }),
+                        None => body.await,
+                    }
+                } => r,
+                _ = shutdown.cancelled() => Err((HostStatus::Cancelled, TaskError::new(
+                    ErrorKind::Cancelled,
+                    "cancelled by a second interrupt",
+                ))),
+            }
         };
         let (status, error) = match result {
             Ok(()) => (HostStatus::Ok, None),
             Err((status, error)) => (status, Some(error)),
         };
+        if let Some(b) = breaker.as_mut() {
+            // Connect failures were counted attempt by attempt; what failed after the
+            // connection (a hung command, the host deadline) counts here.
+            let after_connect = connect_ms.is_some();
+            if after_connect && error.as_ref().is_some_and(|e| e.kind.feeds_breaker()) {
+                b.on_failure(self.connector.now_ms());
+            }
+            self.connector.put_breaker(&self.host.name, b);
+        }
         HostOutcome {
             status,
             error,
             connect_ms,
             duration_ms: start.elapsed().as_millis() as u64,
-            attempts: u32::from(connect_ms.is_some() || status == HostStatus::Unreachable),
+            attempts: attempts.len() as u32,
+            connect_attempts: attempts,
+            breaker: breaker.map(|b| b.state()),
         }
     }
 
@@ -74,27 +99,16 @@ impl HostRun<'_> {
         &self,
         registered: &mut Registered,
         connect_ms: &mut Option<u64>,
-    ) -> Result<(), (HostStatus, TaskError)> {
+        breaker: Option<&mut super::breaker::Breaker>,
+        attempts: &mut Vec<crate::outcome::ConnectAttempt>,
+    ) -> HostResult {
         self.state(HostState::Connecting, None);
         let started = Instant::now();
-        let timeout = self.play.settings.connect_timeout;
-        let connect = self
-            .transports
-            .connect(&self.host.name, &self.host.connection);
-        let mut session = match tokio::time::timeout(timeout, connect).await {
-            Ok(Ok(session)) => session,
-            Ok(Err(e)) => return Err((HostStatus::Unreachable, e)),
-            Err(_) => {
-                let message = format!(
-                    "no connection after {}",
-                    humantime::format_duration(timeout)
-                );
-                return Err((
-                    HostStatus::Unreachable,
-                    TaskError::new(ErrorKind::ConnectTimeout, message),
-                ));
-            }
-        };
+        let mut session = self
+            .connector
+            .connect(self.host, breaker, self.events, self.play.index, attempts)
+            .await
+            .map_err(|f| (f.status, f.error))?;
         *connect_ms = Some(started.elapsed().as_millis() as u64);
         self.state(HostState::Connected, None);
         let mut failure = None;
@@ -124,7 +138,7 @@ impl HostRun<'_> {
     async fn task(
         &self,
         task: &PlannedTask,
-        session: &mut crate::transport::Session,
+        session: &mut Session,
         registered: &mut Registered,
     ) -> TaskResult {
         let started_ms = self.events.now_ms();
@@ -144,6 +158,7 @@ impl HostRun<'_> {
             started_ms,
             duration_ms: 0,
             error: None,
+            attempts: 1,
         };
         if let Some((expr, when)) = &task.when {
             match self.plan.render(when, &context) {
@@ -177,16 +192,50 @@ impl HostRun<'_> {
             Script::Command(&command)
         };
         let timeout = task.timeout.unwrap_or(self.play.settings.command_timeout);
-        let (output, error) = match session.run(script, timeout).await {
-            Ok(output) => {
-                let error = self.check(task, &output, &context);
-                (output, error)
-            }
-            Err(e) => (e.partial, Some(e.error)),
+        let backoff = Backoff {
+            base: task.delay,
+            cap: TASK_BACKOFF_CAP.max(task.delay),
+            retries: task.retries,
         };
-        result.exit_code = output.exit_code;
-        result.stdout = self.mask(&output.stdout);
-        result.stderr = self.mask(&output.stderr);
+        let mut uniform = jitter_source(fresh_seed());
+        let mut attempt = 0;
+        let error = loop {
+            let (output, mut error) = match session.run(script, timeout).await {
+                Ok(output) => {
+                    let error = self.check(task, &output, &context);
+                    (output, error)
+                }
+                Err(e) => (e.partial, Some(e.error)),
+            };
+            result.exit_code = output.exit_code;
+            result.stdout = self.mask(&output.stdout);
+            result.stderr = self.mask(&output.stderr);
+            result.attempts = attempt + 1;
+            if let (None, Some((expr, until))) = (&error, &task.until) {
+                // `until` reads this run's result under the task's `register` name.
+                self.register(task, registered, &result);
+                let context = self
+                    .plan
+                    .context(self.host, &crate::template::to_value(&*registered));
+                match self.plan.render(until, &context) {
+                    Ok(v) if v == "true" => {}
+                    Ok(_) => {
+                        let runs = attempt + 1;
+                        error = Some(expectation(format!(
+                            "`until: {expr}` still false after {runs} run(s)"
+                        )));
+                    }
+                    Err(e) => break Some(render_error(format!("`until: {expr}`: {e}"))),
+                }
+            }
+            match error {
+                Some(e) if attempt < task.retries && e.kind != ErrorKind::RenderError => {
+                    tokio::time::sleep(backoff.delay(attempt, &mut uniform)).await;
+                    attempt += 1;
+                }
+                other => break other,
+            }
+        };
         self.finish(task, registered, result, started, error)
     }
 

@@ -8,7 +8,7 @@ use minijinja::{Environment, Value};
 
 use crate::error::{Error, Result};
 use crate::inventory::{self, Connection, Inventory, Vars};
-use crate::playbook::{Action, Playbook, TemplateText};
+use crate::playbook::{Action, Condition, Playbook, TemplateText};
 use crate::settings::{Overrides, RunSettings};
 use crate::template;
 use crate::transport::Transports;
@@ -31,6 +31,10 @@ pub struct PlannedTask {
     pub shell: bool,
     pub command: Text,
     pub when: Option<(String, Text)>,
+    /// Runs again (up to `retries` more times) until this holds.
+    pub until: Option<(String, Text)>,
+    pub retries: u32,
+    pub delay: std::time::Duration,
     pub register: Option<String>,
     pub exit_codes: Vec<i32>,
     pub stdout_contains: Vec<Text>,
@@ -164,14 +168,18 @@ impl Plan {
                     compile(&mut env, name, text, &playbook.path)
                 };
                 let command = add(key("cmd"), task.action.text())?;
-                let when = match &task.when {
-                    Some(c) => {
-                        let wrapped =
-                            format!("{{% if {} %}}true{{% else %}}false{{% endif %}}", c.0);
-                        Some((c.0.clone(), add(key("when"), &wrapped)?))
+                let mut condition = |c: &Option<Condition>, tag: &str| -> Result<_> {
+                    match c {
+                        Some(c) => {
+                            let wrapped =
+                                format!("{{% if {} %}}true{{% else %}}false{{% endif %}}", c.0);
+                            Ok(Some((c.0.clone(), add(key(tag), &wrapped)?)))
+                        }
+                        None => Ok(None),
                     }
-                    None => None,
                 };
+                let when = condition(&task.when, "when")?;
+                let until = condition(&task.until, "until")?;
                 let texts =
                     |list: &[TemplateText],
                      tag: &str,
@@ -190,6 +198,9 @@ impl Plan {
                     shell: matches!(task.action, Action::Shell(_)),
                     command,
                     when,
+                    until,
+                    retries: task.retries,
+                    delay: task.delay,
                     register: task.register.clone(),
                     exit_codes: task.expect.exit_code.0.clone(),
                     stdout_contains,

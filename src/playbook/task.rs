@@ -54,6 +54,12 @@ pub struct Task {
     pub ignore_errors: bool,
     /// Overrides the play's `command_timeout` for this task.
     pub timeout: Option<std::time::Duration>,
+    /// Runs after the first when the task fails (or `until` is false).
+    pub retries: u32,
+    /// Base of the jittered backoff between runs of this task.
+    pub delay: std::time::Duration,
+    /// Runs again until this holds (with `retries`, default 3).
+    pub until: Option<Condition>,
 }
 
 impl Task {
@@ -67,6 +73,9 @@ impl Task {
             expect: Expect::default(),
             ignore_errors: false,
             timeout: None,
+            retries: 0,
+            delay: std::time::Duration::from_secs(5),
+            until: None,
         }
     }
 }
@@ -84,6 +93,9 @@ struct RawTask {
     #[serde(default)]
     ignore_errors: bool,
     timeout: Option<DurationValue>,
+    retries: Option<u32>,
+    delay: Option<DurationValue>,
+    until: Option<Condition>,
 }
 
 impl TryFrom<RawTask> for Task {
@@ -100,6 +112,9 @@ impl TryFrom<RawTask> for Task {
                 return Err("a task needs an action: `command` or `shell`".into());
             }
         };
+        if raw.until.is_some() && raw.register.is_none() {
+            return Err("`until` reads the task's registered result: add `register:`".into());
+        }
         if let Some(name) = &raw.register {
             let ident = name
                 .chars()
@@ -124,6 +139,12 @@ impl TryFrom<RawTask> for Task {
             expect: raw.expect,
             ignore_errors: raw.ignore_errors,
             timeout: raw.timeout.map(|d| d.0),
+            // As in Ansible: `until` alone retries 3 times, 5 s apart (jittered here).
+            retries: raw
+                .retries
+                .unwrap_or(if raw.until.is_some() { 3 } else { 0 }),
+            delay: raw.delay.map_or(std::time::Duration::from_secs(5), |d| d.0),
+            until: raw.until,
         })
     }
 }

@@ -56,6 +56,10 @@ pub struct RunInfo {
     pub finished_at: String,
     pub duration_ms: u64,
     pub interrupted: bool,
+    /// Why `max_fail_percentage` or `any_errors_fatal` stopped the run, if they did.
+    pub aborted: Option<String>,
+    /// The breaker state file this run read and updated, if any.
+    pub state_file: Option<String>,
     pub exit_code: i32,
 }
 
@@ -171,7 +175,10 @@ impl ReportBuilder {
                     tasks,
                 });
             }
-            Event::RunStarted { .. } | Event::PlayFinished { .. } | Event::RunFinished { .. } => {}
+            Event::RunStarted { .. }
+            | Event::PlayFinished { .. }
+            | Event::RunFinished { .. }
+            | Event::ConnectFailed { .. } => {}
         }
     }
 
@@ -194,6 +201,8 @@ impl ReportBuilder {
                     connect_ms: None,
                     duration_ms: 0,
                     attempts: 0,
+                    connect_attempts: Vec::new(),
+                    breaker: None,
                 },
                 tasks,
             });
@@ -258,10 +267,12 @@ fn settings_json(settings: &RunSettings) -> serde_json::Value {
 }
 
 impl RunReport {
-    /// 0 all ok; 2 some host failed or was unreachable; 130 interrupted.
+    /// 0 all ok; 2 some host failed or was unreachable; 3 aborted; 130 interrupted.
     pub fn exit_code(&self) -> i32 {
         if self.run.interrupted {
             130
+        } else if self.run.aborted.is_some() {
+            3
         } else if self.hosts.iter().any(|h| h.outcome.status.is_failure()) {
             2
         } else {

@@ -1,10 +1,12 @@
 //! An in-process transport for engine tests and benchmarks: it answers every command after a
 //! configurable delay on tokio's clock, so paused-clock tests are exact.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use super::{Output, RunError, Script};
 use crate::outcome::{ErrorKind, TaskError};
@@ -17,6 +19,10 @@ pub struct FakeTransport {
     pub command_delay: Duration,
     /// Hosts whose connection is refused.
     pub unreachable: Arc<HashSet<String>>,
+    /// Hosts whose first `n` connection attempts fail with this kind, then succeed.
+    pub fail_first: Arc<HashMap<String, (u32, ErrorKind)>>,
+    /// Every connection attempt: host and when it reached the transport.
+    connects: Arc<Mutex<Vec<(String, Instant)>>>,
     responder: Arc<Responder>,
     open: Arc<AtomicUsize>,
     peak: Arc<AtomicUsize>,
@@ -45,6 +51,8 @@ impl FakeTransport {
             connect_delay: Duration::ZERO,
             command_delay: Duration::ZERO,
             unreachable: Arc::default(),
+            fail_first: Arc::default(),
+            connects: Arc::default(),
             responder: Arc::new(responder),
             open: Arc::default(),
             peak: Arc::default(),
@@ -56,12 +64,34 @@ impl FakeTransport {
         self.peak.load(Ordering::SeqCst)
     }
 
+    /// Every connection attempt so far: host, and when it reached the transport.
+    pub fn connects(&self) -> Vec<(String, Instant)> {
+        self.connects
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
     pub async fn connect(&self, host: &str) -> Result<FakeSession, TaskError> {
+        let earlier = {
+            let mut log = self.connects.lock().unwrap_or_else(PoisonError::into_inner);
+            let earlier = log.iter().filter(|(h, _)| h == host).count() as u32;
+            log.push((host.to_string(), Instant::now()));
+            earlier
+        };
         if !self.connect_delay.is_zero() {
             tokio::time::sleep(self.connect_delay).await;
         }
         if self.unreachable.contains(host) {
             return Err(TaskError::new(ErrorKind::Unreachable, "connection refused"));
+        }
+        if let Some((n, kind)) = self.fail_first.get(host) {
+            if earlier < *n {
+                return Err(TaskError::new(
+                    *kind,
+                    format!("scripted failure {}", earlier + 1),
+                ));
+            }
         }
         let now = self.open.fetch_add(1, Ordering::SeqCst) + 1;
         self.peak.fetch_max(now, Ordering::SeqCst);

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use super::{paint, Verbosity};
 use crate::event::{Event, HostState, Stamped};
-use crate::outcome::TaskStatus;
+use crate::outcome::{ConnectAttempt, TaskStatus};
 
 /// Writes one timestamped line per host event.
 pub struct PlainPrinter<W: Write> {
@@ -90,7 +90,18 @@ impl<W: Write> PlainPrinter<W> {
                 }
                 Some(self.host_line(host, &text))
             }
-            Event::RunFinished { interrupted: true } => Some("run interrupted".to_string()),
+            Event::ConnectFailed {
+                host,
+                attempt,
+                retry_in_ms,
+                ..
+            } => Some(self.host_line(host, &connect_failed(attempt, *retry_in_ms))),
+            Event::RunFinished {
+                aborted: Some(why), ..
+            } => Some(format!("run aborted: {why}")),
+            Event::RunFinished {
+                interrupted: true, ..
+            } => Some("run interrupted".to_string()),
             _ => None,
         };
         if let Some(line) = line {
@@ -103,6 +114,20 @@ impl<W: Write> PlainPrinter<W> {
     fn host_line(&self, host: &str, text: &str) -> String {
         format!("{host:<width$} {text}", width = self.width)
     }
+}
+
+/// `attempt 1 failed: unreachable: …; retrying in 2.0 s`.
+pub(super) fn connect_failed(attempt: &ConnectAttempt, retry_in_ms: Option<u64>) -> String {
+    let error = attempt
+        .error
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let next = match retry_in_ms {
+        Some(ms) => format!("; retrying in {:.1} s", ms as f64 / 1000.0),
+        None => String::new(),
+    };
+    format!("attempt {} failed: {error}{next}", attempt.attempt)
 }
 
 pub(super) fn task_status(status: TaskStatus) -> &'static str {

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
-use super::{paint, plain::clock, Verbosity};
+use super::plain::{clock, connect_failed};
+use super::{paint, Verbosity};
 use crate::event::{Event, HostState, Stamped};
 use crate::outcome::HostStatus;
 
@@ -144,7 +145,31 @@ impl Progress {
                     let _ = self.multi.println(line);
                 }
             }
-            Event::RunFinished { interrupted: true } => {
+            Event::ConnectFailed {
+                host,
+                attempt,
+                retry_in_ms,
+                ..
+            } => {
+                let text = connect_failed(attempt, *retry_in_ms);
+                if self.verbosity != Verbosity::Quiet {
+                    let line = format!(
+                        "{} {host:<width$} {text}",
+                        clock(stamped.at_ms),
+                        width = self.width
+                    );
+                    let _ = self.multi.println(line);
+                }
+                self.host_line(host, text);
+            }
+            Event::RunFinished {
+                aborted: Some(why), ..
+            } => {
+                let _ = self.multi.println(format!("run aborted: {why}"));
+            }
+            Event::RunFinished {
+                interrupted: true, ..
+            } => {
                 let _ = self.multi.println("run interrupted");
             }
             _ => {}
