@@ -70,7 +70,7 @@ impl Progress {
             hidden: HashSet::new(),
             more: None,
             max_lines,
-            host_style: ProgressStyle::with_template("  {prefix} {msg} ({elapsed})")
+            host_style: ProgressStyle::with_template("  {prefix} {msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
             width: width.clamp(4, 40),
             verbosity,
