@@ -93,26 +93,12 @@ impl Job {
         let plan = Arc::new(self.plan(&transports)?);
         // Every command that can be rendered before the run is, so a typo stops everything.
         crate::check::check(&plan)?;
-        let (trigger, shutdown) = Shutdown::new();
-        tokio::spawn(async move {
-            let mut count = 0;
-            while wait_for_signal().await {
-                count += 1;
-                if count == 1 {
-                    eprintln!(
-                        "interrupt: starting no new hosts; interrupt again to cancel running ones"
-                    );
-                } else {
-                    eprintln!("interrupt: cancelling running hosts");
-                }
-                trigger.fire();
-            }
-        });
         let verbosity = match (self.output.quiet, self.output.verbose) {
             (true, _) => Verbosity::Quiet,
             (_, true) => Verbosity::Verbose,
             _ => Verbosity::Normal,
         };
+        let breakers = Arc::new(self.breaker_store()?);
         let mut events_log = self
             .output
             .events
@@ -120,9 +106,24 @@ impl Job {
             .map(EventLog::open)
             .transpose()?;
         let mut live = ui::Live::new(&plan, verbosity, self.output.color);
+        let (trigger, shutdown) = Shutdown::new();
+        let notices = live.notices();
+        tokio::spawn(async move {
+            let mut count = 0;
+            while wait_for_signal().await {
+                count += 1;
+                if count == 1 {
+                    notices.say(
+                        "interrupt: starting no new hosts; interrupt again to cancel running ones",
+                    );
+                } else {
+                    notices.say("interrupt: cancelling running hosts");
+                }
+                trigger.fire();
+            }
+        });
         let (events, mut rx) = crate::event::EventSink::new();
         let started_at = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
-        let breakers = Arc::new(self.breaker_store()?);
         let env = engine::RunEnv {
             transports: Arc::new(transports),
             breakers: breakers.clone(),

@@ -65,10 +65,34 @@ impl Live {
         }
     }
 
+    /// A handle for messages from outside the event stream (the signal handler): above the
+    /// bars on a terminal, a plain stderr line otherwise.
+    pub fn notices(&self) -> Notices {
+        match self {
+            Live::Bars(bars) => Notices(Some(bars.multi())),
+            Live::Plain(_) => Notices(None),
+        }
+    }
+
     /// Clears what is in flight and leaves the overall bar's last frame.
     pub fn finish(self) {
         if let Live::Bars(bars) = self {
             bars.finish();
+        }
+    }
+}
+
+/// See [`Live::notices`].
+#[derive(Clone)]
+pub struct Notices(Option<indicatif::MultiProgress>);
+
+impl Notices {
+    pub fn say(&self, message: &str) {
+        match &self.0 {
+            Some(multi) => {
+                let _ = multi.println(message);
+            }
+            None => eprintln!("{message}"),
         }
     }
 }

@@ -40,9 +40,9 @@ impl Progress {
     pub fn new(total: usize, width: usize, verbosity: Verbosity, color: bool) -> Progress {
         let multi = MultiProgress::new();
         let bar = if color {
-            "{bar:32.cyan/blue}"
+            "{bar:24.cyan/blue}"
         } else {
-            "{bar:32}"
+            "{bar:24}"
         };
         let overall_style = ProgressStyle::with_template(&format!(
             "{{prefix}} [{bar}] {{pos}}/{{len}} hosts · {{msg}} · {{elapsed_precise}} · ETA {{eta}}"
@@ -202,22 +202,27 @@ impl Progress {
     /// The "… and N more in flight" line under the host lines.
     fn update_more(&mut self) {
         let n = self.hidden.len();
+        let text = if self.shown.is_empty() {
+            format!("  {n} hosts in flight")
+        } else {
+            format!("  … and {n} more in flight")
+        };
         match (&self.more, n) {
             (Some(more), 0) => {
                 more.finish_and_clear();
                 self.multi.remove(more);
                 self.more = None;
             }
-            (Some(more), n) => more.set_message(format!("  … and {n} more in flight")),
+            (Some(more), _) => more.set_message(text),
             (None, 0) => {}
-            (None, n) => {
+            (None, _) => {
                 let more = self.multi.add(
                     ProgressBar::new(1).with_style(
                         ProgressStyle::with_template("{msg}")
                             .unwrap_or_else(|_| ProgressStyle::default_bar()),
                     ),
                 );
-                more.set_message(format!("  … and {n} more in flight"));
+                more.set_message(text);
                 self.more = Some(more);
             }
         }
@@ -233,6 +238,11 @@ impl Progress {
             }
         }
         self.overall.set_message(parts.join(" · "));
+    }
+
+    /// The bars' owner, for printing above them.
+    pub fn multi(&self) -> MultiProgress {
+        self.multi.clone()
     }
 
     /// Clears the batch and host lines and leaves the overall bar's last frame.
@@ -257,5 +267,69 @@ fn terminal_rows() -> usize {
         usize::from(size.ws_row)
     } else {
         24
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::HostOutcome;
+
+    fn at(event: Event) -> Stamped {
+        Stamped { at_ms: 0, event }
+    }
+
+    fn state(host: &str) -> Stamped {
+        at(Event::HostState {
+            play: 0,
+            batch: 1,
+            host: host.into(),
+            state: HostState::Connecting,
+            task: None,
+        })
+    }
+
+    fn finished(host: &str, status: HostStatus) -> Stamped {
+        at(Event::HostFinished {
+            play: 0,
+            batch: 1,
+            host: host.into(),
+            address: String::new(),
+            transport: "local".into(),
+            outcome: HostOutcome {
+                status,
+                error: None,
+                connect_ms: None,
+                duration_ms: 0,
+                attempts: 1,
+                connect_attempts: Vec::new(),
+                breaker: None,
+            },
+        })
+    }
+
+    #[test]
+    fn host_lines_are_capped_and_the_rest_counted() {
+        let mut p = Progress::new(5, 6, Verbosity::Normal, false);
+        p.multi
+            .set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        p.max_lines = 2;
+        for h in ["h1", "h2", "h3", "h4", "h5"] {
+            p.show(&state(h));
+        }
+        assert_eq!(p.shown.len(), 2);
+        assert_eq!(p.hidden.len(), 3);
+        assert!(p.more.is_some());
+        // A finished host frees its line; the next state change of a waiting host takes it.
+        p.show(&finished("h1", HostStatus::Ok));
+        p.show(&finished("h4", HostStatus::Failed));
+        p.show(&state("h5"));
+        assert!(p.shown.contains_key("h5"));
+        assert_eq!(p.hidden.len(), 1);
+        p.show(&finished("h3", HostStatus::Ok));
+        assert!(p.more.is_none(), "no waiting host, no `more` line");
+        assert_eq!(p.overall.position(), 3);
+        assert_eq!(p.counts[&HostStatus::Failed], 1);
+        p.finish();
     }
 }
