@@ -293,15 +293,20 @@ impl Inventory {
             .collect()
     }
 
+    /// Hosts in no group, in inventory order (Ansible's `ungrouped`).
+    pub fn ungrouped(&self) -> impl Iterator<Item = &str> {
+        self.hosts
+            .iter()
+            .filter(|(_, h)| h.groups.is_empty())
+            .map(|(n, _)| n.as_str())
+    }
+
     /// `groups` as templates see it: every group (and `all`, `ungrouped`) to its hosts.
     pub fn groups_map(&self) -> IndexMap<String, Vec<String>> {
         let mut map = IndexMap::new();
         map.insert("all".to_string(), self.hosts.keys().cloned().collect());
-        let ungrouped = self.hosts.iter().filter(|(_, h)| h.groups.is_empty());
-        map.insert(
-            "ungrouped".to_string(),
-            ungrouped.map(|(n, _)| n.clone()).collect(),
-        );
+        let ungrouped = self.ungrouped().map(str::to_string).collect();
+        map.insert("ungrouped".to_string(), ungrouped);
         for name in self.groups.keys() {
             let members = self
                 .group_members(name)
@@ -341,12 +346,7 @@ pub fn graph(inv: &Inventory) -> String {
     for name in inv.top_groups() {
         group(inv, name, 1, &mut out);
     }
-    let ungrouped: Vec<&String> = inv
-        .hosts
-        .iter()
-        .filter(|(_, h)| h.groups.is_empty())
-        .map(|(n, _)| n)
-        .collect();
+    let ungrouped: Vec<&str> = inv.ungrouped().collect();
     if !ungrouped.is_empty() {
         out.push_str("  |--@ungrouped:\n");
         for h in ungrouped {
@@ -361,12 +361,7 @@ pub fn to_ansible_json(inv: &Inventory) -> Value {
     let mut top = serde_json::Map::new();
     let mut all = serde_json::Map::new();
     let mut children: Vec<&str> = inv.top_groups();
-    let ungrouped: Vec<&String> = inv
-        .hosts
-        .iter()
-        .filter(|(_, h)| h.groups.is_empty())
-        .map(|(n, _)| n)
-        .collect();
+    let ungrouped: Vec<&str> = inv.ungrouped().collect();
     if !ungrouped.is_empty() {
         children.push("ungrouped");
         top.insert(

@@ -60,8 +60,7 @@ fn matching<'a>(inv: &'a Inventory, pattern: &str, term: &str) -> Result<IndexSe
         return Ok(inv.group_members(term));
     }
     if term == "ungrouped" {
-        let hosts = inv.hosts.iter().filter(|(_, h)| h.groups.is_empty());
-        return Ok(hosts.map(|(n, _)| n.as_str()).collect());
+        return Ok(inv.ungrouped().collect());
     }
     let mut out = IndexSet::new();
     if let Some(re) = term.strip_prefix('~') {
