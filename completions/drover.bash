@@ -22,9 +22,6 @@ _drover() {
             drover,exec)
                 cmd="drover__subcmd__exec"
                 ;;
-            drover,generate)
-                cmd="drover__subcmd__generate"
-                ;;
             drover,help)
                 cmd="drover__subcmd__help"
                 ;;
@@ -39,9 +36,6 @@ _drover() {
                 ;;
             drover__subcmd__help,exec)
                 cmd="drover__subcmd__help__subcmd__exec"
-                ;;
-            drover__subcmd__help,generate)
-                cmd="drover__subcmd__help__subcmd__generate"
                 ;;
             drover__subcmd__help,help)
                 cmd="drover__subcmd__help__subcmd__help"
@@ -59,7 +53,7 @@ _drover() {
 
     case "${cmd}" in
         drover)
-            opts="-h -V --help --version run exec check inventory generate help"
+            opts="-h -V --help --version run exec check inventory help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -236,26 +230,8 @@ _drover() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        drover__subcmd__generate)
-            opts="-h -V --dir --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         drover__subcmd__help)
-            opts="run exec check inventory generate help"
+            opts="run exec check inventory help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -283,20 +259,6 @@ _drover() {
             return 0
             ;;
         drover__subcmd__help__subcmd__exec)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        drover__subcmd__help__subcmd__generate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -26,7 +26,6 @@ set edit:completion:arg-completer[drover] = {|@words|
             cand exec 'Run one command on the hosts a pattern selects, no playbook needed'
             cand check 'Validate a playbook and print every host''s rendered commands; connects to nothing'
             cand inventory 'Show the inventory: hosts, groups and resolved variables'
-            cand generate 'Regenerate completions/, man/ and schema/ (for drover''s own repository)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'drover;run'= {
@@ -131,19 +130,11 @@ set edit:completion:arg-completer[drover] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
-        &'drover;generate'= {
-            cand --dir 'The repository root to write completions/, man/ and schema/ into'
-            cand -h 'Print help'
-            cand --help 'Print help'
-            cand -V 'Print version'
-            cand --version 'Print version'
-        }
         &'drover;help'= {
             cand run 'Run a playbook against the inventory'
             cand exec 'Run one command on the hosts a pattern selects, no playbook needed'
             cand check 'Validate a playbook and print every host''s rendered commands; connects to nothing'
             cand inventory 'Show the inventory: hosts, groups and resolved variables'
-            cand generate 'Regenerate completions/, man/ and schema/ (for drover''s own repository)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'drover;help;run'= {
@@ -153,8 +144,6 @@ set edit:completion:arg-completer[drover] = {|@words|
         &'drover;help;check'= {
         }
         &'drover;help;inventory'= {
-        }
-        &'drover;help;generate'= {
         }
         &'drover;help;help'= {
         }

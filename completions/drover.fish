@@ -30,7 +30,6 @@ complete -c drover -n "__fish_drover_needs_command" -f -a "run" -d 'Run a playbo
 complete -c drover -n "__fish_drover_needs_command" -f -a "exec" -d 'Run one command on the hosts a pattern selects, no playbook needed'
 complete -c drover -n "__fish_drover_needs_command" -f -a "check" -d 'Validate a playbook and print every host\'s rendered commands; connects to nothing'
 complete -c drover -n "__fish_drover_needs_command" -f -a "inventory" -d 'Show the inventory: hosts, groups and resolved variables'
-complete -c drover -n "__fish_drover_needs_command" -f -a "generate" -d 'Regenerate completions/, man/ and schema/ (for drover\'s own repository)'
 complete -c drover -n "__fish_drover_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c drover -n "__fish_drover_using_subcommand run" -s i -l inventory -d 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand run" -s l -l limit -d 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)' -r
@@ -111,12 +110,8 @@ complete -c drover -n "__fish_drover_using_subcommand inventory" -l list -d 'Pri
 complete -c drover -n "__fish_drover_using_subcommand inventory" -l graph -d 'Draw the group tree'
 complete -c drover -n "__fish_drover_using_subcommand inventory" -s h -l help -d 'Print help'
 complete -c drover -n "__fish_drover_using_subcommand inventory" -s V -l version -d 'Print version'
-complete -c drover -n "__fish_drover_using_subcommand generate" -l dir -d 'The repository root to write completions/, man/ and schema/ into' -r -F
-complete -c drover -n "__fish_drover_using_subcommand generate" -s h -l help -d 'Print help'
-complete -c drover -n "__fish_drover_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory generate help" -f -a "run" -d 'Run a playbook against the inventory'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory generate help" -f -a "exec" -d 'Run one command on the hosts a pattern selects, no playbook needed'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory generate help" -f -a "check" -d 'Validate a playbook and print every host\'s rendered commands; connects to nothing'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory generate help" -f -a "inventory" -d 'Show the inventory: hosts, groups and resolved variables'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory generate help" -f -a "generate" -d 'Regenerate completions/, man/ and schema/ (for drover\'s own repository)'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory help" -f -a "run" -d 'Run a playbook against the inventory'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory help" -f -a "exec" -d 'Run one command on the hosts a pattern selects, no playbook needed'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory help" -f -a "check" -d 'Validate a playbook and print every host\'s rendered commands; connects to nothing'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory help" -f -a "inventory" -d 'Show the inventory: hosts, groups and resolved variables'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -31,6 +31,22 @@ use crate::error::Result;
 
 /// Runs drover with these arguments and returns the process exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let args: Vec<OsString> = args.into_iter().collect();
+    if args.get(1).is_some_and(|a| a == "generate") {
+        return match cli::GenerateArgs::try_parse_from(&args[1..]) {
+            Ok(g) => match generate::generate(&g.dir) {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    1
+                }
+            },
+            Err(e) => {
+                let _ = e.print();
+                i32::from(e.use_stderr())
+            }
+        };
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -64,7 +80,6 @@ fn dispatch(cli: Cli) -> Result<i32> {
         }
         Command::Run(args) => block_on(app::Job::from_run(args)?),
         Command::Exec(args) => block_on(app::Job::from_exec(args)?),
-        Command::Generate(args) => generate::generate(&args.dir).map(|()| 0),
     }
 }
 

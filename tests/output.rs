@@ -509,6 +509,10 @@ fn completions_man_pages_and_schema_are_not_stale() {
     );
     let bash = std::fs::read_to_string(repo.join("completions/drover.bash")).unwrap();
     assert!(bash.contains("--junit") && bash.contains("--events"));
+    assert!(
+        !bash.contains("generate"),
+        "the developer command is not completed"
+    );
 }
 
 /// Bars and the batch line on a real terminal: drover under tmux, a frame captured mid-run.

@@ -67,9 +67,6 @@ Exit codes: 0 valid, 1 invalid (the errors are printed)")]
   drover inventory -i inventory/lab.yml --host lab-r1
   drover inventory -i inventory/lab.yml -i inventory/extra.yml --list")]
     Inventory(InventoryArgs),
-    /// Regenerate completions/, man/ and schema/ (for drover's own repository)
-    #[command(hide = true)]
-    Generate(GenerateArgs),
 }
 
 /// Where the fleet comes from and which part of it to use.
@@ -232,7 +229,13 @@ pub enum OutputFormat {
     Json,
 }
 
-#[derive(Debug, Args)]
+/// `drover generate`: parsed apart from [`Cli`] so completions and man pages never list it.
+#[derive(Debug, Parser)]
+#[command(
+    name = "drover generate",
+    bin_name = "drover generate",
+    about = "Regenerate completions/, man/ and schema/ (for drover's own repository)"
+)]
 pub struct GenerateArgs {
     /// The repository root to write completions/, man/ and schema/ into
     #[arg(long, value_name = "DIR", default_value = ".")]
