@@ -182,21 +182,14 @@ impl Job {
         if let Some(log) = events_log {
             log.finish()?;
         }
-        let summary = ui::summary(
-            &report,
-            self.group_outputs || verbosity == Verbosity::Verbose,
-        );
-        if self.report_on_stdout {
-            let json = serde_json::to_string_pretty(&report).unwrap_or_default();
-            println!("{json}");
-            if verbosity != Verbosity::Quiet {
-                eprint!("{summary}");
-            }
+        let stdout = if self.report_on_stdout {
+            ui::Stdout::Report
         } else if events_to_stdout {
-            eprint!("{summary}");
+            ui::Stdout::Events
         } else {
-            print!("{summary}");
-        }
+            ui::Stdout::Summary
+        };
+        ui::print_end(&report, stdout, self.group_outputs, verbosity);
         saved?;
         Ok(report.run.exit_code)
     }

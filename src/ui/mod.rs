@@ -11,6 +11,7 @@ use std::io::IsTerminal;
 use crate::cli::ColorChoice;
 use crate::engine::Plan;
 use crate::event::Stamped;
+use crate::report::RunReport;
 
 pub use plain::PlainPrinter;
 pub use progress::Progress;
@@ -79,6 +80,36 @@ impl Live {
         if let Live::Bars(bars) = self {
             bars.finish();
         }
+    }
+}
+
+/// What stdout carries at the end of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stdout {
+    /// The summary (the default).
+    Summary,
+    /// The JSON report (`exec --output json`); the summary goes to stderr.
+    Report,
+    /// The NDJSON stream already went there (`--events -`); the summary goes to stderr.
+    Events,
+}
+
+/// Prints the end of a run: the summary (with grouped outputs for `exec`, or with `-v`), and
+/// the JSON report when stdout is for it.
+pub fn print_end(report: &RunReport, stdout: Stdout, group_outputs: bool, verbosity: Verbosity) {
+    let summary = summary(report, group_outputs || verbosity == Verbosity::Verbose);
+    match stdout {
+        Stdout::Summary => print!("{summary}"),
+        Stdout::Report => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(report).unwrap_or_default()
+            );
+            if verbosity != Verbosity::Quiet {
+                eprint!("{summary}");
+            }
+        }
+        Stdout::Events => eprint!("{summary}"),
     }
 }
 
