@@ -532,7 +532,7 @@ fn a_terminal_shows_bars_a_batch_line_and_host_lines() {
   batch_size: 2
   tasks:
     - name: nap
-      command: sleep 1
+      command: \"{% if inventory_hostname == 'lab-r2' %}exit 3{% else %}sleep 1{% endif %}\"
 ";
     let test = Test::new().file("inv.yml", LAB).file("p.yml", slow);
     let socket = format!("drover-test-{}", std::process::id());
@@ -575,7 +575,11 @@ fn a_terminal_shows_bars_a_batch_line_and_host_lines() {
         if last.contains("EXIT=") {
             break;
         }
-        if mid_run.is_none() && last.contains("Batch ") && last.contains("running `nap`") {
+        if mid_run.is_none()
+            && last.contains("Batch ")
+            && last.contains("running `nap`")
+            && last.contains("lab-r2 failed")
+        {
             mid_run = Some(last.clone());
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
@@ -592,14 +596,27 @@ fn a_terminal_shows_bars_a_batch_line_and_host_lines() {
             .is_match(&frame),
         "no batch line:\n{frame}"
     );
-    assert!(frame.contains("lab-"), "no host line:\n{frame}");
-    // The bars are not the plain printer: no timestamped state lines.
-    let stamp = regex_lite::Regex::new(r"^\d\d:\d\d\.\d{3} ").unwrap();
+    assert!(
+        regex_lite::Regex::new(r"(?m)^  lab-\w+ +running `nap`$")
+            .unwrap()
+            .is_match(&frame),
+        "no host line:\n{frame}"
+    );
+    // A failed host is logged above the bars, not drawn through them.
+    let line_of = |needle: &str| frame.lines().position(|l| l.contains(needle));
+    let (failed, bar) = (line_of("lab-r2 failed"), line_of("drover ["));
+    assert!(
+        failed.is_some() && bar.is_some() && failed < bar,
+        "the failure is not above the bars:\n{frame}"
+    );
+    // The bars are not the plain printer: no timestamped state-change lines.
+    let stamp =
+        regex_lite::Regex::new(r"^\d\d:\d\d\.\d{3} \S+ +(connect|running|disconnect)").unwrap();
     assert!(!frame.lines().any(|l| stamp.is_match(l)), "{frame}");
     // At the end: the bar's last frame, then the summary.
-    assert!(last.contains("EXIT=0"), "{last}");
-    assert!(last.contains("6/6 hosts"), "{last}");
-    assert!(last.contains("| ok       6"), "{last}");
+    assert!(last.contains("EXIT=2"), "{last}");
+    assert!(last.contains("6/6 hosts · 5 ok · 1 failed"), "{last}");
+    assert!(last.contains("| ok       5"), "{last}");
     assert!(
         !last.contains("running `nap`"),
         "host lines are cleared:\n{last}"
