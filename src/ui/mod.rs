@@ -40,7 +40,11 @@ impl Live {
         let stderr = std::io::stderr();
         let terminal =
             stderr.is_terminal() && !matches!(std::env::var("TERM").as_deref(), Ok("dumb"));
-        let color = use_color(color, terminal, std::env::var_os("NO_COLOR").is_some());
+        let color = use_color(
+            color,
+            terminal,
+            std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        );
         let width = plan
             .plays
             .iter()
@@ -129,7 +133,7 @@ impl Notices {
 }
 
 /// `--color always` wins over everything; `auto` means a terminal and no `NO_COLOR`
-/// (any value, as no-color.org says).
+/// (set and not empty, as no-color.org says).
 pub fn use_color(choice: ColorChoice, terminal: bool, no_color: bool) -> bool {
     match choice {
         ColorChoice::Always => true,
