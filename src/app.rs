@@ -12,9 +12,9 @@ use crate::engine::{self, Plan, PlanOptions, Shutdown};
 use crate::error::{Error, Result};
 use crate::inventory::{self, Inventory};
 use crate::playbook::{Play, Playbook, Task};
-use crate::report::{write_atomic, ReportBuilder, RunInfo};
+use crate::report::{write_atomic, EventLog, ReportBuilder, RunInfo};
 use crate::transport::Transports;
-use crate::ui::{self, PlainPrinter, Verbosity};
+use crate::ui::{self, Verbosity};
 
 /// What to run, fully resolved.
 pub struct Job {
@@ -26,6 +26,8 @@ pub struct Job {
     pub state: StateArgs,
     pub output: OutputArgs,
     pub group_outputs: bool,
+    /// `exec --output json`: the report goes to stdout, the summary to stderr.
+    pub report_on_stdout: bool,
 }
 
 impl Job {
@@ -41,10 +43,18 @@ impl Job {
             state: args.state,
             output: args.output,
             group_outputs: false,
+            report_on_stdout: false,
         })
     }
 
     pub fn from_exec(args: ExecArgs) -> Result<Job> {
+        if args.format == crate::cli::OutputFormat::Json
+            && args.output.events.as_deref() == Some(std::path::Path::new("-"))
+        {
+            return Err(Error::Usage(
+                "--output json and --events - both want stdout; give --events a file".into(),
+            ));
+        }
         let inventory = inventory::load(&args.target.inventories)?;
         let line = args.command.join(" ");
         crate::template::check_syntax(&line).map_err(|e| {
@@ -61,6 +71,7 @@ impl Job {
             inventory,
             target: args.target,
             settings: args.settings,
+            report_on_stdout: args.format == crate::cli::OutputFormat::Json,
             state: args.state,
             output: args.output,
             group_outputs: true,
@@ -82,37 +93,37 @@ impl Job {
         let plan = Arc::new(self.plan(&transports)?);
         // Every command that can be rendered before the run is, so a typo stops everything.
         crate::check::check(&plan)?;
-        let (trigger, shutdown) = Shutdown::new();
-        tokio::spawn(async move {
-            let mut count = 0;
-            while wait_for_signal().await {
-                count += 1;
-                if count == 1 {
-                    eprintln!(
-                        "interrupt: starting no new hosts; interrupt again to cancel running ones"
-                    );
-                } else {
-                    eprintln!("interrupt: cancelling running hosts");
-                }
-                trigger.fire();
-            }
-        });
         let verbosity = match (self.output.quiet, self.output.verbose) {
             (true, _) => Verbosity::Quiet,
             (_, true) => Verbosity::Verbose,
             _ => Verbosity::Normal,
         };
-        let mut printer = PlainPrinter::new(std::io::stderr(), verbosity);
-        let width = plan
-            .plays
-            .iter()
-            .flat_map(|p| p.hosts.iter())
-            .map(|h| h.name.len())
-            .max();
-        printer.set_host_width(width.unwrap_or(8));
+        let breakers = Arc::new(self.breaker_store()?);
+        let mut events_log = self
+            .output
+            .events
+            .as_deref()
+            .map(EventLog::open)
+            .transpose()?;
+        let mut live = ui::Live::new(&plan, verbosity, self.output.color);
+        let (trigger, shutdown) = Shutdown::new();
+        let notices = live.notices();
+        tokio::spawn(async move {
+            let mut count = 0;
+            while wait_for_signal().await {
+                count += 1;
+                if count == 1 {
+                    notices.say(
+                        "interrupt: starting no new hosts; interrupt again to cancel running ones",
+                    );
+                } else {
+                    notices.say("interrupt: cancelling running hosts");
+                }
+                trigger.fire();
+            }
+        });
         let (events, mut rx) = crate::event::EventSink::new();
         let started_at = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
-        let breakers = Arc::new(self.breaker_store()?);
         let env = engine::RunEnv {
             transports: Arc::new(transports),
             breakers: breakers.clone(),
@@ -121,9 +132,13 @@ impl Job {
         let engine = tokio::spawn(engine::run(plan.clone(), env, events, shutdown));
         let mut builder = ReportBuilder::default();
         while let Some(event) = rx.recv().await {
-            printer.print(&event);
+            live.show(&event);
+            if let Some(log) = &mut events_log {
+                log.write(&event);
+            }
             builder.apply(event);
         }
+        live.finish();
         let end = engine
             .await
             .map_err(|e| Error::Usage(format!("internal error: {e}")))?;
@@ -154,7 +169,27 @@ impl Job {
                 out.write_all(b"\n")
             })?;
         }
-        print!("{}", ui::summary(&report, self.group_outputs));
+        if let Some(path) = &self.output.junit {
+            let tasks: Vec<Vec<String>> = plan
+                .plays
+                .iter()
+                .map(|p| p.tasks.iter().map(|t| t.name.clone()).collect())
+                .collect();
+            let xml = crate::report::junit(&report, &tasks);
+            write_atomic(path, |out| out.write_all(xml.as_bytes()))?;
+        }
+        let events_to_stdout = self.output.events.as_deref() == Some(std::path::Path::new("-"));
+        if let Some(log) = events_log {
+            log.finish()?;
+        }
+        let stdout = if self.report_on_stdout {
+            ui::Stdout::Report
+        } else if events_to_stdout {
+            ui::Stdout::Events
+        } else {
+            ui::Stdout::Summary
+        };
+        ui::print_end(&report, stdout, self.group_outputs, verbosity);
         saved?;
         Ok(report.run.exit_code)
     }

@@ -1,9 +1,10 @@
 //! The typed event stream the scheduler emits. Progress output, the report and tests are all
 //! consumers of the same events; the scheduler knows nothing of terminals or files.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -11,7 +12,7 @@ use crate::outcome::{ConnectAttempt, HostOutcome, TaskResult};
 use crate::settings::RunSettings;
 
 /// A host's progress, before it has an outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HostState {
     Connecting,
@@ -20,7 +21,9 @@ pub enum HostState {
     Disconnecting,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// One thing that happened in a run. Serializes to the NDJSON lines of `--events` and reads
+/// back from them, so a saved stream replays into the same report.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
     RunStarted {
@@ -68,7 +71,7 @@ pub enum Event {
         batch: usize,
         host: Arc<str>,
         address: String,
-        transport: &'static str,
+        transport: Cow<'static, str>,
         outcome: HostOutcome,
     },
     PlayFinished {
@@ -81,7 +84,7 @@ pub enum Event {
 }
 
 /// An event with the time it happened, in milliseconds since the run started.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Stamped {
     pub at_ms: u64,
     #[serde(flatten)]

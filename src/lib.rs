@@ -2,7 +2,8 @@
 //! renders each command per host, and runs the tasks in batches across the fleet.
 //!
 //! Data flow: inventory + playbook + flags → [`engine::Plan`] → [`engine::run`] → typed
-//! [`event::Event`]s → the plain printer, the report and the exit code.
+//! [`event::Event`]s → the live view (bars or plain lines), the NDJSON stream, the report,
+//! JUnit, the summary and the exit code.
 
 pub mod app;
 pub mod check;
@@ -11,6 +12,7 @@ pub mod diagnostic;
 pub mod engine;
 pub mod error;
 pub mod event;
+pub mod generate;
 pub mod inventory;
 pub mod outcome;
 pub mod playbook;
@@ -29,6 +31,22 @@ use crate::error::Result;
 
 /// Runs drover with these arguments and returns the process exit code.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
+    let args: Vec<OsString> = args.into_iter().collect();
+    if args.get(1).is_some_and(|a| a == "generate") {
+        return match cli::GenerateArgs::try_parse_from(&args[1..]) {
+            Ok(g) => match generate::generate(&g.dir) {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    1
+                }
+            },
+            Err(e) => {
+                let _ = e.print();
+                i32::from(e.use_stderr())
+            }
+        };
+    }
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {

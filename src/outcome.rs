@@ -1,10 +1,11 @@
 //! Results at three levels: one task's result, one host's outcome, and (in `report`) the
 //! whole run. Errors are classified so retry and breaker logic can match on them.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// What went wrong, as a class the engine can act on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     Unreachable,
@@ -69,7 +70,7 @@ impl ErrorKind {
 }
 
 /// A classified error with the transport's (or drover's) own message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TaskError {
     pub kind: ErrorKind,
     pub message: String,
@@ -90,7 +91,7 @@ impl std::fmt::Display for TaskError {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     Ok,
@@ -102,7 +103,7 @@ pub enum TaskStatus {
 }
 
 /// One task on one host.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TaskResult {
     pub index: usize,
     pub name: String,
@@ -120,7 +121,9 @@ pub struct TaskResult {
     pub attempts: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum HostStatus {
     Ok,
@@ -156,7 +159,7 @@ impl HostStatus {
 }
 
 /// How one host's turn ended.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct HostOutcome {
     pub status: HostStatus,
     pub error: Option<TaskError>,
@@ -172,7 +175,7 @@ pub struct HostOutcome {
 }
 
 /// One connection attempt, as the report records it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ConnectAttempt {
     /// 1 for the first attempt.
     pub attempt: u32,

@@ -7,6 +7,7 @@ mod cli;
 mod connector;
 mod engine;
 mod inventory;
+mod output;
 mod run;
 mod templates;
 mod validation;

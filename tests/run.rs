@@ -240,8 +240,8 @@ fn exec_groups_identical_outputs() {
         ])
         .run()
         .code(0)
-        .stdout_has("lab-r1,lab-r2,lab-r3 (3)\n---------------\ncore\n")
-        .stdout_has("lab-e1,lab-e2,lab-e3 (3)\n---------------\nedge\n");
+        .stdout_has("lab-r[1-3] (3)\n---------------\ncore\n")
+        .stdout_has("lab-e[1-3] (3)\n---------------\nedge\n");
 }
 
 #[test]

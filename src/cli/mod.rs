@@ -41,6 +41,7 @@ pub enum Command {
   drover run playbooks/site-audit.yml -i inventory/lab.yml
   drover run site.yml -i inv.yml --limit 'core:&deu' -e version=17.3 --report report.json
   drover run site.yml -i inv.yml --batch-size 20 --concurrency 5 --strategy rolling
+  drover run site.yml -i inv.yml --junit junit.xml --events - | jq -c 'select(.event==\"host_finished\")'
 
 ", "Exit codes: 0 ok, 1 input error (nothing ran), 2 hosts failed, 130 interrupted"))]
     Run(RunArgs),
@@ -48,6 +49,7 @@ pub enum Command {
     #[command(after_help = "Examples:
   drover exec -i inventory/lab.yml all -- uname -a
   drover exec -i inv.yml 'core:&deu' -- show version
+  drover exec -i inv.yml all --output json -- uptime | jq '.output_groups'
 
 Identical outputs are grouped across hosts in the summary.
 Exit codes: 0 ok, 1 input error (nothing ran), 2 hosts failed, 130 interrupted")]
@@ -194,9 +196,50 @@ pub struct OutputArgs {
     /// Print every task, not only failures
     #[arg(short, long)]
     pub verbose: bool,
-    /// Print only the summary
+    /// Print only the summary (on a terminal: only the overall bar while running)
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Write JUnit XML here, one test case per host × task (atomically)
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Stream every event as one JSON line to FILE, or to stdout with `-`
+    #[arg(long, value_name = "FILE|-")]
+    pub events: Option<PathBuf>,
+    /// Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+/// `--output` on `exec`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Progress on stderr, the summary on stdout
+    #[default]
+    Text,
+    /// The JSON report on stdout and nothing else there
+    Json,
+}
+
+/// `drover generate`: parsed apart from [`Cli`] so completions and man pages never list it.
+#[derive(Debug, Parser)]
+#[command(
+    name = "drover generate",
+    bin_name = "drover generate",
+    about = "Regenerate completions/, man/ and schema/ (for drover's own repository)"
+)]
+pub struct GenerateArgs {
+    /// The repository root to write completions/, man/ and schema/ into
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -224,6 +267,9 @@ pub struct ExecArgs {
     /// The command line, after `--`
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+    /// `json`: print the report on stdout, for scripts (the summary goes to stderr)
+    #[arg(long = "output", value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
     #[command(flatten)]
     pub settings: SettingsArgs,
     #[command(flatten)]

@@ -34,7 +34,7 @@ impl Default for BreakerPolicy {
 }
 
 /// A breaker's state as saved in the state file, e.g. `{"state":"open","until_ms":…}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum BreakerState {
     /// Connections go through; `failures` in a row so far.

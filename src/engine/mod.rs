@@ -249,7 +249,7 @@ fn finish_host(
         batch,
         host: host.name.clone(),
         address: host.connection.address.clone(),
-        transport: host.connection.transport.as_str(),
+        transport: host.connection.transport.as_str().into(),
         outcome,
     });
 }

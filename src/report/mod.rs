@@ -1,23 +1,38 @@
 //! The run's report, built from the event stream alone: run metadata and settings, batches
 //! with timings, per host status and per task results. Written as versioned JSON, atomically.
 
+mod events;
+mod groups;
+mod junit;
 mod write;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::event::{Event, Stamped};
 use crate::outcome::{HostOutcome, HostStatus, TaskResult};
 use crate::settings::RunSettings;
 
+pub use events::EventLog;
+pub use groups::{fold, group_outputs, OutputGroup};
+pub use junit::junit;
 pub use write::write_atomic;
+
+/// The JSON Schema of [`RunReport`], as shipped in `schema/report.schema.json`.
+pub fn schema() -> String {
+    let schema = schemars::schema_for!(RunReport);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
 
 /// Bumped when a field changes meaning or goes away; new fields do not bump it.
 pub const SCHEMA_VERSION: u32 = 1;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RunReport {
     pub schema_version: u32,
     pub drover_version: String,
@@ -25,9 +40,12 @@ pub struct RunReport {
     pub counts: BTreeMap<HostStatus, usize>,
     pub plays: Vec<PlayReport>,
     pub hosts: Vec<HostReport>,
+    /// Identical outputs grouped across hosts, per task (what `clubak` does).
+    #[serde(default)]
+    pub output_groups: Vec<OutputGroup>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
 pub struct RunInfo {
     /// `run`, `exec`.
     pub command: String,
@@ -45,7 +63,7 @@ pub struct RunInfo {
     pub exit_code: i32,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct PlayReport {
     pub index: usize,
     pub name: String,
@@ -54,7 +72,7 @@ pub struct PlayReport {
     pub batches: Vec<BatchReport>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct BatchReport {
     pub index: usize,
     pub hosts: Vec<String>,
@@ -62,7 +80,7 @@ pub struct BatchReport {
     pub finished_ms: Option<u64>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct HostReport {
     pub name: String,
     pub play: usize,
@@ -204,6 +222,7 @@ impl ReportBuilder {
         };
         hosts.sort_by_cached_key(|h| (h.play, h.batch, key(h)));
         let counts = counts(&hosts);
+        let output_groups = group_outputs(&hosts);
         run.duration_ms = self.last_ms;
         RunReport {
             schema_version: SCHEMA_VERSION,
@@ -212,6 +231,7 @@ impl ReportBuilder {
             counts,
             plays: self.plays,
             hosts,
+            output_groups,
         }
     }
 }

@@ -1,143 +1,172 @@
-//! Everything drover writes to the terminal: one plain line per host event on stderr, and
-//! the summary at the end on stdout. The engine never prints; this module only reads events.
+//! Everything drover writes to the terminal while it runs and at the end: progress bars when
+//! stderr is a terminal, one plain timestamped line per host state change otherwise, and the
+//! summary. The engine never prints; this module only reads events.
 
+mod plain;
+mod progress;
 mod summary;
 
-use std::io::Write;
+use std::io::IsTerminal;
 
-use crate::event::{Event, HostState, Stamped};
-use crate::outcome::TaskStatus;
+use crate::cli::ColorChoice;
+use crate::engine::Plan;
+use crate::event::Stamped;
+use crate::report::RunReport;
 
+pub use plain::PlainPrinter;
+pub use progress::Progress;
 pub use summary::summary;
 
-/// How much the plain printer says.
+/// How much is shown while the run goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Verbosity {
-    /// Only the summary.
+    /// Only the summary (on a terminal: the overall bar and the batch line).
     Quiet,
-    /// Host state changes and failed tasks.
+    /// Host state changes and failed tasks (on a terminal: in-flight hosts up to its height).
     Normal,
-    /// Every task too.
+    /// Every task too (on a terminal: every in-flight host).
     Verbose,
 }
 
-/// Writes one timestamped line per host event.
-pub struct PlainPrinter<W: Write> {
-    out: W,
-    verbosity: Verbosity,
-    width: usize,
+/// The live view of a run: bars on a terminal, plain lines anywhere else (cron, CI, pipes).
+pub enum Live {
+    Bars(Box<Progress>),
+    Plain(PlainPrinter<std::io::Stderr>),
 }
 
-impl<W: Write> PlainPrinter<W> {
-    pub fn new(out: W, verbosity: Verbosity) -> Self {
-        PlainPrinter {
-            out,
-            verbosity,
-            width: 12,
+impl Live {
+    /// Bars when stderr is a terminal that can draw them; plain lines otherwise.
+    pub fn new(plan: &Plan, verbosity: Verbosity, color: ColorChoice) -> Live {
+        let stderr = std::io::stderr();
+        let terminal =
+            stderr.is_terminal() && !matches!(std::env::var("TERM").as_deref(), Ok("dumb"));
+        let color = use_color(
+            color,
+            terminal,
+            std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        );
+        let width = plan
+            .plays
+            .iter()
+            .flat_map(|p| p.hosts.iter())
+            .map(|h| h.name.len())
+            .max()
+            .unwrap_or(8);
+        if terminal {
+            let total = plan.plays.iter().map(|p| p.hosts.len()).sum();
+            Live::Bars(Box::new(Progress::new(total, width, verbosity, color)))
+        } else {
+            let mut printer = PlainPrinter::new(stderr, verbosity);
+            printer.set_host_width(width);
+            printer.set_color(color);
+            Live::Plain(printer)
         }
     }
 
-    /// Aligns host names to the longest one in the run.
-    pub fn set_host_width(&mut self, width: usize) {
-        self.width = width.clamp(4, 40);
-    }
-
-    pub fn print(&mut self, stamped: &Stamped) {
-        if self.verbosity == Verbosity::Quiet {
-            return;
-        }
-        let line = match &stamped.event {
-            Event::PlayStarted {
-                name,
-                hosts,
-                batches,
-                ..
-            } => Some(format!("play `{name}`: {hosts} hosts in {batches} batches")),
-            Event::BatchStarted { batch, hosts, .. } => {
-                Some(format!("batch {batch}: {} hosts", hosts.len()))
-            }
-            Event::HostState {
-                host, state, task, ..
-            } => match (state, task) {
-                (HostState::Running, Some(task)) if self.verbosity >= Verbosity::Verbose => {
-                    Some(self.host_line(host, &format!("running `{task}`")))
-                }
-                (HostState::Running, _) => None,
-                (HostState::Connecting, _) => Some(self.host_line(host, "connecting")),
-                (HostState::Connected, _) => Some(self.host_line(host, "connected")),
-                (HostState::Disconnecting, _) if self.verbosity >= Verbosity::Verbose => {
-                    Some(self.host_line(host, "disconnecting"))
-                }
-                (HostState::Disconnecting, _) => None,
-            },
-            Event::TaskFinished { host, result, .. } => {
-                let show = result.status == TaskStatus::Failed
-                    || result.status == TaskStatus::Ignored
-                    || self.verbosity >= Verbosity::Verbose;
-                show.then(|| {
-                    let status = serde_json::to_value(result.status)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default();
-                    let mut text = format!(
-                        "task `{}` {status} ({} ms)",
-                        result.name, result.duration_ms
-                    );
-                    if let Some(e) = &result.error {
-                        text.push_str(&format!(": {e}"));
-                    }
-                    self.host_line(host, &text)
-                })
-            }
-            Event::HostFinished { host, outcome, .. } => {
-                let mut text = format!("{} ({} ms)", outcome.status.as_str(), outcome.duration_ms);
-                if let Some(e) = &outcome.error {
-                    text.push_str(&format!(": {e}"));
-                }
-                Some(self.host_line(host, &text))
-            }
-            Event::ConnectFailed {
-                host,
-                attempt,
-                retry_in_ms,
-                ..
-            } => {
-                let error = attempt
-                    .error
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default();
-                let next = match retry_in_ms {
-                    Some(ms) => format!("; retrying in {:.1} s", *ms as f64 / 1000.0),
-                    None => String::new(),
-                };
-                Some(self.host_line(
-                    host,
-                    &format!("attempt {} failed: {error}{next}", attempt.attempt),
-                ))
-            }
-            Event::RunFinished {
-                aborted: Some(why), ..
-            } => Some(format!("run aborted: {why}")),
-            Event::RunFinished {
-                interrupted: true, ..
-            } => Some("run interrupted".to_string()),
-            _ => None,
-        };
-        if let Some(line) = line {
-            let at = clock(stamped.at_ms);
-            // A closed stderr (a pipe whose reader left) must not stop the run.
-            let _ = writeln!(self.out, "{at} {line}");
+    pub fn show(&mut self, event: &Stamped) {
+        match self {
+            Live::Bars(bars) => bars.show(event),
+            Live::Plain(printer) => printer.print(event),
         }
     }
 
-    fn host_line(&self, host: &str, text: &str) -> String {
-        format!("{host:<width$} {text}", width = self.width)
+    /// A handle for messages from outside the event stream (the signal handler): above the
+    /// bars on a terminal, a plain stderr line otherwise.
+    pub fn notices(&self) -> Notices {
+        match self {
+            Live::Bars(bars) => Notices(Some(bars.multi())),
+            Live::Plain(_) => Notices(None),
+        }
+    }
+
+    /// Clears what is in flight and leaves the overall bar's last frame.
+    pub fn finish(self) {
+        if let Live::Bars(bars) = self {
+            bars.finish();
+        }
     }
 }
 
-/// `mm:ss.mmm` since the run started.
-fn clock(ms: u64) -> String {
-    let (m, rest) = (ms / 60_000, ms % 60_000);
-    format!("{m:02}:{:02}.{:03}", rest / 1000, rest % 1000)
+/// What stdout carries at the end of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stdout {
+    /// The summary (the default).
+    Summary,
+    /// The JSON report (`exec --output json`); the summary goes to stderr.
+    Report,
+    /// The NDJSON stream already went there (`--events -`); the summary goes to stderr.
+    Events,
+}
+
+/// Prints the end of a run: the summary (with grouped outputs for `exec`, or with `-v`), and
+/// the JSON report when stdout is for it.
+pub fn print_end(report: &RunReport, stdout: Stdout, group_outputs: bool, verbosity: Verbosity) {
+    let summary = summary(report, group_outputs || verbosity == Verbosity::Verbose);
+    match stdout {
+        Stdout::Summary => print!("{summary}"),
+        Stdout::Report => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(report).unwrap_or_default()
+            );
+            if verbosity != Verbosity::Quiet {
+                eprint!("{summary}");
+            }
+        }
+        Stdout::Events => eprint!("{summary}"),
+    }
+}
+
+/// See [`Live::notices`].
+#[derive(Clone)]
+pub struct Notices(Option<indicatif::MultiProgress>);
+
+impl Notices {
+    pub fn say(&self, message: &str) {
+        match &self.0 {
+            Some(multi) => {
+                let _ = multi.println(message);
+            }
+            None => eprintln!("{message}"),
+        }
+    }
+}
+
+/// `--color always` wins over everything; `auto` means a terminal and no `NO_COLOR`
+/// (set and not empty, as no-color.org says).
+pub fn use_color(choice: ColorChoice, terminal: bool, no_color: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => terminal && !no_color,
+    }
+}
+
+/// ANSI SGR codes for a status word, when colours are on.
+fn paint(text: &str, status: &str, color: bool) -> String {
+    let code = match status {
+        "ok" => "32",
+        "failed" | "unreachable" => "31",
+        "skipped" | "cancelled" | "ignored" => "33",
+        _ => return text.to_string(),
+    };
+    if color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn color_choice() {
+        assert!(use_color(ColorChoice::Auto, true, false));
+        assert!(!use_color(ColorChoice::Auto, true, true));
+        assert!(!use_color(ColorChoice::Auto, false, false));
+        assert!(use_color(ColorChoice::Always, false, true));
+        assert!(!use_color(ColorChoice::Never, true, false));
+    }
 }

@@ -1,0 +1,117 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_drover_global_optspecs
+    string join \n h/help V/version
+end
+
+function __fish_drover_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_drover_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_drover_using_subcommand
+    set -l cmd (__fish_drover_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c drover -n "__fish_drover_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c drover -n "__fish_drover_needs_command" -s V -l version -d 'Print version'
+complete -c drover -n "__fish_drover_needs_command" -f -a "run" -d 'Run a playbook against the inventory'
+complete -c drover -n "__fish_drover_needs_command" -f -a "exec" -d 'Run one command on the hosts a pattern selects, no playbook needed'
+complete -c drover -n "__fish_drover_needs_command" -f -a "check" -d 'Validate a playbook and print every host\'s rendered commands; connects to nothing'
+complete -c drover -n "__fish_drover_needs_command" -f -a "inventory" -d 'Show the inventory: hosts, groups and resolved variables'
+complete -c drover -n "__fish_drover_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drover -n "__fish_drover_using_subcommand run" -s i -l inventory -d 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)' -r -F
+complete -c drover -n "__fish_drover_using_subcommand run" -s l -l limit -d 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -s e -l extra-vars -d 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l batch-size -d 'Hosts per batch; 0 = one batch of all hosts [play default: 10]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l concurrency -d 'Most hosts in flight at once [play default: 10]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l strategy -d 'batched: a batch finishes before the next starts; rolling: a window of hosts' -r -f -a "batched\t'A batch connects, runs and disconnects before the next batch starts'
+rolling\t'A window of `concurrency` hosts; the next host starts as one ends'"
+complete -c drover -n "__fish_drover_using_subcommand run" -l connect-timeout -d 'Per connection attempt, e.g. 10s [default: 10s]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l command-timeout -d 'Per command, e.g. 8s, 2m [default: 8s]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l host-timeout -d 'Whole-host deadline, e.g. 5m [default: none]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l rate -d 'New connections per time, fleet-wide: 20/s, 300/m, 120/h [default: 20/s]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l burst -d 'Connections that may start at once after an idle spell [default: 1]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l gateway-rate -d 'New connections per time through one gateway (jump host, broker, `gateway` var)' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l retries -d 'Connection attempts after the first, for transient failures [default: 2]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l backoff -d 'Backoff base between connection attempts (full jitter) [default: 2s]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l backoff-cap -d 'Longest wait between connection attempts [default: 60s]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l breaker-threshold -d 'Consecutive connection failures that open a host\'s breaker; 0 = off [default: 3]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l breaker-cooldown -d 'How long an open breaker skips its host [default: 180s]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l max-fail-percentage -d 'Stop starting hosts once more than this percentage of finished hosts failed (exit 3)' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l min-hosts-done -d 'Finished hosts needed before --max-fail-percentage is judged [default: 1]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l state-dir -d 'Directory of the breaker state files [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]' -r -F
+complete -c drover -n "__fish_drover_using_subcommand run" -l report -d 'Write the JSON report here (atomically, also when interrupted)' -r -F
+complete -c drover -n "__fish_drover_using_subcommand run" -l junit -d 'Write JUnit XML here, one test case per host × task (atomically)' -r -F
+complete -c drover -n "__fish_drover_using_subcommand run" -l events -d 'Stream every event as one JSON line to FILE, or to stdout with `-`' -r -F
+complete -c drover -n "__fish_drover_using_subcommand run" -l color -d 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c drover -n "__fish_drover_using_subcommand run" -l any-errors-fatal -d 'Stop starting hosts at the first failed host (exit 3)'
+complete -c drover -n "__fish_drover_using_subcommand run" -l reset-breakers -d 'Forget every breaker of this inventory before the run'
+complete -c drover -n "__fish_drover_using_subcommand run" -s v -l verbose -d 'Print every task, not only failures'
+complete -c drover -n "__fish_drover_using_subcommand run" -s q -l quiet -d 'Print only the summary (on a terminal: only the overall bar while running)'
+complete -c drover -n "__fish_drover_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c drover -n "__fish_drover_using_subcommand run" -s V -l version -d 'Print version'
+complete -c drover -n "__fish_drover_using_subcommand exec" -s i -l inventory -d 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)' -r -F
+complete -c drover -n "__fish_drover_using_subcommand exec" -s l -l limit -d 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -s e -l extra-vars -d 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l output -d '`json`: print the report on stdout, for scripts (the summary goes to stderr)' -r -f -a "text\t'Progress on stderr, the summary on stdout'
+json\t'The JSON report on stdout and nothing else there'"
+complete -c drover -n "__fish_drover_using_subcommand exec" -l batch-size -d 'Hosts per batch; 0 = one batch of all hosts [play default: 10]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l concurrency -d 'Most hosts in flight at once [play default: 10]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l strategy -d 'batched: a batch finishes before the next starts; rolling: a window of hosts' -r -f -a "batched\t'A batch connects, runs and disconnects before the next batch starts'
+rolling\t'A window of `concurrency` hosts; the next host starts as one ends'"
+complete -c drover -n "__fish_drover_using_subcommand exec" -l connect-timeout -d 'Per connection attempt, e.g. 10s [default: 10s]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l command-timeout -d 'Per command, e.g. 8s, 2m [default: 8s]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l host-timeout -d 'Whole-host deadline, e.g. 5m [default: none]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l rate -d 'New connections per time, fleet-wide: 20/s, 300/m, 120/h [default: 20/s]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l burst -d 'Connections that may start at once after an idle spell [default: 1]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l gateway-rate -d 'New connections per time through one gateway (jump host, broker, `gateway` var)' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l retries -d 'Connection attempts after the first, for transient failures [default: 2]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l backoff -d 'Backoff base between connection attempts (full jitter) [default: 2s]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l backoff-cap -d 'Longest wait between connection attempts [default: 60s]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l breaker-threshold -d 'Consecutive connection failures that open a host\'s breaker; 0 = off [default: 3]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l breaker-cooldown -d 'How long an open breaker skips its host [default: 180s]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l max-fail-percentage -d 'Stop starting hosts once more than this percentage of finished hosts failed (exit 3)' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l min-hosts-done -d 'Finished hosts needed before --max-fail-percentage is judged [default: 1]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l state-dir -d 'Directory of the breaker state files [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]' -r -F
+complete -c drover -n "__fish_drover_using_subcommand exec" -l report -d 'Write the JSON report here (atomically, also when interrupted)' -r -F
+complete -c drover -n "__fish_drover_using_subcommand exec" -l junit -d 'Write JUnit XML here, one test case per host × task (atomically)' -r -F
+complete -c drover -n "__fish_drover_using_subcommand exec" -l events -d 'Stream every event as one JSON line to FILE, or to stdout with `-`' -r -F
+complete -c drover -n "__fish_drover_using_subcommand exec" -l color -d 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c drover -n "__fish_drover_using_subcommand exec" -l any-errors-fatal -d 'Stop starting hosts at the first failed host (exit 3)'
+complete -c drover -n "__fish_drover_using_subcommand exec" -l reset-breakers -d 'Forget every breaker of this inventory before the run'
+complete -c drover -n "__fish_drover_using_subcommand exec" -s v -l verbose -d 'Print every task, not only failures'
+complete -c drover -n "__fish_drover_using_subcommand exec" -s q -l quiet -d 'Print only the summary (on a terminal: only the overall bar while running)'
+complete -c drover -n "__fish_drover_using_subcommand exec" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c drover -n "__fish_drover_using_subcommand exec" -s V -l version -d 'Print version'
+complete -c drover -n "__fish_drover_using_subcommand check" -s i -l inventory -d 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)' -r -F
+complete -c drover -n "__fish_drover_using_subcommand check" -s l -l limit -d 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)' -r
+complete -c drover -n "__fish_drover_using_subcommand check" -s e -l extra-vars -d 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)' -r
+complete -c drover -n "__fish_drover_using_subcommand check" -s h -l help -d 'Print help'
+complete -c drover -n "__fish_drover_using_subcommand check" -s V -l version -d 'Print version'
+complete -c drover -n "__fish_drover_using_subcommand inventory" -s i -l inventory -d 'Inventory file (repeatable; later ones win)' -r -F
+complete -c drover -n "__fish_drover_using_subcommand inventory" -l host -d 'Print one host\'s resolved variables and where each came from' -r
+complete -c drover -n "__fish_drover_using_subcommand inventory" -l list -d 'Print the whole inventory as Ansible-style JSON (the default)'
+complete -c drover -n "__fish_drover_using_subcommand inventory" -l graph -d 'Draw the group tree'
+complete -c drover -n "__fish_drover_using_subcommand inventory" -s h -l help -d 'Print help'
+complete -c drover -n "__fish_drover_using_subcommand inventory" -s V -l version -d 'Print version'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory help" -f -a "run" -d 'Run a playbook against the inventory'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory help" -f -a "exec" -d 'Run one command on the hosts a pattern selects, no playbook needed'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory help" -f -a "check" -d 'Validate a playbook and print every host\'s rendered commands; connects to nothing'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory help" -f -a "inventory" -d 'Show the inventory: hosts, groups and resolved variables'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,37 @@
+//! `drover generate` (hidden): writes the files drover ships that are derived from its own
+//! types — shell completions (clap_complete), man pages (clap_mangen) and the report's JSON
+//! Schema (schemars). A test regenerates them and fails when the checked-in copies differ.
+
+use std::path::Path;
+
+use clap::CommandFactory;
+use clap_complete::Shell;
+
+use crate::cli::Cli;
+use crate::error::{Error, Result};
+
+/// Writes `completions/`, `man/` and `schema/report.schema.json` under `root`.
+pub fn generate(root: &Path) -> Result<()> {
+    let completions = root.join("completions");
+    let man = root.join("man");
+    let schema = root.join("schema");
+    for dir in [&completions, &man, &schema] {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create the directory", e))?;
+    }
+    for shell in [
+        Shell::Bash,
+        Shell::Zsh,
+        Shell::Fish,
+        Shell::Elvish,
+        Shell::PowerShell,
+    ] {
+        clap_complete::generate_to(shell, &mut Cli::command(), "drover", &completions)
+            .map_err(|e| Error::io(&completions, "write completions", e))?;
+    }
+    clap_mangen::generate_to(Cli::command(), &man)
+        .map_err(|e| Error::io(&man, "write man pages", e))?;
+    let path = schema.join("report.schema.json");
+    std::fs::write(&path, crate::report::schema())
+        .map_err(|e| Error::io(&path, "write the schema", e))?;
+    Ok(())
+}
