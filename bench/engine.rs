@@ -98,6 +98,7 @@ async fn once(hosts: usize, overrides: Overrides, label: &str) {
             &options,
             &Transports {
                 fake: Some(FakeTransport::default()),
+                ..Default::default()
             },
         )
         .expect("plan"),
@@ -109,12 +110,16 @@ async fn once(hosts: usize, overrides: Overrides, label: &str) {
         exit_code: Some(0),
         stdout: format!("{host}: {cmd} Gi0/0\n"),
         stderr: String::new(),
+        json: None,
     });
     let (events, mut rx) = EventSink::new();
     let (_trigger, shutdown) = Shutdown::new();
     let run = tokio::spawn(engine::run(
         plan.clone(),
-        Transports { fake: Some(fake) },
+        Transports {
+            fake: Some(fake),
+            ..Default::default()
+        },
         events,
         shutdown,
     ));

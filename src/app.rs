@@ -108,6 +108,7 @@ impl Job {
         printer.set_host_width(width.unwrap_or(8));
         let (events, mut rx) = crate::event::EventSink::new();
         let started_at = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
+        let mqtt = transports.mqtt.clone();
         let engine = tokio::spawn(engine::run(plan.clone(), transports, events, shutdown));
         let mut builder = ReportBuilder::default();
         while let Some(event) = rx.recv().await {
@@ -133,6 +134,7 @@ impl Job {
             ..RunInfo::default()
         };
         let mut report = builder.build(info);
+        report.mqtt = mqtt.summary();
         report.run.exit_code = report.exit_code();
         if let Some(path) = &self.output.report {
             write_atomic(path, |out| {

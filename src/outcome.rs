@@ -19,6 +19,13 @@ pub enum ErrorKind {
     RenderError,
     Cancelled,
     Protocol,
+    /// The node answered that it failed (MQTT: the reply's status field said so).
+    Failed,
+    /// A publish the broker did not acknowledge: nothing was delivered, safe to retry.
+    NoAck,
+    /// Acknowledged but unanswered: the node may have acted, so it is not retried unless the
+    /// task is idempotent.
+    NoReply,
     /// Reserved for transports that are not available in this build.
     Unsupported,
 }
@@ -26,7 +33,10 @@ pub enum ErrorKind {
 impl ErrorKind {
     /// Failures worth another connection attempt.
     pub fn is_transient(self) -> bool {
-        matches!(self, ErrorKind::Unreachable | ErrorKind::ConnectTimeout)
+        matches!(
+            self,
+            ErrorKind::Unreachable | ErrorKind::ConnectTimeout | ErrorKind::NoAck
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -43,6 +53,9 @@ impl ErrorKind {
             ErrorKind::RenderError => "render_error",
             ErrorKind::Cancelled => "cancelled",
             ErrorKind::Protocol => "protocol",
+            ErrorKind::Failed => "failed",
+            ErrorKind::NoAck => "no_ack",
+            ErrorKind::NoReply => "no_reply",
             ErrorKind::Unsupported => "unsupported",
         }
     }

@@ -8,6 +8,7 @@ use minijinja::{Environment, Value};
 
 use crate::error::{Error, Result};
 use crate::inventory::{self, Connection, Inventory, Vars};
+use crate::playbook::mqtt::{Correlation, JsonPath, MqttTask, Payload};
 use crate::playbook::{Action, Playbook, TemplateText};
 use crate::settings::{Overrides, RunSettings};
 use crate::template;
@@ -37,6 +38,35 @@ pub struct PlannedTask {
     pub stdout_not_contains: Vec<Text>,
     pub stdout_matches: Vec<regex_lite::Regex>,
     pub ignore_errors: bool,
+    pub timeout: Option<std::time::Duration>,
+    /// For `mqtt` tasks; `command` then holds the topic.
+    pub mqtt: Option<PlannedMqtt>,
+}
+
+/// An `mqtt` task with its templates compiled.
+#[derive(Debug)]
+pub struct PlannedMqtt {
+    pub payload: PlannedPayload,
+    pub qos: u8,
+    pub retain: bool,
+    pub reply: Option<PlannedReply>,
+    pub idempotent: bool,
+}
+
+#[derive(Debug)]
+pub enum PlannedPayload {
+    Text(Text),
+    /// A JSON document and its templated string leaves, by JSON pointer.
+    Json(serde_json::Value, Vec<(String, Text)>),
+}
+
+#[derive(Debug)]
+pub struct PlannedReply {
+    pub topic: Text,
+    pub filter: String,
+    pub correlation: Correlation,
+    pub field: JsonPath,
+    pub status_field: Option<JsonPath>,
     pub timeout: Option<std::time::Duration>,
 }
 
@@ -130,7 +160,7 @@ impl Plan {
                         .map(|(k, v)| (k.clone(), v.clone())),
                 );
                 let connection = Connection::from_vars(&name, &effective)?;
-                if let Err(message) = transports.check(&connection) {
+                if let Err(message) = transports.check(&name, &connection) {
                     return Err(Error::Invalid {
                         what: format!("host {name}"),
                         message,
@@ -144,6 +174,10 @@ impl Plan {
                 let group_names: Vec<&str> = inventory.group_order(&name);
                 let mut magic = Vars::new();
                 magic.insert("inventory_hostname".into(), name.clone().into());
+                if !vars.contains_key("node_id") {
+                    // MQTT topics name the node; by default it is the host.
+                    magic.insert("node_id".into(), name.clone().into());
+                }
                 magic.insert("group_names".into(), serde_json::json!(group_names));
                 let vars = minijinja::value::merge_maps([
                     crate::template::to_value(&vars),
@@ -183,6 +217,10 @@ impl Plan {
                     };
                 let stdout_contains = texts(&task.expect.stdout_contains.0, "c", &mut add)?;
                 let stdout_not_contains = texts(&task.expect.stdout_not_contains.0, "n", &mut add)?;
+                let mqtt = match &task.action {
+                    Action::Mqtt(m) => Some(plan_mqtt(m, task.idempotent, &key, &mut add)?),
+                    _ => None,
+                };
                 tasks.push(PlannedTask {
                     index: ti,
                     name: task.name.clone(),
@@ -203,6 +241,7 @@ impl Plan {
                         .collect(),
                     ignore_errors: task.ignore_errors,
                     timeout: task.timeout,
+                    mqtt,
                 });
             }
             plays.push(PlannedPlay {
@@ -261,6 +300,46 @@ impl Plan {
         }
         seen.len()
     }
+}
+
+fn plan_mqtt(
+    task: &MqttTask,
+    idempotent: bool,
+    key: &dyn Fn(&str) -> String,
+    add: &mut dyn FnMut(String, &str) -> Result<Text>,
+) -> Result<PlannedMqtt> {
+    let payload = match &task.payload {
+        Payload::Text(t) => PlannedPayload::Text(add(key("payload"), &t.0)?),
+        Payload::Json(value) => {
+            let mut leaves = Vec::new();
+            crate::playbook::mqtt::string_leaves(value, String::new(), &mut leaves);
+            let mut compiled = Vec::new();
+            for (i, (pointer, text)) in leaves.into_iter().enumerate() {
+                if template::is_template(text) {
+                    compiled.push((pointer, add(key(&format!("payload{i}")), text)?));
+                }
+            }
+            PlannedPayload::Json(value.clone(), compiled)
+        }
+    };
+    let reply = match &task.reply {
+        Some(r) => Some(PlannedReply {
+            topic: add(key("reply"), &r.topic.0)?,
+            filter: crate::transport::mqtt::reply_filter(&r.topic.0),
+            correlation: r.correlation,
+            field: r.field.clone(),
+            status_field: r.status_field.clone(),
+            timeout: r.timeout.map(|d| d.0),
+        }),
+        None => None,
+    };
+    Ok(PlannedMqtt {
+        payload,
+        qos: task.qos.0,
+        retain: task.retain,
+        reply,
+        idempotent,
+    })
 }
 
 fn compile(

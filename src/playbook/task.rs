@@ -1,8 +1,9 @@
-//! One task: what to run (`command` or `shell`), when (`when`), what to keep (`register`)
+//! One task: what to run (`command`, `shell` or `mqtt`), when (`when`), what to keep (`register`)
 //! and what its result must look like (`expect`).
 
 use serde::{Deserialize, Serialize};
 
+use super::mqtt::MqttTask;
 use super::values::{Condition, OneOrMany, RegexValue, TemplateText};
 use crate::settings::DurationValue;
 
@@ -12,6 +13,8 @@ pub enum Action {
     Command(TemplateText),
     /// A multi-line script sent as one unit.
     Shell(TemplateText),
+    /// Publish to a broker, and optionally wait for the node's reply.
+    Mqtt(Box<MqttTask>),
 }
 
 impl Action {
@@ -19,12 +22,15 @@ impl Action {
         match self {
             Action::Command(_) => "command",
             Action::Shell(_) => "shell",
+            Action::Mqtt(_) => "mqtt",
         }
     }
 
+    /// The command line or script; for `mqtt`, the topic.
     pub fn text(&self) -> &str {
         match self {
             Action::Command(t) | Action::Shell(t) => &t.0,
+            Action::Mqtt(m) => &m.topic.0,
         }
     }
 }
@@ -54,6 +60,8 @@ pub struct Task {
     pub ignore_errors: bool,
     /// Overrides the play's `command_timeout` for this task.
     pub timeout: Option<std::time::Duration>,
+    /// Safe to run twice: an `mqtt` request left unanswered (`no_reply`) is retried.
+    pub idempotent: bool,
 }
 
 impl Task {
@@ -67,6 +75,7 @@ impl Task {
             expect: Expect::default(),
             ignore_errors: false,
             timeout: None,
+            idempotent: false,
         }
     }
 }
@@ -77,6 +86,7 @@ struct RawTask {
     name: Option<String>,
     command: Option<TemplateText>,
     shell: Option<TemplateText>,
+    mqtt: Option<MqttTask>,
     when: Option<Condition>,
     register: Option<String>,
     #[serde(default)]
@@ -84,20 +94,28 @@ struct RawTask {
     #[serde(default)]
     ignore_errors: bool,
     timeout: Option<DurationValue>,
+    #[serde(default)]
+    idempotent: bool,
 }
 
 impl TryFrom<RawTask> for Task {
     type Error = String;
 
     fn try_from(raw: RawTask) -> Result<Task, String> {
-        let action = match (raw.command, raw.shell) {
-            (Some(c), None) => Action::Command(c),
-            (None, Some(s)) => Action::Shell(s),
-            (Some(_), Some(_)) => {
-                return Err("a task has one action: `command` or `shell`, not both".into())
+        let action = match (raw.command, raw.shell, raw.mqtt) {
+            (Some(c), None, None) => Action::Command(c),
+            (None, Some(s), None) => Action::Shell(s),
+            (None, None, Some(m)) => {
+                m.validate()?;
+                Action::Mqtt(Box::new(m))
             }
-            (None, None) => {
-                return Err("a task needs an action: `command` or `shell`".into());
+            (None, None, None) => {
+                return Err("a task needs an action: `command`, `shell` or `mqtt`".into());
+            }
+            _ => {
+                return Err(
+                    "a task has one action: `command`, `shell` or `mqtt`, not several".into(),
+                )
             }
         };
         if let Some(name) = &raw.register {
@@ -113,7 +131,11 @@ impl TryFrom<RawTask> for Task {
             }
         }
         let name = raw.name.unwrap_or_else(|| {
-            let text = action.text().lines().next().unwrap_or("").trim();
+            let text = match &action {
+                Action::Mqtt(m) => format!("mqtt {}", m.topic.0),
+                other => other.text().to_string(),
+            };
+            let text = text.lines().next().unwrap_or("").trim();
             text.chars().take(60).collect()
         });
         Ok(Task {
@@ -124,6 +146,7 @@ impl TryFrom<RawTask> for Task {
             expect: raw.expect,
             ignore_errors: raw.ignore_errors,
             timeout: raw.timeout.map(|d| d.0),
+            idempotent: raw.idempotent,
         })
     }
 }

@@ -25,6 +25,9 @@ pub struct RunReport {
     pub counts: BTreeMap<HostStatus, usize>,
     pub plays: Vec<PlayReport>,
     pub hosts: Vec<HostReport>,
+    /// Broker connections, late and unmatched replies, when the run used MQTT.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mqtt: Option<crate::transport::mqtt::MqttSummary>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -203,6 +206,7 @@ impl ReportBuilder {
             counts,
             plays: self.plays,
             hosts,
+            mqtt: None,
         }
     }
 }

@@ -34,6 +34,7 @@ impl Default for FakeTransport {
             exit_code: Some(0),
             stdout: format!("{cmd}\n"),
             stderr: String::new(),
+            json: None,
         })
     }
 }
@@ -84,6 +85,7 @@ impl FakeSession {
     pub async fn run(&mut self, script: Script<'_>, timeout: Duration) -> Result<Output, RunError> {
         let text = match script {
             Script::Command(t) | Script::Shell(t) => t,
+            Script::Mqtt(r) => r.topic.as_str(),
         };
         let delay = self.transport.command_delay;
         if delay > timeout {
