@@ -6,6 +6,7 @@ mod support;
 mod cli;
 mod engine;
 mod inventory;
+mod mqtt;
 mod run;
 mod templates;
 mod validation;
