@@ -103,18 +103,20 @@ impl BrokerClient {
         })
     }
 
-    /// Waits until the connection is up, or until an attempt that ends after this call
-    /// fails (then its error). The caller bounds the wait with its connect timeout.
+    /// Waits until the connection is up, or fails with the error of the last attempt. A
+    /// connection that is known to be down (its last attempt failed; the task is backing off)
+    /// fails at once, so a dead broker makes a thousand hosts unreachable in no time
+    /// instead of each waiting out a backoff. The caller bounds the wait with its connect
+    /// timeout.
     pub async fn ready(&self) -> Result<(), TaskError> {
         let mut state = self.state.clone();
-        let start = state.borrow().attempts;
         loop {
             {
                 let s = state.borrow_and_update();
                 if s.up {
                     return Ok(());
                 }
-                if s.attempts > start {
+                if s.attempts > 0 {
                     return Err(s.last_error.clone().unwrap_or_else(|| {
                         TaskError::new(ErrorKind::Unreachable, "the broker connection failed")
                     }));

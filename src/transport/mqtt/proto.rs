@@ -9,11 +9,21 @@ use bytes::Bytes;
 use rumqttc_v4 as v4;
 use rumqttc_v5 as v5;
 
-use super::options::{BrokerOptions, TlsFiles, Version};
+use super::options::{BrokerOptions, Mode, TlsFiles, Version};
 use crate::outcome::{ErrorKind, TaskError};
 
 /// Requests the client buffers before `publish` waits.
 const REQUEST_CAPACITY: usize = 1024;
+
+/// Publishes awaiting their acknowledgement, at most. The crate sizes its state tables by
+/// this, and MQTT 5 otherwise takes the broker's receive maximum (up to 65,535: ~10 MB per
+/// client). A node's own connection carries one request at a time.
+fn inflight(options: &BrokerOptions) -> u16 {
+    match options.mode {
+        Mode::Shared => 1024,
+        Mode::PerNode => 8,
+    }
+}
 
 /// A message received from the broker.
 #[derive(Debug, Clone)]
@@ -80,6 +90,7 @@ pub fn build(
             );
             o.set_keep_alive(options.keep_alive_s)
                 .set_max_packet_size(Some(options.max_packet_size))
+                .set_outgoing_inflight_upper_limit(inflight(options))
                 .set_request_channel_capacity(REQUEST_CAPACITY)
                 .set_connect_timeout(Duration::from_secs(10));
             if let Some(user) = &options.username {
@@ -103,6 +114,7 @@ pub fn build(
             let size = options.max_packet_size as usize;
             o.set_keep_alive(options.keep_alive_s)
                 .set_max_packet_size(size, size)
+                .set_inflight(inflight(options))
                 .set_request_channel_capacity(REQUEST_CAPACITY);
             if let Some(user) = &options.username {
                 o.set_credentials(user.clone(), password.unwrap_or_default());
