@@ -460,3 +460,63 @@ fn inline_password_is_refused() {
         .stderr_has("mqtt_password_env");
     assert!(!out.stderr.contains("hunter22"));
 }
+
+const ACROSS_A_RESTART: &str = r#"
+- name: before
+  hosts: iot
+  tasks:
+    - mqtt:
+        topic: "node/{{ node_id }}/to-node"
+        payload: { cmd: one }
+        reply: { topic: "node/{{ node_id }}/from-node", timeout: 5s }
+- name: meanwhile the broker restarts
+  hosts: lab
+  tasks:
+    - shell: touch restart-now && while [ ! -e restarted ]; do sleep 0.05; done
+      timeout: 30s
+- name: after
+  hosts: iot
+  tasks:
+    - mqtt:
+        topic: "node/{{ node_id }}/to-node"
+        payload: { cmd: two }
+        reply: { topic: "node/{{ node_id }}/from-node", timeout: 5s }
+"#;
+
+#[test]
+fn reconnects_and_resubscribes_after_the_broker_restarts() {
+    let mut broker = Mosquitto::start();
+    let sim = Simulator::start(broker.port, all_ok(Behaviour::Ok));
+    let inv = format!(
+        "groups:\n  iot:\n    vars: {{ transport: mqtt, mqtt_url: \"{}\" }}\n    hosts: [s1, s2]\n  lab:\n    vars: {{ transport: local }}\n    hosts: [r1]\n",
+        broker.url()
+    );
+    let test = Test::new()
+        .file("inv.yml", &inv)
+        .file("p.yml", ACROSS_A_RESTART);
+    let dir = test.path().to_path_buf();
+    let test = test.args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"]);
+    let mut child = test
+        .command()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run drover");
+    // The local play signals when the first play is done; restart the broker then.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !dir.join("restart-now").exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    broker.restart();
+    // Give drover's client time to see the drop and reconnect (backoff from 100 ms) before
+    // the next play starts: a host that finds the connection down fails at once.
+    std::thread::sleep(Duration::from_millis(1500));
+    std::fs::write(dir.join("restarted"), "").expect("signal");
+    let status = child.wait().expect("drover exits");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(status.code(), Some(0), "{report}");
+    assert_eq!(report["mqtt"]["reconnects"], 1);
+    assert_eq!(report["mqtt"]["connections"], 1);
+    assert_eq!(sim.seen("s1"), 2);
+}

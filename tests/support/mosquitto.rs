@@ -185,15 +185,7 @@ impl Mosquitto {
         );
         let conf_path = d.join("mosquitto.conf");
         std::fs::write(&conf_path, conf).expect("config");
-        let log = std::fs::File::create(d.join("mosquitto.log")).expect("log");
-        let child = Command::new(MOSQUITTO)
-            .arg("-c")
-            .arg(&conf_path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start mosquitto (apt-get install mosquitto)");
+        let child = spawn(d);
         let broker = Mosquitto {
             child,
             port,
@@ -203,6 +195,16 @@ impl Mosquitto {
         broker.wait_listening(port);
         broker.wait_listening(tls_port);
         broker
+    }
+
+    /// Kills the broker and starts it again on the same ports, with no memory of the
+    /// clients it had.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = spawn(self.dir.path());
+        self.wait_listening(self.port);
+        self.wait_listening(self.tls_port);
     }
 
     fn wait_listening(&self, port: u16) {
@@ -268,6 +270,22 @@ impl Mosquitto {
     }
 }
 
+fn spawn(dir: &Path) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("mosquitto.log"))
+        .expect("log");
+    Command::new(MOSQUITTO)
+        .arg("-c")
+        .arg(dir.join("mosquitto.conf"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start mosquitto (apt-get install mosquitto)")
+}
+
 impl Drop for Mosquitto {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -312,10 +330,6 @@ impl Simulator {
             let mut o = v5::MqttOptions::new(id, v5::Broker::tcp("127.0.0.1", port));
             o.set_keep_alive(30).set_request_channel_capacity(10_000);
             let (client, mut events) = v5::AsyncClient::builder(o).build();
-            client
-                .subscribe("node/+/to-node", v5::QoS::AtLeastOnce)
-                .await
-                .expect("subscribe");
             let mut ready = Some(ready_tx);
             loop {
                 let event = match events.poll().await {
@@ -325,6 +339,10 @@ impl Simulator {
                         continue;
                     }
                 };
+                // A clean session each time: subscribe after every (re)connect.
+                if let v5::Event::Incoming(v5::Packet::ConnAck(_)) = &event {
+                    let _ = client.try_subscribe("node/+/to-node", v5::QoS::AtLeastOnce);
+                }
                 if let v5::Event::Incoming(v5::Packet::SubAck(_)) = &event {
                     if let Some(tx) = ready.take() {
                         let _ = tx.send(());
