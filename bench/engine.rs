@@ -110,7 +110,6 @@ async fn once(hosts: usize, overrides: Overrides, label: &str) {
         exit_code: Some(0),
         stdout: format!("{host}: {cmd} Gi0/0\n"),
         stderr: String::new(),
-        json: None,
     });
     let (events, mut rx) = EventSink::new();
     let (_trigger, shutdown) = Shutdown::new();

@@ -34,7 +34,6 @@ impl Default for FakeTransport {
             exit_code: Some(0),
             stdout: format!("{cmd}\n"),
             stderr: String::new(),
-            json: None,
         })
     }
 }

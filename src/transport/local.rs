@@ -85,7 +85,6 @@ impl LocalSession {
             },
             stdout: stdout.await.unwrap_or_default(),
             stderr: stderr.await.unwrap_or_default(),
-            json: None,
         };
         match waited {
             Ok(Ok(_)) => Ok(output),

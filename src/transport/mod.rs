@@ -23,8 +23,6 @@ pub struct Output {
     pub exit_code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
-    /// The reply parsed as JSON, when a transport's output is a message (MQTT).
-    pub json: Option<serde_json::Value>,
 }
 
 /// One unit of work for a session: a command line, a multi-line script, or an MQTT publish

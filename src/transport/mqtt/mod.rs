@@ -248,17 +248,15 @@ impl MqttSession {
                 ..Output::default()
             });
         };
-        let stdout = String::from_utf8_lossy(&message.payload).into_owned();
-        let json = serde_json::from_slice::<serde_json::Value>(&message.payload).ok();
         let mut output = Output {
             exit_code: Some(0),
-            stdout,
+            stdout: String::from_utf8_lossy(&message.payload).into_owned(),
             stderr: String::new(),
-            json,
         };
         let status_field = req.reply.as_ref().and_then(|r| r.status_field.as_ref());
         if let Some(field) = status_field {
-            let status = output.json.as_ref().map(|j| field.get(j));
+            let json = serde_json::from_slice::<serde_json::Value>(&message.payload).ok();
+            let status = json.as_ref().map(|j| field.get(j));
             let error = match status {
                 None => Some(TaskError::new(
                     ErrorKind::Protocol,

@@ -129,8 +129,8 @@ impl Pending {
     pub fn deliver(&mut self, msg: Message, now: Instant) -> Delivery {
         if let Some(data) = &msg.correlation {
             let id = String::from_utf8_lossy(data).into_owned();
-            if let Some(w) = self.by_id.get(&id).filter(|w| w.matching == Match::V5) {
-                let _ = w;
+            let waiting = self.by_id.get(&id).is_some_and(|w| w.matching == Match::V5);
+            if waiting {
                 if let Some(w) = self.take(&id) {
                     return self.hand_over(w, Ok(msg), now);
                 }

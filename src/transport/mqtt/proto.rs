@@ -318,18 +318,9 @@ fn classify_io(io: &std::io::Error) -> TaskError {
     if lower.contains("alert") || lower.contains("certificate") || lower.contains("tls") {
         return tls_error(&text);
     }
+    // Refused, reset, no route, DNS: the broker cannot be reached, whatever the detail.
     let kind = match io.kind() {
         K::TimedOut => ErrorKind::ConnectTimeout,
-        K::ConnectionRefused
-        | K::ConnectionReset
-        | K::ConnectionAborted
-        | K::NotConnected
-        | K::AddrNotAvailable
-        | K::HostUnreachable
-        | K::NetworkUnreachable
-        | K::NotFound
-        | K::UnexpectedEof
-        | K::BrokenPipe => ErrorKind::Unreachable,
         _ => ErrorKind::Unreachable,
     };
     TaskError::new(kind, format!("broker: {text}"))
