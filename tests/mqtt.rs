@@ -125,23 +125,37 @@ fn payload_correlation_over_mqtt_3_1_1() {
 }
 
 #[test]
-fn v5_correlation_on_a_3_1_1_host_is_a_protocol_error() {
-    let broker = Mosquitto::start();
-    let _sim = Simulator::start(broker.port, all_ok(Behaviour::Ok));
-    let defaults = format!("  mqtt_url: {}\n  mqtt_version: 3\n", broker.url());
-    let out = Test::new()
-        .file("inv.yml", &inventory(&defaults, &nodes("x", 1)))
+fn v5_correlation_on_a_3_1_1_host_is_rejected_before_the_run() {
+    let defaults = "  mqtt_url: mqtt://127.0.0.1:1\n  mqtt_version: 3\n";
+    Test::new()
+        .file("inv.yml", &inventory(defaults, &nodes("x", 1)))
         .file("p.yml", REQUEST_V5)
-        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
+        .args(&["run", "p.yml", "-i", "inv.yml"])
         .run()
-        .code(2);
-    let report = out.report();
-    let error = &host(&report, "x1")["error"];
-    assert_eq!(error["kind"], "protocol");
-    assert!(error["message"]
-        .as_str()
-        .unwrap()
-        .contains("correlation: payload"));
+        .code(1)
+        .stderr_has("host x1: task `ask` uses `correlation: v5`, which needs MQTT 5");
+}
+
+#[test]
+fn task_kinds_must_fit_the_host_transport() {
+    let inv = "hosts:\n  r1: { transport: local }\n  n1: { transport: mqtt }\n";
+    Test::new()
+        .file("inv.yml", inv)
+        .file(
+            "p.yml",
+            REQUEST_PAYLOAD.replace("hosts: all", "hosts: r1").as_str(),
+        )
+        .args(&["run", "p.yml", "-i", "inv.yml"])
+        .run()
+        .code(1)
+        .stderr_has("host r1: task `ask` is an `mqtt` task, and this host's transport is local");
+    Test::new()
+        .file("inv.yml", inv)
+        .file("p.yml", "- hosts: n1\n  tasks:\n    - command: uptime\n")
+        .args(&["run", "p.yml", "-i", "inv.yml"])
+        .run()
+        .code(1)
+        .stderr_has("an MQTT node runs `mqtt` tasks only");
 }
 
 const OUTCOMES: &str = r#"

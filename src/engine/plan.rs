@@ -244,6 +244,9 @@ impl Plan {
                     mqtt,
                 });
             }
+            for host in &hosts {
+                check_kinds(host, &tasks)?;
+            }
             plays.push(PlannedPlay {
                 index: pi,
                 name: play.display_name(),
@@ -300,6 +303,52 @@ impl Plan {
         }
         seen.len()
     }
+}
+
+/// An MQTT node runs `mqtt` tasks only, and an `mqtt` task needs an MQTT node; MQTT 5
+/// correlation needs an MQTT 5 connection. Caught here, before anything connects.
+fn check_kinds(host: &PlannedHost, tasks: &[PlannedTask]) -> Result<()> {
+    use crate::inventory::TransportKind;
+    use crate::transport::mqtt::{BrokerOptions, Version};
+    let is_mqtt = host.connection.transport == TransportKind::Mqtt;
+    let version = if is_mqtt {
+        BrokerOptions::from_connection(&host.name, &host.connection)
+            .ok()
+            .map(|o| o.version)
+    } else {
+        None
+    };
+    for task in tasks {
+        let message = match (&task.mqtt, is_mqtt) {
+            (None, true) => Some(format!(
+                "task `{}` is a `{}` task, and an MQTT node runs `mqtt` tasks only",
+                task.name, task.kind
+            )),
+            (Some(_), false) => Some(format!(
+                "task `{}` is an `mqtt` task, and this host's transport is {}",
+                task.name,
+                host.connection.transport.as_str()
+            )),
+            (Some(m), true) => m
+                .reply
+                .as_ref()
+                .filter(|r| r.correlation == Correlation::V5 && version == Some(Version::V311))
+                .map(|_| {
+                    format!(
+                        "task `{}` uses `correlation: v5`, which needs MQTT 5, and this host uses 3.1.1: use `correlation: payload`",
+                        task.name
+                    )
+                }),
+            (None, false) => None,
+        };
+        if let Some(message) = message {
+            return Err(Error::Invalid {
+                what: format!("host {}", host.name),
+                message,
+            });
+        }
+    }
+    Ok(())
 }
 
 fn plan_mqtt(
