@@ -163,6 +163,11 @@ impl MqttTransport {
     }
 }
 
+/// A topic name (not a filter): non-empty, no wildcards, no NUL.
+fn valid_topic(topic: &str) -> bool {
+    !topic.is_empty() && !topic.contains(['+', '#', '\0'])
+}
+
 /// Status values a node reports for success.
 fn is_ok_status(v: &serde_json::Value) -> bool {
     match v {
@@ -186,6 +191,14 @@ impl MqttSession {
             error,
             partial: Output::default(),
         };
+        for topic in std::iter::once(&req.topic).chain(req.reply.as_ref().map(|r| &r.topic)) {
+            if !valid_topic(topic) {
+                return Err(fail(TaskError::new(
+                    ErrorKind::Protocol,
+                    format!("`{topic}` is not a topic to publish or wait on: it must not be empty or hold `+`, `#` or NUL"),
+                )));
+            }
+        }
         if let Some(reply) = &req.reply {
             if reply.correlation == Correlation::V5 && self.version == Version::V311 {
                 return Err(fail(TaskError::new(
@@ -292,6 +305,47 @@ impl MqttSession {
     pub async fn close(self) {
         if self.per_node {
             self.client.disconnect();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_filter_turns_templated_levels_into_wildcards() {
+        assert_eq!(
+            reply_filter("node/{{ node_id }}/from-node"),
+            "node/+/from-node"
+        );
+        assert_eq!(reply_filter("site/x-{{ id }}/{{ a }}/r"), "site/+/+/r");
+        assert_eq!(reply_filter("fixed/topic"), "fixed/topic");
+    }
+
+    #[test]
+    fn topic_names_exclude_wildcards() {
+        assert!(valid_topic("node/a/to-node"));
+        assert!(!valid_topic(""));
+        assert!(!valid_topic("node/+/x"));
+        assert!(!valid_topic("node/#"));
+    }
+
+    #[test]
+    fn ok_statuses() {
+        for v in [
+            serde_json::json!("OK"),
+            serde_json::json!(true),
+            serde_json::json!(0),
+        ] {
+            assert!(is_ok_status(&v), "{v}");
+        }
+        for v in [
+            serde_json::json!("error"),
+            serde_json::json!(false),
+            serde_json::json!(2),
+        ] {
+            assert!(!is_ok_status(&v), "{v}");
         }
     }
 }

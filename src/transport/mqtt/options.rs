@@ -98,14 +98,29 @@ impl BrokerOptions {
             ));
         };
         let host_port = host_port.trim_end_matches('/');
-        let (broker_host, port) = match host_port.rsplit_once(':') {
-            Some((h, p)) => {
-                let port = p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
-                    format!("`mqtt_url: {url}`: the port must be a number from 1 to 65535")
-                })?;
-                (h.trim_start_matches('[').trim_end_matches(']'), port)
+        // `host`, `host:port`, `[v6]`, `[v6]:port`.
+        let (broker_host, port_text) = match host_port.strip_prefix('[') {
+            Some(rest) => match rest.split_once(']') {
+                Some((h, "")) => (h, None),
+                Some((h, p)) => (h, Some(p.strip_prefix(':').unwrap_or(p))),
+                None => ("", None),
+            },
+            None => match host_port.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (host_port, None),
+            },
+        };
+        let port = match port_text {
+            None => {
+                if tls {
+                    8883
+                } else {
+                    1883
+                }
             }
-            None => (host_port, if tls { 8883 } else { 1883 }),
+            Some(p) => p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
+                format!("`mqtt_url: {url}`: the port must be a number from 1 to 65535")
+            })?,
         };
         if broker_host.is_empty() || broker_host.contains('/') || broker_host.contains('@') {
             return Err(format!(
@@ -188,6 +203,16 @@ impl BrokerOptions {
             (Mode::PerNode, None) => Some(node),
             (Mode::Shared, None) => None,
         };
+        let max_packet_size = number(
+            "mqtt_max_packet_size",
+            DEFAULT_MAX_PACKET.into(),
+            256 * 1024 * 1024,
+        )? as u32;
+        if max_packet_size < 1024 {
+            return Err(format!(
+                "`mqtt_max_packet_size: {max_packet_size}` is too small (at least 1024 bytes)"
+            ));
+        }
         Ok(BrokerOptions {
             host: broker_host.to_string(),
             port,
@@ -200,11 +225,7 @@ impl BrokerOptions {
             identity,
             client_id,
             keep_alive_s: number("mqtt_keep_alive", 30, u16::MAX.into())? as u16,
-            max_packet_size: number(
-                "mqtt_max_packet_size",
-                DEFAULT_MAX_PACKET.into(),
-                256 * 1024 * 1024,
-            )? as u32,
+            max_packet_size,
         })
     }
 
@@ -265,5 +286,59 @@ impl BrokerOptions {
             None => None,
         };
         Ok(Some(TlsFiles { ca, identity }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::Vars;
+
+    fn options(vars: serde_json::Value) -> Result<BrokerOptions, String> {
+        let mut v: Vars = serde_json::from_value(vars).unwrap();
+        v.insert("transport".into(), "mqtt".into());
+        let conn = Connection::from_vars("n1", &v).unwrap();
+        BrokerOptions::from_connection("n1", &conn)
+    }
+
+    #[test]
+    fn url_forms() {
+        let o = options(serde_json::json!({"mqtt_url": "mqtt://broker.lan:1884"})).unwrap();
+        assert_eq!(
+            (o.host.as_str(), o.port, o.tls),
+            ("broker.lan", 1884, false)
+        );
+        let o = options(serde_json::json!({"mqtt_url": "mqtt://[::1]"})).unwrap();
+        assert_eq!((o.host.as_str(), o.port), ("::1", 1883));
+        let o = options(serde_json::json!({})).unwrap();
+        assert_eq!((o.host.as_str(), o.port), ("n1", 1883));
+        for bad in [
+            "http://x",
+            "mqtt://",
+            "mqtt://x:0",
+            "mqtt://x:99999",
+            "mqtt://u@x:1",
+        ] {
+            assert!(
+                options(serde_json::json!({ "mqtt_url": bad })).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn versions_modes_and_limits() {
+        let o =
+            options(serde_json::json!({"mqtt_version": "3.1.1", "mqtt_mode": "per_node"})).unwrap();
+        assert_eq!((o.version, o.mode), (Version::V311, Mode::PerNode));
+        assert_eq!(o.client_id.as_deref(), Some("n1"));
+        assert!(options(serde_json::json!({"mqtt_version": 4.5})).is_err());
+        assert!(options(serde_json::json!({"mqtt_mode": "pooled"})).is_err());
+        assert!(options(serde_json::json!({"mqtt_keep_alive": -1})).is_err());
+        assert!(options(serde_json::json!({"mqtt_max_packet_size": 0})).is_err());
+        assert!(
+            options(serde_json::json!({"mqtt_url": "mqtts://x"})).is_err(),
+            "TLS needs a CA"
+        );
     }
 }

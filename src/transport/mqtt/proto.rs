@@ -138,7 +138,16 @@ fn protocol(m: impl std::fmt::Display) -> TaskError {
 
 impl Client {
     pub async fn publish(&self, out: Outgoing) -> Result<PublishAck, TaskError> {
-        let no_ack = |e: String| TaskError::new(ErrorKind::NoAck, format!("not sent: {e}"));
+        // A full or closed request channel: nothing was sent, a retry may pass. A request the
+        // crate finds invalid will be invalid again.
+        let no_ack = |e: String| {
+            let kind = if e.contains("Invalid") {
+                ErrorKind::Protocol
+            } else {
+                ErrorKind::NoAck
+            };
+            TaskError::new(kind, format!("not sent: {e}"))
+        };
         match self {
             Client::V5(c) => {
                 let mut o = v5::PublishOptions::new(qos5(out.qos)).retain(out.retain);
