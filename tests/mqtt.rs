@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::support::mosquitto::{closed_port, Behaviour, Mosquitto, Simulator};
+use crate::support::mosquitto::{closed_port, Behaviour, Mosquitto, Simulator, PASSWORD};
 use crate::support::{host, Test};
 
 fn nodes(prefix: &str, n: usize) -> Vec<String> {
@@ -533,4 +533,57 @@ fn reconnects_and_resubscribes_after_the_broker_restarts() {
     assert_eq!(report["mqtt"]["reconnects"], 1);
     assert_eq!(report["mqtt"]["connections"], 1);
     assert_eq!(sim.seen("s1"), 2);
+}
+
+#[test]
+fn credentials_by_reference_and_a_wrong_password() {
+    let broker = Mosquitto::start();
+    let _sim = Simulator::start(broker.port, all_ok(Behaviour::Ok));
+    let inv = format!(
+        "defaults:\n  transport: mqtt\n  mqtt_url: mqtt://127.0.0.1:{}\n  mqtt_username: drover\nhosts:\n  good: {{ vars: {{ mqtt_password_file: good.pw }} }}\n  bad: {{ vars: {{ mqtt_password_file: bad.pw }} }}\n",
+        broker.auth_port
+    );
+    let out = Test::new()
+        .file("inv.yml", &inv)
+        .file("good.pw", &format!("{PASSWORD}\n"))
+        .file("bad.pw", "not-the-password\n")
+        .file("p.yml", PER_NODE)
+        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
+        .run()
+        .code(2);
+    let report = out.report();
+    assert_eq!(host(&report, "good")["status"], "ok");
+    assert_eq!(host(&report, "bad")["error"]["kind"], "auth_failed");
+    let text = report.to_string();
+    assert!(!text.contains(PASSWORD) && !text.contains("not-the-password"));
+}
+
+#[test]
+fn large_messages_pass_the_raised_packet_limit() {
+    // rumqttc's own default is 10 KiB; drover raises it to 128 KiB.
+    let broker = Mosquitto::start();
+    let _sim = Simulator::start(broker.port, all_ok(Behaviour::Ok));
+    let big = "x".repeat(60_000);
+    let defaults = format!("  mqtt_url: {}\n  big: {big}\n", broker.url());
+    let playbook = REQUEST_V5.replace("uptime {{ node_id }}", "{{ big }}");
+    let out = Test::new()
+        .file("inv.yml", &inventory(&defaults, &nodes("n", 2)))
+        .file(
+            "p.yml",
+            &playbook.replace(
+                "stdout_contains: \"{{ node_id }}\"",
+                "stdout_contains: \"{{ big }}\"",
+            ),
+        )
+        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
+        .run()
+        .code(0);
+    let report = out.report();
+    assert!(
+        host(&report, "n1")["tasks"][0]["stdout"]
+            .as_str()
+            .unwrap()
+            .len()
+            > 60_000
+    );
 }

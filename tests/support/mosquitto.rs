@@ -1,9 +1,9 @@
 //! A real `mosquitto` for the MQTT tests, and a node simulator that answers on node topics.
 //!
-//! `Mosquitto::start()` writes its own config into a temp dir and listens on two free
+//! `Mosquitto::start()` writes its own config into a temp dir and listens on free
 //! loopback ports: plain (anonymous, everything but `forbidden/#` allowed) and TLS (client
 //! certificate required, the certificate's CN is the username, and each identity may use only
-//! `node/<CN>/#`). The CA, the broker's certificate and client certificates are generated
+//! `node/<CN>/#`), and a third with password authentication (user `drover`). The CA, the broker's certificate and client certificates are generated
 //! with the `openssl` CLI into the temp dir; nothing is committed. The broker is killed on
 //! Drop, also when a test panics.
 //!
@@ -24,10 +24,15 @@ use rumqttc_v5 as v5;
 
 pub const MOSQUITTO: &str = "/usr/sbin/mosquitto";
 
+/// The password of user `drover` on the password listener.
+pub const PASSWORD: &str = "s3cret-for-tests";
+
 pub struct Mosquitto {
     child: Child,
     pub port: u16,
     pub tls_port: u16,
+    /// Password authentication: user `drover`, password `PASSWORD`.
+    pub auth_port: u16,
     pub dir: tempfile::TempDir,
 }
 
@@ -151,8 +156,18 @@ impl Mosquitto {
         )
         .expect("acl");
         std::fs::write(d.join("tls.acl"), "pattern readwrite node/%u/#\n").expect("acl");
+        std::fs::write(d.join("auth.acl"), "user drover\ntopic readwrite node/#\n").expect("acl");
+        let passwd = d.join("passwd");
+        let made = Command::new("mosquitto_passwd")
+            .args(["-b", "-c"])
+            .arg(&passwd)
+            .args(["drover", PASSWORD])
+            .output()
+            .expect("run mosquitto_passwd");
+        assert!(made.status.success(), "mosquitto_passwd failed");
         let port = free_port();
         let tls_port = free_port();
+        let auth_port = free_port();
         // Run as whoever runs the tests: mosquitto started as root would otherwise switch to
         // the `mosquitto` user, who cannot read the temp dir.
         let user = Command::new("id")
@@ -176,7 +191,13 @@ impl Mosquitto {
              keyfile {key}\n\
              require_certificate true\n\
              use_identity_as_username true\n\
-             acl_file {tls_acl}\n",
+             acl_file {tls_acl}\n\
+             listener {auth_port} 127.0.0.1\n\
+             allow_anonymous false\n\
+             password_file {passwd}\n\
+             acl_file {auth_acl}\n",
+            passwd = passwd.display(),
+            auth_acl = d.join("auth.acl").display(),
             plain_acl = d.join("plain.acl").display(),
             tls_acl = d.join("tls.acl").display(),
             ca = d.join("ca.pem").display(),
@@ -190,10 +211,12 @@ impl Mosquitto {
             child,
             port,
             tls_port,
+            auth_port,
             dir,
         };
         broker.wait_listening(port);
         broker.wait_listening(tls_port);
+        broker.wait_listening(auth_port);
         broker
     }
 
@@ -205,6 +228,7 @@ impl Mosquitto {
         self.child = spawn(self.dir.path());
         self.wait_listening(self.port);
         self.wait_listening(self.tls_port);
+        self.wait_listening(self.auth_port);
     }
 
     fn wait_listening(&self, port: u16) {
@@ -328,7 +352,9 @@ impl Simulator {
         runtime.spawn(async move {
             let id = format!("sim-{}", std::process::id());
             let mut o = v5::MqttOptions::new(id, v5::Broker::tcp("127.0.0.1", port));
-            o.set_keep_alive(30).set_request_channel_capacity(10_000);
+            o.set_keep_alive(30)
+                .set_request_channel_capacity(10_000)
+                .set_max_packet_size(Some(1 << 20));
             let (client, mut events) = v5::AsyncClient::builder(o).build();
             let mut ready = Some(ready_tx);
             loop {
