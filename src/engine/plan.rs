@@ -174,7 +174,9 @@ impl Plan {
                 let group_names: Vec<&str> = inventory.group_order(&name);
                 let mut magic = Vars::new();
                 magic.insert("inventory_hostname".into(), name.clone().into());
-                if !vars.contains_key("node_id") {
+                if connection.transport == inventory::TransportKind::Mqtt
+                    && !vars.contains_key("node_id")
+                {
                     // MQTT topics name the node; by default it is the host.
                     magic.insert("node_id".into(), name.clone().into());
                 }
