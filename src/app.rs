@@ -135,6 +135,7 @@ impl Job {
         };
         let mut report = builder.build(info);
         report.mqtt = mqtt.summary();
+        mqtt.close().await;
         report.run.exit_code = report.exit_code();
         if let Some(path) = &self.output.report {
             write_atomic(path, |out| {

@@ -135,6 +135,16 @@ impl BrokerClient {
         self.client.try_disconnect();
     }
 
+    /// Drops this handle and, if it was the last, waits (briefly) for the broker task to
+    /// send DISCONNECT and end, so the broker sees a clean goodbye rather than a dropped
+    /// socket when drover exits.
+    pub async fn close(self) {
+        let mut state = self.state.clone();
+        drop(self);
+        let ended = async { while state.changed().await.is_ok() {} };
+        let _ = tokio::time::timeout(Duration::from_secs(1), ended).await;
+    }
+
     async fn ask<T>(
         &self,
         make: impl FnOnce(oneshot::Sender<Result<T, TaskError>>) -> Command,

@@ -127,6 +127,17 @@ impl MqttTransport {
         (summary.connections > 0).then_some(summary)
     }
 
+    /// Ends the shared connections; for the end of the run.
+    pub async fn close(&self) {
+        let clients: Vec<BrokerClient> = {
+            let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+            shared.drain().map(|(_, c)| c).collect()
+        };
+        for client in clients {
+            client.close().await;
+        }
+    }
+
     pub async fn connect(&self, host: &str, conn: &Connection) -> Result<MqttSession, TaskError> {
         let options = BrokerOptions::from_connection(host, conn)
             .map_err(|m| TaskError::new(ErrorKind::Protocol, m))?;
