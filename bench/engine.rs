@@ -102,9 +102,7 @@ async fn once(hosts: usize, overrides: Overrides, label: &str) {
             &book,
             &inv,
             &options,
-            &Transports {
-                fake: Some(FakeTransport::default()),
-            },
+            &Transports::with_fake(FakeTransport::default()),
         )
         .expect("plan"),
     );
@@ -120,7 +118,7 @@ async fn once(hosts: usize, overrides: Overrides, label: &str) {
     let (_trigger, shutdown) = Shutdown::new();
     let run = tokio::spawn(engine::run(
         plan.clone(),
-        RunEnv::new(Transports { fake: Some(fake) }),
+        RunEnv::new(Transports::with_fake(fake)),
         events,
         shutdown,
     ));

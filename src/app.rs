@@ -124,6 +124,7 @@ impl Job {
         });
         let (events, mut rx) = crate::event::EventSink::new();
         let started_at = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
+        let mqtt = transports.mqtt.clone();
         let env = engine::RunEnv {
             transports: Arc::new(transports),
             breakers: breakers.clone(),
@@ -162,6 +163,8 @@ impl Job {
         // Breaker state is saved even when the report cannot be written.
         let saved = breakers.save(&self.target.inventories);
         let mut report = builder.build(info);
+        report.mqtt = mqtt.summary();
+        mqtt.close().await;
         report.run.exit_code = report.exit_code();
         if let Some(path) = &self.output.report {
             write_atomic(path, |out| {

@@ -22,6 +22,13 @@ pub enum ErrorKind {
     Protocol,
     /// The server turned the connection away under load (sshd `MaxStartups`).
     Throttled,
+    /// The node answered that it failed (MQTT: the reply's status field said so).
+    Failed,
+    /// A publish the broker did not acknowledge: nothing was delivered, safe to retry.
+    NoAck,
+    /// Acknowledged but unanswered: the node may have acted, so it is not retried unless the
+    /// task is idempotent.
+    NoReply,
     /// Reserved for transports that are not available in this build.
     Unsupported,
 }
@@ -31,7 +38,10 @@ impl ErrorKind {
     pub fn is_transient(self) -> bool {
         matches!(
             self,
-            ErrorKind::Unreachable | ErrorKind::ConnectTimeout | ErrorKind::Throttled
+            ErrorKind::Unreachable
+                | ErrorKind::ConnectTimeout
+                | ErrorKind::Throttled
+                | ErrorKind::NoAck
         )
     }
 
@@ -64,6 +74,9 @@ impl ErrorKind {
             ErrorKind::Cancelled => "cancelled",
             ErrorKind::Protocol => "protocol",
             ErrorKind::Throttled => "throttled",
+            ErrorKind::Failed => "failed",
+            ErrorKind::NoAck => "no_ack",
+            ErrorKind::NoReply => "no_reply",
             ErrorKind::Unsupported => "unsupported",
         }
     }

@@ -27,14 +27,12 @@ async fn run(n: usize, play: &str, fake: FakeTransport) -> Vec<Stamped> {
         &book,
         &inv,
         &PlanOptions::default(),
-        &Transports {
-            fake: Some(FakeTransport::default()),
-        },
+        &Transports::with_fake(FakeTransport::default()),
     )
     .unwrap();
     let (events, mut rx) = EventSink::new();
     let (_trigger, shutdown) = Shutdown::new();
-    let transports = Transports { fake: Some(fake) };
+    let transports = Transports::with_fake(fake);
     engine::run(Arc::new(plan), RunEnv::new(transports), events, shutdown).await;
     let mut out = Vec::new();
     while let Ok(e) = rx.try_recv() {
@@ -206,17 +204,13 @@ async fn shutdown_once_starts_no_new_batch() {
             &book,
             &inv,
             &PlanOptions::default(),
-            &Transports {
-                fake: Some(FakeTransport::default()),
-            },
+            &Transports::with_fake(FakeTransport::default()),
         )
         .unwrap(),
     );
     let (events, mut rx) = EventSink::new();
     let (trigger, shutdown) = Shutdown::new();
-    let transports = Transports {
-        fake: Some(slow(0, 1000)),
-    };
+    let transports = Transports::with_fake(slow(0, 1000));
     let run = tokio::spawn(engine::run(plan, RunEnv::new(transports), events, shutdown));
     tokio::time::sleep(Duration::from_millis(500)).await;
     trigger.fire();

@@ -7,6 +7,7 @@ mod cli;
 mod connector;
 mod engine;
 mod inventory;
+mod mqtt;
 mod output;
 mod run;
 mod templates;

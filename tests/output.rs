@@ -261,7 +261,7 @@ async fn fake_runs() -> Vec<(RunReport, Vec<Vec<String>>)> {
         ..Default::default()
     });
     fake.unreachable = Arc::new(["h002".to_string()].into_iter().collect());
-    let transports = Transports { fake: Some(fake) };
+    let transports = Transports::with_fake(fake);
     let plan = Arc::new(Plan::build(&book, &inv, &PlanOptions::default(), &transports).unwrap());
     let tasks: Vec<Vec<String>> = plan
         .plays

@@ -112,11 +112,14 @@ fn bad_regex_in_expect() {
 fn task_without_or_with_two_actions() {
     rejected(
         "- hosts: all\n  tasks:\n    - name: nothing\n",
-        &["a task needs an action: `command` or `shell`", "p.yml:3:5"],
+        &[
+            "a task needs an action: `command`, `shell` or `mqtt`",
+            "p.yml:3:5",
+        ],
     );
     rejected(
         "- hosts: all\n  tasks:\n    - command: touch ran\n      shell: touch ran\n",
-        &["not both"],
+        &["not several"],
     );
 }
 

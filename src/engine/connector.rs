@@ -164,11 +164,16 @@ impl Connector {
                     }
                 }
             }
-            // Rate limit: fleet-wide, then the host's gateway.
+            // Rate limit: fleet-wide, then the host's gateway; only for new connections.
             let asked = Instant::now();
-            self.limiter.acquire().await;
-            if let Some(g) = gateway_of(&host.connection).and_then(|g| self.gateways.get(&g)) {
-                g.acquire().await;
+            if self
+                .transports
+                .opens_connection(&host.name, &host.connection)
+            {
+                self.limiter.acquire().await;
+                if let Some(g) = gateway_of(&host.connection).and_then(|g| self.gateways.get(&g)) {
+                    g.acquire().await;
+                }
             }
             let waited_ms = asked.elapsed().as_millis() as u64;
             // Timeout, innermost; a probe has its own limit.

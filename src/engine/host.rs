@@ -8,11 +8,12 @@ use minijinja::Value;
 use tokio::time::Instant;
 
 use super::connector::Connector;
-use super::plan::{Plan, PlannedHost, PlannedPlay, PlannedTask};
+use super::plan::{Plan, PlannedHost, PlannedMqtt, PlannedPayload, PlannedPlay, PlannedTask};
 use super::retry::{fresh_seed, jitter_source, Backoff};
 use super::shutdown::Shutdown;
 use crate::event::{Event, EventSink, HostState};
 use crate::outcome::{ErrorKind, HostOutcome, HostStatus, TaskError, TaskResult, TaskStatus};
+use crate::transport::mqtt::{self, MqttReply, MqttRequest};
 use crate::transport::{Output, Script, Session};
 
 /// Results a host registered, by name, carried from task to task and play to play.
@@ -185,11 +186,23 @@ impl HostRun<'_> {
             Err(e) => return self.finish(task, registered, result, started, Some(render_error(e))),
         };
         result.command = self.mask(&command);
+        let request = match &task.mqtt {
+            Some(m) => match self.mqtt_request(m, command.clone(), &context) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    return self.finish(task, registered, result, started, Some(render_error(e)))
+                }
+            },
+            None => None,
+        };
+        if let Some(r) = &request {
+            result.command = self.mask(&format!("publish {} {}", r.topic, r.payload));
+        }
         self.state(HostState::Running, Some(task.name.clone()));
-        let script = if task.shell {
-            Script::Shell(&command)
-        } else {
-            Script::Command(&command)
+        let script = match &request {
+            Some(r) => Script::Mqtt(r),
+            None if task.shell => Script::Shell(&command),
+            None => Script::Command(&command),
         };
         let timeout = task.timeout.unwrap_or(self.play.settings.command_timeout);
         let backoff = Backoff {
@@ -237,6 +250,53 @@ impl HostRun<'_> {
             }
         };
         self.finish(task, registered, result, started, error)
+    }
+
+    /// Renders an `mqtt` task: payload and reply topic see `correlation_id`, a fresh id.
+    fn mqtt_request(
+        &self,
+        m: &PlannedMqtt,
+        topic: String,
+        context: &Value,
+    ) -> Result<MqttRequest, String> {
+        let correlation_id = mqtt::correlation_id();
+        let context = minijinja::value::merge_maps([
+            context.clone(),
+            minijinja::context! { correlation_id => correlation_id.clone() },
+        ]);
+        let payload = match &m.payload {
+            PlannedPayload::Text(t) => self.plan.render(t, &context)?,
+            PlannedPayload::Json(value, leaves) => {
+                let mut value = value.clone();
+                for (pointer, text) in leaves {
+                    let rendered = self.plan.render(text, &context)?;
+                    if let Some(slot) = value.pointer_mut(pointer) {
+                        *slot = serde_json::Value::String(rendered);
+                    }
+                }
+                value.to_string()
+            }
+        };
+        let reply = match &m.reply {
+            Some(r) => Some(MqttReply {
+                topic: self.plan.render(&r.topic, &context)?,
+                filter: r.filter.clone(),
+                correlation: r.correlation,
+                correlation_id,
+                field: r.field.clone(),
+                status_field: r.status_field.clone(),
+                timeout: r.timeout,
+            }),
+            None => None,
+        };
+        Ok(MqttRequest {
+            topic,
+            payload,
+            qos: m.qos,
+            retain: m.retain,
+            reply,
+            idempotent: m.idempotent,
+        })
     }
 
     fn finish(
@@ -311,6 +371,9 @@ impl HostRun<'_> {
             stdout => result.stdout.clone(),
             stdout_lines => result.stdout.lines().map(str::to_string).collect::<Vec<_>>(),
             stderr => result.stderr.clone(),
+            json => crate::template::to_value((result.kind == "mqtt")
+                .then(|| serde_json::from_str::<serde_json::Value>(&result.stdout).ok())
+                .flatten()),
             failed => matches!(result.status, TaskStatus::Failed | TaskStatus::Ignored),
             skipped => result.status == TaskStatus::Skipped,
             status => serde_json::to_value(result.status).ok().and_then(|v| v.as_str().map(str::to_string)),

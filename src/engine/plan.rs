@@ -8,6 +8,7 @@ use minijinja::{Environment, Value};
 
 use crate::error::{Error, Result};
 use crate::inventory::{self, Connection, Inventory, Vars};
+use crate::playbook::mqtt::{Correlation, JsonPath, MqttTask, Payload};
 use crate::playbook::{Action, Condition, Playbook, TemplateText};
 use crate::settings::{Overrides, RunSettings};
 use crate::template;
@@ -41,6 +42,35 @@ pub struct PlannedTask {
     pub stdout_not_contains: Vec<Text>,
     pub stdout_matches: Vec<regex_lite::Regex>,
     pub ignore_errors: bool,
+    pub timeout: Option<std::time::Duration>,
+    /// For `mqtt` tasks; `command` then holds the topic.
+    pub mqtt: Option<PlannedMqtt>,
+}
+
+/// An `mqtt` task with its templates compiled.
+#[derive(Debug)]
+pub struct PlannedMqtt {
+    pub payload: PlannedPayload,
+    pub qos: u8,
+    pub retain: bool,
+    pub reply: Option<PlannedReply>,
+    pub idempotent: bool,
+}
+
+#[derive(Debug)]
+pub enum PlannedPayload {
+    Text(Text),
+    /// A JSON document and its templated string leaves, by JSON pointer.
+    Json(serde_json::Value, Vec<(String, Text)>),
+}
+
+#[derive(Debug)]
+pub struct PlannedReply {
+    pub topic: Text,
+    pub filter: String,
+    pub correlation: Correlation,
+    pub field: JsonPath,
+    pub status_field: Option<JsonPath>,
     pub timeout: Option<std::time::Duration>,
 }
 
@@ -134,7 +164,7 @@ impl Plan {
                         .map(|(k, v)| (k.clone(), v.clone())),
                 );
                 let connection = Connection::from_vars(&name, &effective)?;
-                if let Err(message) = transports.check(&connection) {
+                if let Err(message) = transports.check(&name, &connection) {
                     return Err(Error::Invalid {
                         what: format!("host {name}"),
                         message,
@@ -148,6 +178,12 @@ impl Plan {
                 let group_names: Vec<&str> = inventory.group_order(&name);
                 let mut magic = Vars::new();
                 magic.insert("inventory_hostname".into(), name.clone().into());
+                if connection.transport == inventory::TransportKind::Mqtt
+                    && !vars.contains_key("node_id")
+                {
+                    // MQTT topics name the node; by default it is the host.
+                    magic.insert("node_id".into(), name.clone().into());
+                }
                 magic.insert("group_names".into(), serde_json::json!(group_names));
                 let vars = minijinja::value::merge_maps([
                     crate::template::to_value(&vars),
@@ -191,6 +227,10 @@ impl Plan {
                     };
                 let stdout_contains = texts(&task.expect.stdout_contains.0, "c", &mut add)?;
                 let stdout_not_contains = texts(&task.expect.stdout_not_contains.0, "n", &mut add)?;
+                let mqtt = match &task.action {
+                    Action::Mqtt(m) => Some(plan_mqtt(m, task.idempotent, &key, &mut add)?),
+                    _ => None,
+                };
                 tasks.push(PlannedTask {
                     index: ti,
                     name: task.name.clone(),
@@ -214,7 +254,11 @@ impl Plan {
                         .collect(),
                     ignore_errors: task.ignore_errors,
                     timeout: task.timeout,
+                    mqtt,
                 });
+            }
+            for host in &hosts {
+                check_kinds(host, &tasks)?;
             }
             plays.push(PlannedPlay {
                 index: pi,
@@ -272,6 +316,92 @@ impl Plan {
         }
         seen.len()
     }
+}
+
+/// An MQTT node runs `mqtt` tasks only, and an `mqtt` task needs an MQTT node; MQTT 5
+/// correlation needs an MQTT 5 connection. Caught here, before anything connects.
+fn check_kinds(host: &PlannedHost, tasks: &[PlannedTask]) -> Result<()> {
+    use crate::inventory::TransportKind;
+    use crate::transport::mqtt::{BrokerOptions, Version};
+    let is_mqtt = host.connection.transport == TransportKind::Mqtt;
+    let version = if is_mqtt {
+        BrokerOptions::from_connection(&host.name, &host.connection)
+            .ok()
+            .map(|o| o.version)
+    } else {
+        None
+    };
+    for task in tasks {
+        let message = match (&task.mqtt, is_mqtt) {
+            (None, true) => Some(format!(
+                "task `{}` is a `{}` task, and an MQTT node runs `mqtt` tasks only",
+                task.name, task.kind
+            )),
+            (Some(_), false) => Some(format!(
+                "task `{}` is an `mqtt` task, and this host's transport is {}",
+                task.name,
+                host.connection.transport.as_str()
+            )),
+            (Some(m), true) => m
+                .reply
+                .as_ref()
+                .filter(|r| r.correlation == Correlation::V5 && version == Some(Version::V311))
+                .map(|_| {
+                    format!(
+                        "task `{}` uses `correlation: v5`, which needs MQTT 5, and this host uses 3.1.1: use `correlation: payload`",
+                        task.name
+                    )
+                }),
+            (None, false) => None,
+        };
+        if let Some(message) = message {
+            return Err(Error::Invalid {
+                what: format!("host {}", host.name),
+                message,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn plan_mqtt(
+    task: &MqttTask,
+    idempotent: bool,
+    key: &dyn Fn(&str) -> String,
+    add: &mut dyn FnMut(String, &str) -> Result<Text>,
+) -> Result<PlannedMqtt> {
+    let payload = match &task.payload {
+        Payload::Text(t) => PlannedPayload::Text(add(key("payload"), &t.0)?),
+        Payload::Json(value) => {
+            let mut leaves = Vec::new();
+            crate::playbook::mqtt::string_leaves(value, String::new(), &mut leaves);
+            let mut compiled = Vec::new();
+            for (i, (pointer, text)) in leaves.into_iter().enumerate() {
+                if template::is_template(text) {
+                    compiled.push((pointer, add(key(&format!("payload{i}")), text)?));
+                }
+            }
+            PlannedPayload::Json(value.clone(), compiled)
+        }
+    };
+    let reply = match &task.reply {
+        Some(r) => Some(PlannedReply {
+            topic: add(key("reply"), &r.topic.0)?,
+            filter: crate::transport::mqtt::reply_filter(&r.topic.0),
+            correlation: r.correlation,
+            field: r.field.clone(),
+            status_field: r.status_field.clone(),
+            timeout: r.timeout.map(|d| d.0),
+        }),
+        None => None,
+    };
+    Ok(PlannedMqtt {
+        payload,
+        qos: task.qos.0,
+        retain: task.retain,
+        reply,
+        idempotent,
+    })
 }
 
 fn compile(

@@ -3,6 +3,7 @@
 //! compile, bad regular expressions), so a bad playbook is reported with `file:line:column`
 //! and nothing runs.
 
+pub mod mqtt;
 mod task;
 mod values;
 

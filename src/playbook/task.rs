@@ -1,8 +1,9 @@
-//! One task: what to run (`command` or `shell`), when (`when`), what to keep (`register`)
+//! One task: what to run (`command`, `shell` or `mqtt`), when (`when`), what to keep (`register`)
 //! and what its result must look like (`expect`).
 
 use serde::{Deserialize, Serialize};
 
+use super::mqtt::MqttTask;
 use super::values::{Condition, OneOrMany, RegexValue, TemplateText};
 use crate::settings::DurationValue;
 
@@ -12,6 +13,8 @@ pub enum Action {
     Command(TemplateText),
     /// A multi-line script sent as one unit.
     Shell(TemplateText),
+    /// Publish to a broker, and optionally wait for the node's reply.
+    Mqtt(Box<MqttTask>),
 }
 
 impl Action {
@@ -19,12 +22,15 @@ impl Action {
         match self {
             Action::Command(_) => "command",
             Action::Shell(_) => "shell",
+            Action::Mqtt(_) => "mqtt",
         }
     }
 
+    /// The command line or script; for `mqtt`, the topic.
     pub fn text(&self) -> &str {
         match self {
             Action::Command(t) | Action::Shell(t) => &t.0,
+            Action::Mqtt(m) => &m.topic.0,
         }
     }
 }
@@ -60,6 +66,8 @@ pub struct Task {
     pub delay: std::time::Duration,
     /// Runs again until this holds (with `retries`, default 3).
     pub until: Option<Condition>,
+    /// Safe to run twice: an `mqtt` request left unanswered (`no_reply`) is retried.
+    pub idempotent: bool,
 }
 
 impl Task {
@@ -76,6 +84,7 @@ impl Task {
             retries: 0,
             delay: std::time::Duration::from_secs(5),
             until: None,
+            idempotent: false,
         }
     }
 }
@@ -86,6 +95,7 @@ struct RawTask {
     name: Option<String>,
     command: Option<TemplateText>,
     shell: Option<TemplateText>,
+    mqtt: Option<MqttTask>,
     when: Option<Condition>,
     register: Option<String>,
     #[serde(default)]
@@ -96,20 +106,28 @@ struct RawTask {
     retries: Option<u32>,
     delay: Option<DurationValue>,
     until: Option<Condition>,
+    #[serde(default)]
+    idempotent: bool,
 }
 
 impl TryFrom<RawTask> for Task {
     type Error = String;
 
     fn try_from(raw: RawTask) -> Result<Task, String> {
-        let action = match (raw.command, raw.shell) {
-            (Some(c), None) => Action::Command(c),
-            (None, Some(s)) => Action::Shell(s),
-            (Some(_), Some(_)) => {
-                return Err("a task has one action: `command` or `shell`, not both".into())
+        let action = match (raw.command, raw.shell, raw.mqtt) {
+            (Some(c), None, None) => Action::Command(c),
+            (None, Some(s), None) => Action::Shell(s),
+            (None, None, Some(m)) => {
+                m.validate()?;
+                Action::Mqtt(Box::new(m))
             }
-            (None, None) => {
-                return Err("a task needs an action: `command` or `shell`".into());
+            (None, None, None) => {
+                return Err("a task needs an action: `command`, `shell` or `mqtt`".into());
+            }
+            _ => {
+                return Err(
+                    "a task has one action: `command`, `shell` or `mqtt`, not several".into(),
+                )
             }
         };
         if raw.until.is_some() && raw.register.is_none() {
@@ -128,7 +146,11 @@ impl TryFrom<RawTask> for Task {
             }
         }
         let name = raw.name.unwrap_or_else(|| {
-            let text = action.text().lines().next().unwrap_or("").trim();
+            let text = match &action {
+                Action::Mqtt(m) => format!("mqtt {}", m.topic.0),
+                other => other.text().to_string(),
+            };
+            let text = text.lines().next().unwrap_or("").trim();
             text.chars().take(60).collect()
         });
         Ok(Task {
@@ -145,6 +167,7 @@ impl TryFrom<RawTask> for Task {
                 .unwrap_or(if raw.until.is_some() { 3 } else { 0 }),
             delay: raw.delay.map_or(std::time::Duration::from_secs(5), |d| d.0),
             until: raw.until,
+            idempotent: raw.idempotent,
         })
     }
 }

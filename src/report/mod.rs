@@ -43,6 +43,9 @@ pub struct RunReport {
     /// Identical outputs grouped across hosts, per task (what `clubak` does).
     #[serde(default)]
     pub output_groups: Vec<OutputGroup>,
+    /// Broker connections, late and unmatched replies, when the run used MQTT.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mqtt: Option<crate::transport::mqtt::MqttSummary>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -232,6 +235,7 @@ impl ReportBuilder {
             plays: self.plays,
             hosts,
             output_groups,
+            mqtt: None,
         }
     }
 }

@@ -114,6 +114,7 @@ impl FakeSession {
     pub async fn run(&mut self, script: Script<'_>, timeout: Duration) -> Result<Output, RunError> {
         let text = match script {
             Script::Command(t) | Script::Shell(t) => t,
+            Script::Mqtt(r) => r.topic.as_str(),
         };
         let delay = self.transport.command_delay;
         if delay > timeout {

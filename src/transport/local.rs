@@ -40,6 +40,15 @@ impl LocalSession {
     pub async fn run(&mut self, script: Script<'_>, timeout: Duration) -> Result<Output, RunError> {
         let text = match script {
             Script::Command(t) | Script::Shell(t) => t,
+            Script::Mqtt(_) => {
+                return Err(RunError {
+                    error: TaskError::new(
+                        ErrorKind::Protocol,
+                        "an `mqtt` task needs a host with `transport: mqtt`",
+                    ),
+                    partial: Output::default(),
+                })
+            }
         };
         let mut child = Command::new("sh")
             .arg("-c")

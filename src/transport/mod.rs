@@ -1,11 +1,12 @@
 //! How drover reaches a host. Each transport opens a session per host, runs commands on it
 //! and closes it; the engine only sees `Transports`, `Session` and classified errors.
 //!
-//! `local` runs on this machine with `sh -c`. `ssh` and `mqtt` plug in here as further
-//! variants. `fake` is an in-process transport for engine tests and benchmarks.
+//! `local` runs on this machine with `sh -c`; `mqtt` publishes to IoT nodes through a broker
+//! (see `mqtt/`); `ssh` plugs in here as a further variant. `fake` is an in-process transport for engine tests and benchmarks.
 
 pub mod fake;
 mod local;
+pub mod mqtt;
 
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ use crate::outcome::{ErrorKind, TaskError};
 
 pub use fake::FakeTransport;
 pub use local::LocalSession;
+pub use mqtt::{MqttRequest, MqttSession, MqttTransport};
 
 /// What a command produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -23,11 +25,13 @@ pub struct Output {
     pub stderr: String,
 }
 
-/// One unit of work for a session: a command line or a multi-line script.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One unit of work for a session: a command line, a multi-line script, or an MQTT publish
+/// (and its reply).
+#[derive(Debug, Clone, Copy)]
 pub enum Script<'a> {
     Command(&'a str),
     Shell(&'a str),
+    Mqtt(&'a MqttRequest),
 }
 
 /// A command that did not complete, with what it printed until then.
@@ -42,6 +46,8 @@ pub struct RunError {
 pub struct Transports {
     /// When set, every host goes through this fake instead of its own transport.
     pub fake: Option<FakeTransport>,
+    /// The run's broker clients.
+    pub mqtt: MqttTransport,
 }
 
 /// An open connection to one host, owned by that host's task.
@@ -49,21 +55,45 @@ pub struct Transports {
 pub enum Session {
     Local(LocalSession),
     Fake(fake::FakeSession),
+    Mqtt(MqttSession),
 }
 
 impl Transports {
+    /// Every host goes through this fake: for engine tests and benchmarks.
+    pub fn with_fake(fake: FakeTransport) -> Transports {
+        Transports {
+            fake: Some(fake),
+            ..Transports::default()
+        }
+    }
+
     /// Checks, before anything runs, that this host can be reached by this build and that
     /// its transport options make sense. The message names what is wrong, not the host.
-    pub fn check(&self, conn: &Connection) -> Result<(), String> {
+    pub fn check(&self, host: &str, conn: &Connection) -> Result<(), String> {
         if self.fake.is_some() {
             return Ok(());
         }
         match conn.transport {
             TransportKind::Local => Ok(()),
+            TransportKind::Mqtt => self.mqtt.check(host, conn),
             other => Err(format!(
                 "the {} transport is not available in this build of drover",
                 other.as_str()
             )),
+        }
+    }
+
+    /// Whether connecting `host` opens a new connection, which is what the rate limit paces:
+    /// a local "connection" starts nothing, and an MQTT node in shared mode joins the
+    /// broker's one client.
+    pub fn opens_connection(&self, host: &str, conn: &Connection) -> bool {
+        if self.fake.is_some() {
+            return true;
+        }
+        match conn.transport {
+            TransportKind::Local => false,
+            TransportKind::Mqtt => self.mqtt.opens_connection(host, conn),
+            TransportKind::Ssh => true,
         }
     }
 
@@ -73,6 +103,7 @@ impl Transports {
         }
         match conn.transport {
             TransportKind::Local => Ok(Session::Local(LocalSession)),
+            TransportKind::Mqtt => self.mqtt.connect(host, conn).await.map(Session::Mqtt),
             other => Err(TaskError::new(
                 ErrorKind::Unsupported,
                 format!(
@@ -89,6 +120,16 @@ impl Session {
         match self {
             Session::Local(s) => s.run(script, timeout).await,
             Session::Fake(s) => s.run(script, timeout).await,
+            Session::Mqtt(s) => match script {
+                Script::Mqtt(request) => s.run(request, timeout).await,
+                Script::Command(_) | Script::Shell(_) => Err(RunError {
+                    error: TaskError::new(
+                        ErrorKind::Protocol,
+                        "an MQTT node runs `mqtt` tasks only, not `command` or `shell`",
+                    ),
+                    partial: Output::default(),
+                }),
+            },
         }
     }
 
@@ -96,6 +137,7 @@ impl Session {
         match self {
             Session::Local(_) => {}
             Session::Fake(s) => s.close().await,
+            Session::Mqtt(s) => s.close().await,
         }
     }
 }

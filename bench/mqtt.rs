@@ -1,0 +1,131 @@
+//! MQTT benchmark: the real `drover` binary against a real mosquitto and the test suite's node
+//! simulator (in this process). Shared mode: N nodes, one request/response each, concurrency
+//! 100, through one broker client. Per-node mode: N connections, one per node, each with one
+//! request/response. Prints wall time and drover's peak RSS.
+//!
+//! `cargo bench --bench mqtt` (1000 nodes) or `cargo bench --bench mqtt -- 5000`.
+
+#[allow(dead_code)]
+#[path = "../tests/support/mosquitto.rs"]
+mod mosquitto;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::Instant;
+
+use mosquitto::{Behaviour, Mosquitto, Simulator};
+
+const PLAYBOOK: &str = r#"
+- hosts: all
+  batch_size: 0
+  concurrency: 100
+  tasks:
+    - name: ask
+      mqtt:
+        topic: "node/{{ node_id }}/to-node"
+        payload: { cmd: uptime }
+        reply:
+          topic: "node/{{ node_id }}/from-node"
+          status_field: status
+          timeout: 10s
+"#;
+
+struct Measure {
+    wall_ms: u128,
+    max_rss_kib: i64,
+    ok: u64,
+    connections: u64,
+    errors: std::collections::BTreeMap<String, (u64, String)>,
+}
+
+/// Peak RSS is read from `/proc/<pid>/status` (`VmHWM`) while drover runs, every 2 ms.
+/// Not `wait4`'s `ru_maxrss`: Linux carries the parent's RSS across `vfork` + `exec` into
+/// the child's figure, so it would report this benchmark's own size (the simulator's).
+fn run(dir: &Path) -> Measure {
+    let start = Instant::now();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_drover"))
+        .args([
+            "run",
+            "p.yml",
+            "-i",
+            "inv.yml",
+            "--report",
+            "report.json",
+            "--quiet",
+        ])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("run drover");
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut max_rss_kib = 0i64;
+    while child.try_wait().expect("wait for drover").is_none() {
+        if let Ok(text) = std::fs::read_to_string(&status_file) {
+            let hwm = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<i64>().ok());
+            max_rss_kib = max_rss_kib.max(hwm.unwrap_or(0));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let wall_ms = start.elapsed().as_millis();
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("report.json")).expect("report written"),
+    )
+    .expect("report is JSON");
+    let mut errors = std::collections::BTreeMap::new();
+    for h in report["hosts"].as_array().into_iter().flatten() {
+        if let Some(kind) = h["error"]["kind"].as_str() {
+            let e = errors
+                .entry(kind.to_string())
+                .or_insert((0, h["error"]["message"].as_str().unwrap_or("").to_string()));
+            e.0 += 1;
+        }
+    }
+    Measure {
+        errors,
+        wall_ms,
+        max_rss_kib,
+        ok: report["counts"]["ok"].as_u64().unwrap_or(0),
+        connections: report["mqtt"]["connections"].as_u64().unwrap_or(0),
+    }
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(1000);
+    let broker = Mosquitto::start();
+    let sim = Simulator::start(broker.port, Arc::new(|_| Behaviour::Ok));
+    println!("{n} nodes, one request/response each, concurrency 100\n");
+    println!("| mode | wall | drover peak RSS | ok | broker connections |");
+    println!("| --- | --- | --- | --- | --- |");
+    for (mode, extra) in [("shared", ""), ("per_node", "  mqtt_mode: per_node\n")] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut inv = format!(
+            "defaults:\n  transport: mqtt\n  mqtt_url: {}\n{extra}hosts:\n",
+            broker.url()
+        );
+        for i in 1..=n {
+            inv.push_str(&format!("  b{i}: {{}}\n"));
+        }
+        std::fs::write(dir.path().join("inv.yml"), inv).expect("write inventory");
+        std::fs::write(dir.path().join("p.yml"), PLAYBOOK).expect("write playbook");
+        let m = run(dir.path());
+        println!(
+            "| {mode} | {} ms | {:.1} MiB | {} | {} |",
+            m.wall_ms,
+            m.max_rss_kib as f64 / 1024.0,
+            m.ok,
+            m.connections
+        );
+        for (kind, (count, example)) in &m.errors {
+            println!("|   {count} × {kind} | {example} | | | |");
+        }
+    }
+    println!("\nrequests the simulator answered: {}", sim.total());
+}

@@ -1,0 +1,369 @@
+//! One broker connection, owned by one task (mini-redis style): the task polls the MQTT event
+//! loop, owns the pending-reply table and the subscription set, and never blocks; hosts talk
+//! to it through a channel and get their answers on oneshots. The crate's client handle is
+//! itself a channel into the event loop, so hosts publish through it directly — after the
+//! broker task has registered their waiter, so a fast reply cannot arrive before it.
+//!
+//! The crate reconnects as soon as it is polled again after an error; the task instead waits
+//! a jittered, growing backoff before the next poll, and after a reconnect without a session
+//! it subscribes again to every reply filter.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::{Duration, Instant};
+
+use super::options::BrokerOptions;
+use super::pending::{Delivery, Match, Pending, Waiter};
+use super::proto::{self, Client, EventLoop, Incoming, Message, Outgoing};
+use crate::engine::retry::{fresh_seed, jitter_source, Backoff};
+use crate::outcome::{ErrorKind, TaskError};
+
+/// Counters over the whole run, for the report.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub late_replies: AtomicU64,
+    pub unmatched_replies: AtomicU64,
+    pub reconnects: AtomicU64,
+    pub connections: AtomicU64,
+}
+
+/// The connection as hosts see it.
+#[derive(Debug, Clone, Default)]
+struct ConnState {
+    up: bool,
+    /// Connection attempts that have ended, in success or failure.
+    attempts: u64,
+    last_error: Option<TaskError>,
+}
+
+enum Command {
+    Subscribe {
+        filter: String,
+        done: oneshot::Sender<Result<(), TaskError>>,
+    },
+    Wait {
+        waiter: Waiter,
+        registered: oneshot::Sender<Result<(), TaskError>>,
+    },
+}
+
+/// A request with everything rendered.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub topic: String,
+    pub payload: Bytes,
+    pub qos: u8,
+    pub retain: bool,
+    pub reply: Option<ReplyWait>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReplyWait {
+    pub id: String,
+    pub topic: String,
+    /// The wildcard filter subscribed once for every reply topic of this task.
+    pub filter: String,
+    pub matching: Match,
+    pub timeout: Duration,
+}
+
+/// A handle on a broker connection; cheap to clone. The connection ends when the last
+/// handle is dropped.
+#[derive(Debug, Clone)]
+pub struct BrokerClient {
+    commands: mpsc::Sender<Command>,
+    client: Client,
+    state: watch::Receiver<ConnState>,
+    url: String,
+}
+
+impl BrokerClient {
+    /// Starts the broker task; it connects in the background.
+    pub fn spawn(
+        options: &BrokerOptions,
+        client_id: &str,
+        stats: Arc<Stats>,
+    ) -> Result<BrokerClient, TaskError> {
+        let tls = options.tls_files()?;
+        let password = options.password()?;
+        let (client, events) = proto::build(options, client_id, tls, password);
+        let (commands, rx) = mpsc::channel(1024);
+        let (state_tx, state) = watch::channel(ConnState::default());
+        stats.connections.fetch_add(1, Ordering::Relaxed);
+        tokio::spawn(broker_task(events, client.clone(), rx, state_tx, stats));
+        Ok(BrokerClient {
+            commands,
+            client,
+            state,
+            url: options.url(),
+        })
+    }
+
+    /// Waits until the connection is up, or fails with the error of the last attempt. A
+    /// connection that is known to be down (its last attempt failed; the task is backing off)
+    /// fails at once, so a dead broker makes a thousand hosts unreachable in no time
+    /// instead of each waiting out a backoff. The caller bounds the wait with its connect
+    /// timeout.
+    pub async fn ready(&self) -> Result<(), TaskError> {
+        let mut state = self.state.clone();
+        loop {
+            {
+                let s = state.borrow_and_update();
+                if s.up {
+                    return Ok(());
+                }
+                if s.attempts > 0 {
+                    return Err(s.last_error.clone().unwrap_or_else(|| {
+                        TaskError::new(ErrorKind::Unreachable, "the broker connection failed")
+                    }));
+                }
+            }
+            if state.changed().await.is_err() {
+                return Err(TaskError::new(
+                    ErrorKind::Unreachable,
+                    format!("the connection to {} has ended", self.url),
+                ));
+            }
+        }
+    }
+
+    pub fn disconnect(&self) {
+        self.client.try_disconnect();
+    }
+
+    /// Drops this handle and, if it was the last, waits (briefly) for the broker task to
+    /// send DISCONNECT and end, so the broker sees a clean goodbye rather than a dropped
+    /// socket when drover exits.
+    pub async fn close(self) {
+        let mut state = self.state.clone();
+        drop(self);
+        let ended = async { while state.changed().await.is_ok() {} };
+        let _ = tokio::time::timeout(Duration::from_secs(1), ended).await;
+    }
+
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, TaskError>>) -> Command,
+    ) -> Result<T, TaskError> {
+        let gone = || {
+            TaskError::new(
+                ErrorKind::Unreachable,
+                format!("the connection to {} has ended", self.url),
+            )
+        };
+        let (tx, rx) = oneshot::channel();
+        self.commands.send(make(tx)).await.map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
+    }
+
+    /// Publishes `request` and, if it expects one, waits for the reply. `timeout` bounds
+    /// the acknowledgement; the reply has its own.
+    pub async fn request(
+        &self,
+        request: Request,
+        timeout: Duration,
+    ) -> Result<Option<Message>, TaskError> {
+        let mut reply_rx = None;
+        let mut response = None;
+        if let Some(reply) = &request.reply {
+            let filter = reply.filter.clone();
+            let subscribed = self.ask(|done| Command::Subscribe { filter, done });
+            tokio::time::timeout(timeout, subscribed)
+                .await
+                .map_err(|_| {
+                    TaskError::new(
+                        ErrorKind::NoAck,
+                        format!("no SUBACK for {} within {}", reply.filter, human(timeout)),
+                    )
+                })??;
+            let (tx, rx) = oneshot::channel();
+            let waiter = Waiter {
+                id: reply.id.clone(),
+                topic: reply.topic.clone(),
+                matching: reply.matching.clone(),
+                deadline: Instant::now() + timeout + reply.timeout,
+                tx,
+            };
+            self.ask(|registered| Command::Wait { waiter, registered })
+                .await?;
+            reply_rx = Some(rx);
+            if reply.matching == Match::V5 {
+                response = Some((reply.topic.clone(), Bytes::from(reply.id.clone())));
+            }
+        }
+        let out = Outgoing {
+            topic: request.topic.clone(),
+            payload: request.payload,
+            qos: request.qos,
+            retain: request.retain,
+            response,
+        };
+        let acked = async {
+            let ack = self.client.publish(out).await?;
+            ack.wait().await.map_err(|e| {
+                TaskError::new(ErrorKind::NoAck, format!("publish not acknowledged: {e}"))
+            })
+        };
+        match tokio::time::timeout(timeout, acked).await {
+            Ok(r) => r?,
+            Err(_) => {
+                return Err(TaskError::new(
+                    ErrorKind::NoAck,
+                    format!(
+                        "the broker did not acknowledge the publish to {} within {}",
+                        request.topic,
+                        human(timeout)
+                    ),
+                ))
+            }
+        }
+        let (Some(rx), Some(reply)) = (reply_rx, request.reply) else {
+            return Ok(None);
+        };
+        match tokio::time::timeout(reply.timeout, rx).await {
+            Ok(Ok(result)) => result.map(Some),
+            Ok(Err(_)) => Err(TaskError::new(
+                ErrorKind::NoReply,
+                format!("the connection to {} ended before a reply", self.url),
+            )),
+            Err(_) => Err(TaskError::new(
+                ErrorKind::NoReply,
+                format!(
+                    "acknowledged, but no reply on {} within {}",
+                    reply.topic,
+                    human(reply.timeout)
+                ),
+            )),
+        }
+    }
+}
+
+fn human(d: Duration) -> humantime::FormattedDuration {
+    humantime::format_duration(d)
+}
+
+enum Subscription {
+    Waiting(Vec<oneshot::Sender<Result<(), TaskError>>>),
+    Done,
+}
+
+/// The broker task. Ends when every handle is gone.
+async fn broker_task(
+    mut events: EventLoop,
+    client: Client,
+    mut commands: mpsc::Receiver<Command>,
+    state: watch::Sender<ConnState>,
+    stats: Arc<Stats>,
+) {
+    let backoff = Backoff {
+        base: Duration::from_millis(100),
+        cap: Duration::from_secs(5),
+        retries: u32::MAX,
+    };
+    let mut jitter = jitter_source(fresh_seed());
+    let mut pending = Pending::default();
+    let mut subscriptions: HashMap<String, Subscription> = HashMap::new();
+    let (suback_tx, mut subacks) = mpsc::unbounded_channel::<(String, Result<(), String>)>();
+    let mut failures: u32 = 0;
+    let mut resume_at: Option<Instant> = None;
+    let mut ever_connected = false;
+    let mut sweep = tokio::time::interval(Duration::from_millis(500));
+    sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let subscribe = |filter: &str| -> Result<(), TaskError> {
+        let ack = client.try_subscribe(filter)?;
+        let (tx, filter) = (suback_tx.clone(), filter.to_string());
+        tokio::spawn(async move {
+            let result = ack.wait().await;
+            let _ = tx.send((filter, result));
+        });
+        Ok(())
+    };
+    loop {
+        tokio::select! {
+            command = commands.recv() => match command {
+                None => break,
+                Some(Command::Subscribe { filter, done }) => match subscriptions.get_mut(&filter) {
+                    Some(Subscription::Done) => { let _ = done.send(Ok(())); }
+                    Some(Subscription::Waiting(list)) => list.push(done),
+                    None => match subscribe(&filter) {
+                        Ok(()) => { subscriptions.insert(filter, Subscription::Waiting(vec![done])); }
+                        Err(e) => { let _ = done.send(Err(e)); }
+                    },
+                },
+                Some(Command::Wait { waiter, registered }) => {
+                    let _ = registered.send(pending.insert(waiter));
+                }
+            },
+            Some((filter, result)) = subacks.recv() => {
+                let waiting = subscriptions.remove(&filter);
+                match result {
+                    Ok(()) => {
+                        subscriptions.insert(filter, Subscription::Done);
+                    }
+                    Err(e) => {
+                        let error = TaskError::new(ErrorKind::Protocol, format!("subscribing to {filter} failed: {e}"));
+                        if let Some(Subscription::Waiting(list)) = waiting {
+                            for done in list {
+                                let _ = done.send(Err(error.clone()));
+                            }
+                        }
+                        continue;
+                    }
+                }
+                if let Some(Subscription::Waiting(list)) = waiting {
+                    for done in list {
+                        let _ = done.send(Ok(()));
+                    }
+                }
+            },
+            event = events.poll(), if resume_at.is_none() => match event {
+                Ok(Incoming::Connected { session_present }) => {
+                    failures = 0;
+                    if ever_connected && !session_present {
+                        stats.reconnects.fetch_add(1, Ordering::Relaxed);
+                        for (filter, sub) in subscriptions.iter() {
+                            if matches!(sub, Subscription::Done) {
+                                let _ = subscribe(filter);
+                            }
+                        }
+                    }
+                    ever_connected = true;
+                    state.send_modify(|s| { s.up = true; s.attempts += 1; s.last_error = None; });
+                }
+                Ok(Incoming::Message(msg)) => match pending.deliver(msg, Instant::now()) {
+                    Delivery::Matched => {}
+                    Delivery::Late => { stats.late_replies.fetch_add(1, Ordering::Relaxed); }
+                    Delivery::Unmatched => { stats.unmatched_replies.fetch_add(1, Ordering::Relaxed); }
+                },
+                Ok(Incoming::Other) => {}
+                Err(error) => {
+                    let delay = backoff.delay(failures.min(16), &mut jitter);
+                    failures = failures.saturating_add(1);
+                    resume_at = Some(Instant::now() + delay);
+                    // Subscriptions in flight are lost with the connection; ask again later.
+                    subscriptions.retain(|_, s| matches!(s, Subscription::Done));
+                    state.send_modify(|s| { s.up = false; s.attempts += 1; s.last_error = Some(error); });
+                }
+            },
+            _ = sleep_until(resume_at), if resume_at.is_some() => resume_at = None,
+            _ = sweep.tick() => pending.sweep(Instant::now()),
+        }
+    }
+    client.try_disconnect();
+    // Let the event loop send the DISCONNECT; a broker that is gone ends this at once.
+    let _ = tokio::time::timeout(Duration::from_millis(200), async {
+        while events.poll().await.is_ok() {}
+    })
+    .await;
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
