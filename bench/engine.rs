@@ -98,6 +98,7 @@ async fn once(hosts: usize, overrides: Overrides, label: &str) {
             &options,
             &Transports {
                 fake: Some(FakeTransport::default()),
+                ..Default::default()
             },
         )
         .expect("plan"),
@@ -114,7 +115,10 @@ async fn once(hosts: usize, overrides: Overrides, label: &str) {
     let (_trigger, shutdown) = Shutdown::new();
     let run = tokio::spawn(engine::run(
         plan.clone(),
-        Transports { fake: Some(fake) },
+        Transports {
+            fake: Some(fake),
+            ..Default::default()
+        },
         events,
         shutdown,
     ));

@@ -19,6 +19,8 @@ pub enum ErrorKind {
     RenderError,
     Cancelled,
     Protocol,
+    /// The server turned the connection away before its banner (sshd's `MaxStartups`).
+    Throttled,
     /// Reserved for transports that are not available in this build.
     Unsupported,
 }
@@ -26,7 +28,10 @@ pub enum ErrorKind {
 impl ErrorKind {
     /// Failures worth another connection attempt.
     pub fn is_transient(self) -> bool {
-        matches!(self, ErrorKind::Unreachable | ErrorKind::ConnectTimeout)
+        matches!(
+            self,
+            ErrorKind::Unreachable | ErrorKind::ConnectTimeout | ErrorKind::Throttled
+        )
     }
 
     pub fn as_str(self) -> &'static str {
@@ -43,6 +48,7 @@ impl ErrorKind {
             ErrorKind::RenderError => "render_error",
             ErrorKind::Cancelled => "cancelled",
             ErrorKind::Protocol => "protocol",
+            ErrorKind::Throttled => "throttled",
             ErrorKind::Unsupported => "unsupported",
         }
     }

@@ -29,12 +29,16 @@ async fn run(n: usize, play: &str, fake: FakeTransport) -> Vec<Stamped> {
         &PlanOptions::default(),
         &Transports {
             fake: Some(FakeTransport::default()),
+            ..Default::default()
         },
     )
     .unwrap();
     let (events, mut rx) = EventSink::new();
     let (_trigger, shutdown) = Shutdown::new();
-    let transports = Transports { fake: Some(fake) };
+    let transports = Transports {
+        fake: Some(fake),
+        ..Default::default()
+    };
     engine::run(Arc::new(plan), transports, events, shutdown).await;
     let mut out = Vec::new();
     while let Ok(e) = rx.try_recv() {
@@ -208,6 +212,7 @@ async fn shutdown_once_starts_no_new_batch() {
             &PlanOptions::default(),
             &Transports {
                 fake: Some(FakeTransport::default()),
+                ..Default::default()
             },
         )
         .unwrap(),
@@ -216,6 +221,7 @@ async fn shutdown_once_starts_no_new_batch() {
     let (trigger, shutdown) = Shutdown::new();
     let transports = Transports {
         fake: Some(slow(0, 1000)),
+        ..Default::default()
     };
     let run = tokio::spawn(engine::run(plan, transports, events, shutdown));
     tokio::time::sleep(Duration::from_millis(500)).await;

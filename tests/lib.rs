@@ -7,5 +7,6 @@ mod cli;
 mod engine;
 mod inventory;
 mod run;
+mod ssh;
 mod templates;
 mod validation;

@@ -1,11 +1,12 @@
 //! How drover reaches a host. Each transport opens a session per host, runs commands on it
 //! and closes it; the engine only sees `Transports`, `Session` and classified errors.
 //!
-//! `local` runs on this machine with `sh -c`. `ssh` and `mqtt` plug in here as further
-//! variants. `fake` is an in-process transport for engine tests and benchmarks.
+//! `local` runs on this machine with `sh -c`; `ssh` drives the system OpenSSH client, one
+//! ControlMaster per host. `mqtt` plugs in here as a further variant. `fake` is an in-process transport for engine tests and benchmarks.
 
 pub mod fake;
 mod local;
+pub mod ssh;
 
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ use crate::outcome::{ErrorKind, TaskError};
 
 pub use fake::FakeTransport;
 pub use local::LocalSession;
+pub use ssh::{SshSession, SshTransport};
 
 /// What a command produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -42,6 +44,7 @@ pub struct RunError {
 pub struct Transports {
     /// When set, every host goes through this fake instead of its own transport.
     pub fake: Option<FakeTransport>,
+    pub ssh: SshTransport,
 }
 
 /// An open connection to one host, owned by that host's task.
@@ -49,6 +52,7 @@ pub struct Transports {
 pub enum Session {
     Local(LocalSession),
     Fake(fake::FakeSession),
+    Ssh(SshSession),
 }
 
 impl Transports {
@@ -60,6 +64,7 @@ impl Transports {
         }
         match conn.transport {
             TransportKind::Local => Ok(()),
+            TransportKind::Ssh => self.ssh.check(conn),
             other => Err(format!(
                 "the {} transport is not available in this build of drover",
                 other.as_str()
@@ -73,6 +78,7 @@ impl Transports {
         }
         match conn.transport {
             TransportKind::Local => Ok(Session::Local(LocalSession)),
+            TransportKind::Ssh => self.ssh.connect(conn).await.map(Session::Ssh),
             other => Err(TaskError::new(
                 ErrorKind::Unsupported,
                 format!(
@@ -89,6 +95,7 @@ impl Session {
         match self {
             Session::Local(s) => s.run(script, timeout).await,
             Session::Fake(s) => s.run(script, timeout).await,
+            Session::Ssh(s) => s.run(script, timeout).await,
         }
     }
 
@@ -96,6 +103,7 @@ impl Session {
         match self {
             Session::Local(_) => {}
             Session::Fake(s) => s.close().await,
+            Session::Ssh(s) => s.close().await,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The `Test` builder: writes files into a fresh directory, runs the real `drover` binary
 //! there, and returns what it printed, its exit code and its JSON report.
 
+pub mod sshd;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
