@@ -162,23 +162,72 @@ fn a_command_timeout_kills_the_remote_process_group() {
 }
 
 #[test]
+fn a_device_cli_gets_the_line_as_typed() {
+    let lab = Lab::builder().with(Kind::Device).start();
+    let playbook = r#"
+- hosts: all
+  tasks:
+    - command: show version
+    - command: show run | include "host name"
+"#;
+    let out = run(&lab, lab.inventory(""), playbook, &[]).code(0);
+    let report = out.report();
+    let tasks = &host(&report, "router")["tasks"];
+    assert_eq!(tasks[0]["stdout"], "ToyOS 1.0\n");
+    assert_eq!(
+        tasks[1]["stdout"],
+        "you typed: show run | include \"host name\"\n"
+    );
+}
+
+#[test]
 fn a_device_cli_timeout_closes_the_connection() {
-    let lab = Lab::builder().good(1).start();
+    let lab = Lab::builder().with(Kind::Device).start();
     let playbook = "
 - hosts: all
   command_timeout: 1s
   tasks:
-    - command: sleep 3002
+    - command: monitor
 ";
-    let out = run(&lab, lab.inventory("ssh_shell: none"), playbook, &[]).code(2);
+    let out = run(&lab, lab.inventory(""), playbook, &[]).code(2);
     let report = out.report();
-    let task = &host(&report, "h000")["tasks"][0];
-    assert_eq!(task["error"]["kind"], "command_timeout");
+    let task = &host(&report, "router")["tasks"][0];
+    assert_eq!(task["error"]["kind"], "command_timeout", "{task}");
     let message = task["error"]["message"].as_str().unwrap_or_default();
-    assert!(message.contains("connection was closed"), "{message}");
+    assert!(message.contains("the connection was closed"), "{message}");
+    assert!(message.contains("no POSIX shell"), "{message}");
+    assert!(task["stdout"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("tick\n"));
     lab.wait_for("Disconnected from", 1);
     let closed = lab.connections().iter().any(|c| c.closed.is_some());
     assert!(closed, "the server saw the connection close");
+}
+
+#[test]
+fn a_host_deadline_mid_command_ends_the_connection() {
+    let lab = Lab::builder().good(1).start();
+    let playbook = "
+- hosts: all
+  host_timeout: 2s
+  command_timeout: 60s
+  tasks:
+    - command: sleep 20
+";
+    let out = run(&lab, lab.inventory(""), playbook, &[]).code(2);
+    assert_eq!(host(&out.report(), "h000")["error"]["kind"], "host_timeout");
+    // drover has exited; its master must not keep the connection open for the command.
+    lab.wait_for("Disconnected from", 1);
+    let conns = lab.connections();
+    let conn = conns
+        .iter()
+        .find(|c| c.authenticated.is_some())
+        .expect("a login");
+    assert!(
+        conn.closed.is_some(),
+        "the connection outlived drover: {conn:?}"
+    );
 }
 
 #[test]

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, TcpStream};
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -24,6 +25,8 @@ pub enum Kind {
     WrongHostKey,
     WrongUserKey,
     Throttled,
+    /// A toy router CLI (sshd `ForceCommand`): knows a few lines, refuses anything else.
+    Device,
 }
 
 #[derive(Debug, Clone)]
@@ -41,6 +44,16 @@ pub struct LogLine {
 }
 
 type Log = Arc<Mutex<Vec<LogLine>>>;
+
+/// The device endpoint's CLI: it sees the line exactly as the client sent it.
+const TOY_CLI: &str = r#"#!/bin/sh
+case "$SSH_ORIGINAL_COMMAND" in
+  "show version") echo "ToyOS 1.0" ;;
+  "show run"*) printf 'you typed: %s\n' "$SSH_ORIGINAL_COMMAND" ;;
+  "monitor") while :; do echo tick; sleep 0.2; done ;;
+  *) echo "% Invalid input: $SSH_ORIGINAL_COMMAND" >&2; exit 1 ;;
+esac
+"#;
 
 pub struct Lab {
     pub dir: tempfile::TempDir,
@@ -84,6 +97,7 @@ fn name_of(kind: Kind) -> &'static str {
         Kind::WrongHostKey => "badhostkey",
         Kind::WrongUserKey => "badkey",
         Kind::Throttled => "throttled",
+        Kind::Device => "router",
     }
 }
 
@@ -183,17 +197,25 @@ impl Lab {
             .map(|e| e.port)
             .collect();
         for chunk in good.chunks(16) {
-            lab.sshd(chunk, "host_key", "authorized_keys", "100:30:200");
+            lab.sshd(chunk, "host_key", "authorized_keys", "100:30:200", "");
         }
         for e in &endpoints {
             match e.kind {
                 Kind::Good => {}
                 Kind::Refused => {}
                 Kind::WrongHostKey => {
-                    lab.sshd(&[e.port], "other_host_key", "authorized_keys", "100")
+                    lab.sshd(&[e.port], "other_host_key", "authorized_keys", "100", "")
                 }
-                Kind::WrongUserKey => lab.sshd(&[e.port], "host_key", "no_keys", "100"),
-                Kind::Throttled => lab.sshd(&[e.port], "host_key", "authorized_keys", "1"),
+                Kind::WrongUserKey => lab.sshd(&[e.port], "host_key", "no_keys", "100", ""),
+                Kind::Throttled => lab.sshd(&[e.port], "host_key", "authorized_keys", "1", ""),
+                Kind::Device => {
+                    let cli = lab.path("toy-cli");
+                    std::fs::write(&cli, TOY_CLI).expect("toy cli");
+                    std::fs::set_permissions(&cli, std::fs::Permissions::from_mode(0o755))
+                        .expect("chmod toy cli");
+                    let extra = format!("ForceCommand {}\n", cli.display());
+                    lab.sshd(&[e.port], "host_key", "authorized_keys", "100", &extra)
+                }
                 Kind::Blackhole => {
                     let listener =
                         TcpListener::bind(("127.0.0.1", e.port)).expect("blackhole bind");
@@ -222,7 +244,7 @@ impl Lab {
         lab
     }
 
-    fn sshd(&mut self, ports: &[u16], host_key: &str, keys: &str, max_startups: &str) {
+    fn sshd(&mut self, ports: &[u16], host_key: &str, keys: &str, max_startups: &str, extra: &str) {
         let d = self.dir.path();
         let mut conf = String::new();
         for p in ports {
@@ -236,6 +258,7 @@ impl Lab {
             hk = d.join(host_key).display(),
             ak = d.join(keys).display(),
         ));
+        conf.push_str(extra);
         let path = d.join(format!("sshd{}.conf", self.servers.len()));
         std::fs::write(&path, conf).expect("sshd config");
         let mut child = Command::new("/usr/sbin/sshd")

@@ -86,7 +86,7 @@ impl SshTransport {
             builder.jump_hosts(&options.jump);
         }
         match builder.connect_mux(&conn.address).await {
-            Ok(session) => Ok(SshSession::new(session, options.shell).await),
+            Ok(session) => Ok(SshSession::new(session).await),
             Err(openssh::Error::Connect(e)) => Err(classify::connect_error(&e.to_string())),
             Err(e) => Err(protocol(format!("cannot start ssh: {e}: {}", source(&e)))),
         }

@@ -19,17 +19,6 @@ pub enum HostKeyPolicy {
     Off,
 }
 
-/// What runs at the other end of the exec channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RemoteShell {
-    /// A POSIX login shell: drover learns the command's process group, so a command timeout
-    /// kills it, and `shell` scripts run under `sh -c`.
-    Posix,
-    /// A device CLI: the line is sent exactly as typed; a command timeout closes the
-    /// connection, which is all a device offers.
-    None,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SshOptions {
     pub identity_file: Option<PathBuf>,
@@ -38,7 +27,6 @@ pub struct SshOptions {
     pub host_keys: HostKeyPolicy,
     /// `ssh_options`, in the order written, as config lines.
     pub extra: Vec<(String, String)>,
-    pub shell: RemoteShell,
 }
 
 /// Options drover manages itself; setting them would break the master or the run.
@@ -108,26 +96,12 @@ impl SshOptions {
                 ))
             }
         };
-        let device = matches!(
-            vars.get("ansible_connection"),
-            Some(Value::String(s)) if s == "network_cli"
-        );
-        let shell = match get(&["ssh_shell"]) {
-            None if device => RemoteShell::None,
-            None => RemoteShell::Posix,
-            Some((_, Value::String(s))) if s == "posix" => RemoteShell::Posix,
-            Some((_, Value::String(s))) if s == "none" => RemoteShell::None,
-            Some((name, other)) => {
-                return Err(format!("`{name}` must be `posix` or `none`, not {other}"))
-            }
-        };
         Ok(SshOptions {
             identity_file,
             jump,
             config,
             host_keys,
             extra,
-            shell,
         })
     }
 
@@ -252,10 +226,9 @@ mod tests {
     }
 
     #[test]
-    fn defaults_are_strict_posix_and_include_the_user_config() {
+    fn defaults_are_strict_and_include_the_user_config() {
         let o = SshOptions::from_vars(&Vars::new()).expect("valid");
         assert_eq!(o.host_keys, HostKeyPolicy::Strict);
-        assert_eq!(o.shell, RemoteShell::Posix);
         let text = o.config_text(10);
         assert!(text.contains("  ConnectTimeout 10\n"), "{text}");
         assert!(text.contains("  Include ~/.ssh/config\n"), "{text}");
@@ -293,7 +266,6 @@ mod tests {
             ("jump: 3", "must be a list"),
             ("ssh_identity_file: /nonexistent/key", "no such file"),
             ("ssh_config: /nonexistent/config", "no such file"),
-            ("ssh_shell: csh", "`ssh_shell` must be"),
         ] {
             let err = SshOptions::from_vars(&vars(yaml)).expect_err(yaml);
             assert!(err.contains(needle), "{yaml}: {err}");
@@ -306,11 +278,5 @@ mod tests {
         assert_eq!(o.jump, ["ops@bastion:2222", "10.0.0.1"]);
         let o = SshOptions::from_vars(&vars("jump: bastion")).expect("ok");
         assert_eq!(o.jump, ["bastion"]);
-    }
-
-    #[test]
-    fn network_cli_hosts_get_the_line_as_typed() {
-        let o = SshOptions::from_vars(&vars("ansible_connection: network_cli")).expect("ok");
-        assert_eq!(o.shell, RemoteShell::None);
     }
 }

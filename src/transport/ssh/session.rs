@@ -1,7 +1,8 @@
 //! One host's ssh session: a ControlMaster that every task reuses, each command on its own
-//! exec channel through the native mux. A command timeout kills the remote process group
-//! (POSIX hosts) or closes the connection (device CLIs), because closing a channel alone
-//! leaves a non-tty command running on an OpenSSH server.
+//! exec channel through the native mux, the line exactly as typed. Closing a channel leaves
+//! a command without a terminal running on an OpenSSH server, so a command timeout kills the
+//! command's process group from a second channel where the far end has a POSIX shell, and
+//! otherwise (a device CLI) closes the connection.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -9,13 +10,18 @@ use std::time::Duration;
 use openssh::Stdio;
 use tokio::io::AsyncReadExt;
 
-use super::options::RemoteShell;
 use crate::outcome::{ErrorKind, TaskError};
 use crate::transport::local::OUTPUT_LIMIT;
 use crate::transport::{Output, RunError, Script};
 
-/// The first line a POSIX command prints to stderr: the process group to kill on timeout.
-const PID_MARKER: &str = "drover-pid:";
+/// Run on a second channel after a timeout. Every command sshd starts for a connection is a
+/// child of the same sshd process (our `$PPID`) and leads its own process group, so this
+/// kills the groups of our siblings, which is the timed-out command (one command runs per
+/// host at a time). `ps -A -o pid= -o ppid=` is POSIX. The last line tells a POSIX shell,
+/// which did the work, from a device CLI, which refused the line.
+const KILL_SIBLINGS: &str = "ps -A -o pid= -o ppid= | while read -r p pp; do \
+[ \"$pp\" = \"$PPID\" ] && [ \"$p\" != \"$$\" ] && kill -9 -\"$p\" 2>/dev/null && echo \"killed $p\"; \
+done; echo drover-kill-done";
 
 /// How long a kill or a close may take before drover stops waiting for it.
 const CLEANUP_WAIT: Duration = Duration::from_secs(5);
@@ -26,11 +32,10 @@ pub struct SshSession {
     session: Option<openssh::Session>,
     /// The master process, so `close` can wait until the TCP connection is really gone.
     master_pid: Option<u32>,
-    shell: RemoteShell,
 }
 
 impl SshSession {
-    pub async fn new(session: openssh::Session, shell: RemoteShell) -> SshSession {
+    pub async fn new(session: openssh::Session) -> SshSession {
         let master_pid =
             match openssh_mux_client::Connection::connect(session.control_socket()).await {
                 Ok(mut c) => c.send_alive_check().await.ok().map(|p| p.get()),
@@ -39,7 +44,6 @@ impl SshSession {
         SshSession {
             session: Some(session),
             master_pid,
-            shell,
         }
     }
 
@@ -51,7 +55,7 @@ impl SshSession {
                 Output::default(),
             ));
         };
-        let line = remote_line(script, self.shell);
+        let line = remote_line(script);
         let mut child = match session
             .raw_command(&line)
             .stdin(Stdio::null())
@@ -101,7 +105,7 @@ impl SshSession {
             ),
         };
         output.stdout = stdout.finish().await;
-        output.stderr = strip_marker(stderr.finish().await);
+        output.stderr = stderr.finish().await;
         match error {
             None => Ok(output),
             Some(error) => Err(RunError {
@@ -113,33 +117,32 @@ impl SshSession {
 
     async fn timed_out(&mut self, timeout: Duration, stdout: Capture, stderr: Capture) -> RunError {
         let after = humantime::format_duration(timeout);
-        let pid = match self.shell {
-            RemoteShell::Posix => find_pid(&stderr.peek()),
-            RemoteShell::None => None,
-        };
-        let killed = match (pid, &self.session) {
-            (Some(pid), Some(session)) => kill(session, pid).await.map(|()| pid),
-            (None, _) if self.shell == RemoteShell::None => Err(String::new()),
-            _ => Err("the command never reported its process id".to_string()),
+        let killed = match &self.session {
+            Some(session) => kill_siblings(session).await,
+            None => Err("no connection".to_string()),
         };
         let message = match killed {
-            Ok(pid) => format!("no exit after {after}; the remote process group {pid} was killed"),
+            Ok(groups) if groups.is_empty() => {
+                format!(
+                    "no exit after {after}; the remote command was gone before drover killed it"
+                )
+            }
+            Ok(groups) => format!(
+                "no exit after {after}; the remote process group {} was killed",
+                groups.join(", ")
+            ),
             Err(why) => {
                 self.close_master(true).await;
-                if why.is_empty() {
-                    format!("no exit after {after}; the connection was closed to end the command")
-                } else {
-                    format!(
-                        "no exit after {after}; could not kill the remote process ({why}), so \
-                         the connection was closed"
-                    )
-                }
+                format!(
+                    "no exit after {after}; the connection was closed to end the command \
+                     (the far end could not kill it: {why})"
+                )
             }
         };
         let partial = Output {
             exit_code: None,
             stdout: stdout.finish().await,
-            stderr: strip_marker(stderr.finish().await),
+            stderr: stderr.finish().await,
         };
         failed(ErrorKind::CommandTimeout, message, partial)
     }
@@ -171,6 +174,16 @@ impl SshSession {
     }
 }
 
+/// A session dropped without `close` (the host was cancelled or hit its deadline mid-command):
+/// the master would stay up for as long as the remote command runs, so it is ended here.
+impl Drop for SshSession {
+    fn drop(&mut self) {
+        if let (Some(pid), Some(_)) = (self.master_pid, &self.session) {
+            signal(pid, libc::SIGTERM);
+        }
+    }
+}
+
 fn failed(kind: ErrorKind, message: String, partial: Output) -> RunError {
     RunError {
         error: TaskError::new(kind, message),
@@ -190,18 +203,13 @@ fn describe(e: &openssh::Error) -> String {
     text
 }
 
-/// What goes on the exec channel. Device CLIs get the line exactly as typed; a POSIX login
-/// shell first prints its pid (the process group sshd made for the session), and a `shell`
-/// script runs as `sh -c '<script>'` so it does not depend on the login shell's syntax.
-fn remote_line(script: Script<'_>, shell: RemoteShell) -> String {
-    match (script, shell) {
-        (Script::Command(line) | Script::Shell(line), RemoteShell::None) => line.to_string(),
-        (Script::Command(line), RemoteShell::Posix) => {
-            format!("echo {PID_MARKER}$$ >&2; {line}")
-        }
-        (Script::Shell(script), RemoteShell::Posix) => {
-            format!("echo {PID_MARKER}$$ >&2; exec sh -c {}", sh_quote(script))
-        }
+/// What goes on the exec channel: a command line exactly as typed (`show run | include x`
+/// reaches a router as that line); a `shell` script as `sh -c '<script>'`, so it runs under a
+/// POSIX shell whatever the login shell is.
+fn remote_line(script: Script<'_>) -> String {
+    match script {
+        Script::Command(line) => line.to_string(),
+        Script::Shell(script) => format!("sh -c {}", sh_quote(script)),
     }
 }
 
@@ -209,44 +217,28 @@ fn sh_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-fn find_pid(stderr: &str) -> Option<u32> {
-    stderr
-        .lines()
-        .find_map(|l| l.strip_prefix(PID_MARKER))
-        .and_then(|p| p.trim().parse().ok())
-        .filter(|p| *p > 1)
-}
-
-/// Removes the marker line, wherever a chatty login script put it.
-fn strip_marker(stderr: String) -> String {
-    let Some(start) = stderr
-        .match_indices(PID_MARKER)
-        .map(|(i, _)| i)
-        .find(|&i| i == 0 || stderr.as_bytes()[i - 1] == b'\n')
-    else {
-        return stderr;
-    };
-    let end = stderr[start..]
-        .find('\n')
-        .map_or(stderr.len(), |n| start + n + 1);
-    let mut text = stderr;
-    text.replace_range(start..end, "");
-    text
-}
-
-/// Kills the remote process group over a fresh channel on the same master.
-async fn kill(session: &openssh::Session, pid: u32) -> Result<(), String> {
-    let line = format!("kill -9 -{pid} 2>/dev/null || kill -9 {pid} 2>/dev/null; true");
-    let mut command = session.raw_command(line);
+/// Kills the timed-out command from a fresh channel on the same master; returns the
+/// process groups killed, or why that was not possible.
+async fn kill_siblings(session: &openssh::Session) -> Result<Vec<String>, String> {
+    let mut command = session.raw_command(KILL_SIBLINGS);
     command
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    match tokio::time::timeout(CLEANUP_WAIT, command.status()).await {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(describe(&e)),
-        Err(_) => Err("the kill command did not answer".to_string()),
+    let output = match tokio::time::timeout(CLEANUP_WAIT, command.output()).await {
+        Ok(Ok(output)) => output,
+        Ok(Err(e)) => return Err(describe(&e)),
+        Err(_) => return Err("the kill command did not answer".to_string()),
+    };
+    let text = String::from_utf8_lossy(&output.stdout);
+    if !text.lines().any(|l| l == "drover-kill-done") {
+        return Err("no POSIX shell at the other end".to_string());
     }
+    Ok(text
+        .lines()
+        .filter_map(|l| l.strip_prefix("killed "))
+        .map(str::to_string)
+        .collect())
 }
 
 async fn wait_gone(pid: u32, wait: Duration) -> bool {
@@ -283,8 +275,8 @@ fn gone(pid: u32) -> bool {
     }
 }
 
-/// A stream read in the background into a buffer that can be looked at while it fills,
-/// so a timed-out command still reports what it printed.
+/// A stream read in the background into a shared buffer, so a timed-out command still
+/// reports what it printed.
 struct Capture {
     buf: Arc<Mutex<(Vec<u8>, usize)>>,
     task: tokio::task::JoinHandle<()>,
@@ -308,11 +300,6 @@ impl Capture {
         Capture { buf, task }
     }
 
-    fn peek(&self) -> String {
-        let guard = self.buf.lock().unwrap_or_else(|e| e.into_inner());
-        String::from_utf8_lossy(&guard.0).into_owned()
-    }
-
     /// Waits (bounded) for the stream to end and returns its text.
     async fn finish(self) -> String {
         let mut task = self.task;
@@ -333,25 +320,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn device_lines_go_as_typed_and_posix_ones_report_their_pid() {
-        let line = "show run | include hostname";
-        assert_eq!(remote_line(Script::Command(line), RemoteShell::None), line);
+    fn lines_go_as_typed_and_scripts_under_sh() {
+        let line = "show run | include \"host name\"";
+        assert_eq!(remote_line(Script::Command(line)), line);
         assert_eq!(
-            remote_line(Script::Command(line), RemoteShell::Posix),
-            format!("echo drover-pid:$$ >&2; {line}")
+            remote_line(Script::Shell("echo 'a'\necho b")),
+            "sh -c 'echo '\\''a'\\''\necho b'"
         );
-        assert_eq!(
-            remote_line(Script::Shell("echo 'a'\necho b"), RemoteShell::Posix),
-            "echo drover-pid:$$ >&2; exec sh -c 'echo '\\''a'\\''\necho b'"
-        );
-    }
-
-    #[test]
-    fn the_marker_line_is_found_and_removed() {
-        let text = "motd\ndrover-pid:4242\nreal error\n".to_string();
-        assert_eq!(find_pid(&text), Some(4242));
-        assert_eq!(strip_marker(text), "motd\nreal error\n");
-        assert_eq!(strip_marker("no marker".to_string()), "no marker");
-        assert_eq!(find_pid("xdrover-pid:1"), None);
     }
 }
