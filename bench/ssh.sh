@@ -3,7 +3,9 @@
 # `drover exec ... -- echo ok` and the floor — the same fan-out with `xargs -P` and plain
 # `ssh` — at concurrency 10 and 100. Prints wall time, CPU time (drover or xargs and every
 # process under it, ssh masters included: a subreaper collects the forked masters) and the
-# peak RSS of the largest process in that tree (drover itself for drover runs).
+# peak RSS of the largest process in that tree (drover itself for drover runs). drover gets
+# generous connect and command timeouts, as plain ssh has none here: with the sshd processes
+# on the same 2 cores, 100 handshakes at once can take longer than the 10 s default.
 #
 #   bench/ssh.sh                 # 50, 200 and 1000 endpoints
 #   bench/ssh.sh 50 200          # other sizes
@@ -76,7 +78,7 @@ for s in socks:
 PY
   local key
   key=$(cut -d' ' -f1,2 "$work/host_key.pub")
-  sed "s/.*/[127.0.0.1]:& $key/" "$d/ports" >>"$work/known_hosts"
+  awk -v key="$key" '{ print "[127.0.0.1]:" $1 " " key }' "$d/ports" >>"$work/known_hosts"
   {
     printf 'defaults:\n  transport: ssh\n  ssh_config: %s\nhosts:\n' "$work/ssh_config"
     awk '{ printf "  h%04d:\n    address: 127.0.0.1\n    port: %s\n", NR, $1 }' "$d/ports"
@@ -123,13 +125,20 @@ for n in $SIZES; do
   for c in $CONCURRENCY; do
     read -r dw dc drss dcode < <(measure "$BIN" exec -i "$d/inv.yml" all \
       --strategy rolling --batch-size 0 --concurrency "$c" \
+      --connect-timeout 120s --command-timeout 120s \
       --report "$d/report-$c.json" -- echo ok)
-    ok=$(grep -c '"status": "ok"' "$d/report-$c.json" || true)
     read -r fw fc _ fcode < <(measure sh -c \
       "xargs -P $c -I{} ssh -F '$work/ssh_config' -p {} 127.0.0.1 echo ok <'$d/ports'")
     printf '| %s | %s | %ss | %ss | %s MiB | %ss | %ss | %s | %s |' \
       "$n" "$c" "$dw" "$dc" "$((drss / 1024))" "$fw" "$fc" "$(ratio "$dw" "$fw")" "$(ratio "$dc" "$fc")"
-    [ "$dcode" = 0 ] && [ "$fcode" = 0 ] || printf ' drover exit %s (%s ok), floor exit %s' "$dcode" "$ok" "$fcode"
+    if [ "$dcode" != 0 ] || [ "$fcode" != 0 ]; then
+      printf ' drover exit %s (%s), floor exit %s' "$dcode" "$(python3 - "$d/report-$c.json" <<'PY'
+import collections, json, sys
+hosts = json.load(open(sys.argv[1]))["hosts"]
+print(dict(collections.Counter((h["error"] or {}).get("kind", "ok") for h in hosts)))
+PY
+)" "$fcode"
+    fi
     printf '\n'
   done
 done

@@ -89,6 +89,7 @@ fn every_connect_error_class_comes_from_a_real_endpoint() {
         .with(Kind::WrongHostKey)
         .with(Kind::WrongUserKey)
         .with(Kind::Throttled)
+        .with(Kind::Device)
         .start();
     let playbook = "
 - hosts: all
@@ -99,6 +100,11 @@ fn every_connect_error_class_comes_from_a_real_endpoint() {
     let out = run(&lab, lab.inventory(""), playbook, &[]).code(2);
     let report = out.report();
     assert_eq!(host(&report, "h000")["status"], "ok");
+    // Connected, but the command failed: a failed host, not a transport error.
+    let router = host(&report, "router");
+    assert_eq!(router["status"], "failed", "{router}");
+    assert_eq!(router["error"]["kind"], "nonzero_exit", "{router}");
+    assert_eq!(router["tasks"][0]["stderr"], "% Invalid input: echo ok\n");
     for (name, kind, says) in [
         ("refused", "unreachable", "Connection refused"),
         ("blackhole", "connect_timeout", ""),
@@ -333,6 +339,22 @@ hosts:
         .run()
         .code(1)
         .stderr_has("`host_key_checking` must be `strict`, `accept-new` or `off`");
+}
+
+#[test]
+fn an_address_that_ssh_would_read_as_an_option_is_refused() {
+    let inventory = "
+hosts:
+  r1:
+    address: -oProxyCommand=touch pwned
+";
+    let out = Test::new()
+        .file("inv.yml", inventory)
+        .args(&["exec", "-i", "inv.yml", "all", "--", "true"])
+        .run()
+        .code(1)
+        .stderr_has("is not a host name or address ssh can be given");
+    assert!(!out.dir.join("pwned").exists());
 }
 
 #[test]

@@ -47,6 +47,7 @@ impl SshTransport {
 
     /// Plan-time validation of the host's ssh variables.
     pub fn check(&self, conn: &Connection) -> Result<(), String> {
+        check_address(&conn.address)?;
         SshOptions::from_vars(&conn.vars).map(|_| ())
     }
 
@@ -57,6 +58,7 @@ impl SshTransport {
             .get_or_init(ControlDir::create)
             .as_ref()
             .map_err(|m| protocol(m.clone()))?;
+        check_address(&conn.address).map_err(protocol)?;
         let options = SshOptions::from_vars(&conn.vars).map_err(protocol)?;
         let secs = self
             .connect_timeout
@@ -91,6 +93,20 @@ impl SshTransport {
             Err(e) => Err(protocol(format!("cannot start ssh: {e}: {}", source(&e)))),
         }
     }
+}
+
+/// ssh takes the destination as its last argument, after its options: one that starts with
+/// `-` would be read as an option (`-oProxyCommand=...`).
+fn check_address(address: &str) -> Result<(), String> {
+    if address.is_empty()
+        || address.starts_with('-')
+        || address.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(format!(
+            "`{address}` is not a host name or address ssh can be given"
+        ));
+    }
+    Ok(())
 }
 
 fn source(e: &openssh::Error) -> String {

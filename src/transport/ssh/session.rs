@@ -56,26 +56,37 @@ impl SshSession {
             ));
         };
         let line = remote_line(script);
-        let mut child = match session
-            .raw_command(&line)
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut command = session.raw_command(&line);
+        command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .await
-        {
-            Ok(child) => child,
-            Err(e) => {
+            .stderr(Stdio::piped());
+        let mut child = match tokio::time::timeout_at(deadline, command.spawn()).await {
+            Ok(Ok(child)) => child,
+            Ok(Err(e)) => {
                 return Err(failed(
                     ErrorKind::Protocol,
                     format!("cannot open a channel: {}", describe(&e)),
                     Output::default(),
                 ))
             }
+            Err(_) => {
+                drop(command);
+                self.close_master(true).await;
+                return Err(failed(
+                    ErrorKind::CommandTimeout,
+                    format!(
+                        "no channel after {}; the connection was closed",
+                        humantime::format_duration(timeout)
+                    ),
+                    Output::default(),
+                ));
+            }
         };
         let stdout = Capture::start(child.stdout().take());
         let stderr = Capture::start(child.stderr().take());
-        let waited = tokio::time::timeout(timeout, child.wait()).await;
+        let waited = tokio::time::timeout_at(deadline, child.wait()).await;
         let Ok(status) = waited else {
             return Err(self.timed_out(timeout, stdout, stderr).await);
         };
