@@ -115,6 +115,15 @@ EOF
   done <"$d/ports"
 }
 
+# Host outcomes of a report, by error kind.
+kinds() {
+  python3 - "$1" <<'PY'
+import collections, json, sys
+hosts = json.load(open(sys.argv[1]))["hosts"]
+print(dict(collections.Counter((h["error"] or {}).get("kind", "ok") for h in hosts)))
+PY
+}
+
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 
 printf '| endpoints | concurrency | drover wall | drover CPU | drover peak RSS | floor wall | floor CPU | wall ratio | CPU ratio |\n'
@@ -132,12 +141,7 @@ for n in $SIZES; do
     printf '| %s | %s | %ss | %ss | %s MiB | %ss | %ss | %s | %s |' \
       "$n" "$c" "$dw" "$dc" "$((drss / 1024))" "$fw" "$fc" "$(ratio "$dw" "$fw")" "$(ratio "$dc" "$fc")"
     if [ "$dcode" != 0 ] || [ "$fcode" != 0 ]; then
-      printf ' drover exit %s (%s), floor exit %s' "$dcode" "$(python3 - "$d/report-$c.json" <<'PY'
-import collections, json, sys
-hosts = json.load(open(sys.argv[1]))["hosts"]
-print(dict(collections.Counter((h["error"] or {}).get("kind", "ok") for h in hosts)))
-PY
-)" "$fcode"
+      printf ' drover exit %s (%s), floor exit %s' "$dcode" "$(kinds "$d/report-$c.json")" "$fcode"
     fi
     printf '\n'
   done
