@@ -2,8 +2,8 @@
 # ssh fan-out benchmark: N real sshd endpoints on 127.0.0.1 (16 per sshd process), then
 # `drover exec ... -- echo ok` and the floor — the same fan-out with `xargs -P` and plain
 # `ssh` — at concurrency 10 and 100. Prints wall time, CPU time (drover or xargs and every
-# process under it, ssh masters included: a subreaper collects the forked masters) and the
-# peak RSS of the largest process in that tree (drover itself for drover runs). drover gets
+# process under it, ssh masters included: a subreaper collects the forked masters) and
+# drover's own peak RSS. drover gets
 # generous connect and command timeouts, as plain ssh has none here: with the sshd processes
 # on the same 2 cores, 100 handshakes at once can take longer than the 10 s default.
 #
@@ -45,14 +45,25 @@ Host *
   LogLevel ERROR
 EOF
 
-# Runs "$@" as a child subreaper and prints "wall_s cpu_s maxrss_kib exit": every
-# descendant (also ssh masters that fork away with -f) is reaped and counted.
+# Runs "$@" as a child subreaper and prints "wall_s cpu_s peak_rss_kib exit": every
+# descendant (also ssh masters that fork away with -f) is reaped and its CPU counted; the
+# peak RSS is the direct child's own (VmHWM, sampled until it exits), not its children's.
 measure() {
   python3 - "$@" <<'PY'
 import ctypes, os, resource, subprocess, sys, time
 ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
 start = time.monotonic()
-code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+p = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+hwm = 0
+while p.poll() is None:
+    try:
+        with open(f"/proc/{p.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    hwm = max(hwm, int(line.split()[1]))
+    except OSError:
+        pass
+    time.sleep(0.02)
 while True:
     try:
         os.waitpid(-1, 0)
@@ -60,7 +71,7 @@ while True:
         break
 wall = time.monotonic() - start
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-print(f"{wall:.2f} {ru.ru_utime + ru.ru_stime:.2f} {ru.ru_maxrss} {code}")
+print(f"{wall:.2f} {ru.ru_utime + ru.ru_stime:.2f} {hwm} {p.returncode}")
 PY
 }
 

@@ -267,6 +267,27 @@ fn a_jump_host_carries_the_connection() {
 }
 
 #[test]
+fn a_jump_host_that_fails_leaves_the_host_unreachable() {
+    let lab = Lab::builder().good(1).with(Kind::Refused).start();
+    let refused = lab.endpoint("refused").port;
+    let jump = format!("{{jump: [\"127.0.0.1:{refused}\"]}}");
+    let inventory = lab.inventory_with("", &[("h000", &jump)]);
+    let playbook = "
+- hosts: h000
+  tasks:
+    - command: echo never
+";
+    let out = run(&lab, inventory, playbook, &[]).code(2);
+    let h = &host(&out.report(), "h000")["error"].clone();
+    assert_eq!(h["kind"], "unreachable", "{h}");
+    let message = h["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("through jump host 127.0.0.1:"),
+        "{message}"
+    );
+}
+
+#[test]
 fn batches_disconnect_before_the_next_batch_connects() {
     let lab = Lab::builder().good(12).start();
     let playbook = "

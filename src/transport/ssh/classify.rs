@@ -3,10 +3,18 @@
 
 use crate::outcome::{ErrorKind, TaskError};
 
-/// Classifies the master's log (its stderr) after a failed connect.
-pub fn connect_error(log: &str) -> TaskError {
+/// Classifies the master's log (its stderr) after a failed connect. Through jump hosts, a
+/// failed jump shows only as the far end closing the connection (the jump ssh's own error is
+/// not shown), which would read as throttling: there it is `unreachable`, and says so.
+pub fn connect_error(log: &str, jump: &[String]) -> TaskError {
     let message = tidy(log);
-    TaskError::new(classify(&message), message)
+    match classify(&message) {
+        ErrorKind::Throttled | ErrorKind::Protocol if !jump.is_empty() => TaskError::new(
+            ErrorKind::Unreachable,
+            format!("through jump host {}: {message}", jump.join(", ")),
+        ),
+        kind => TaskError::new(kind, message),
+    }
 }
 
 fn classify(m: &str) -> ErrorKind {
@@ -83,14 +91,28 @@ mod tests {
             ("Unable to negotiate with 127.0.0.1 port 22: no matching key exchange method found.", ErrorKind::Protocol),
             ("", ErrorKind::Protocol),
         ] {
-            assert_eq!(connect_error(log).kind, kind, "{log}");
+            assert_eq!(connect_error(log, &[]).kind, kind, "{log}");
         }
+    }
+
+    #[test]
+    fn a_closed_connection_through_a_jump_host_is_unreachable() {
+        let log = "kex_exchange_identification: Connection closed by remote host";
+        let e = connect_error(log, &["bastion:2222".to_string()]);
+        assert_eq!(e.kind, ErrorKind::Unreachable);
+        assert_eq!(e.message, format!("through jump host bastion:2222: {log}"));
+        let denied = connect_error(
+            "root@r1: Permission denied (publickey).",
+            &["b".to_string()],
+        );
+        assert_eq!(denied.kind, ErrorKind::AuthFailed);
     }
 
     #[test]
     fn the_message_is_openssh_s_own_on_one_line() {
         let e = connect_error(
             "@@@@\r\n@ WARNING @\r\nOffending key in /k:1\r\nHost key verification failed.\r\n",
+            &[],
         );
         assert_eq!(
             e.message,

@@ -89,7 +89,9 @@ impl SshTransport {
         }
         match builder.connect_mux(&conn.address).await {
             Ok(session) => Ok(SshSession::new(session).await),
-            Err(openssh::Error::Connect(e)) => Err(classify::connect_error(&e.to_string())),
+            Err(openssh::Error::Connect(e)) => {
+                Err(classify::connect_error(&e.to_string(), &options.jump))
+            }
             Err(e) => Err(protocol(format!("cannot start ssh: {e}: {}", source(&e)))),
         }
     }
