@@ -330,7 +330,7 @@ fn exec_prints_one_line_per_host_and_a_grouped_summary() {
     let lab = Lab::builder().good(3).start();
     let out = Test::new()
         .file("inv.yml", &lab.inventory(""))
-        .args(&["exec", "-i", "inv.yml", "all", "--", "uname", "-s"])
+        .args(&["exec", "-i", "inv.yml", "all", "--", "uname", "-a"])
         .run()
         .code(0)
         .stdout_has("h000,h001,h002 (3)\n");

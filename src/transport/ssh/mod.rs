@@ -87,7 +87,16 @@ impl SshTransport {
         if !options.jump.is_empty() {
             builder.jump_hosts(&options.jump);
         }
-        match builder.connect_mux(&conn.address).await {
+        // In its own task: when the engine's connect deadline drops this future, the task
+        // still ends, and a master that came up late is dropped there, which stops it.
+        // Dropped mid-way instead, the crate's `ssh -f` would run on and, authenticated,
+        // hold a connection whose control socket directory is already gone.
+        let address = conn.address.clone();
+        let connecting = tokio::spawn(async move { builder.connect_mux(&address).await });
+        let connected = connecting
+            .await
+            .map_err(|e| protocol(format!("the connect task failed: {e}")))?;
+        match connected {
             Ok(session) => Ok(SshSession::new(session).await),
             Err(openssh::Error::Connect(e)) => {
                 Err(classify::connect_error(&e.to_string(), &options.jump))

@@ -78,6 +78,9 @@ impl SshOptions {
             Some((_, Value::String(s))) if s == "strict" => HostKeyPolicy::Strict,
             Some((_, Value::String(s))) if s == "accept-new" => HostKeyPolicy::AcceptNew,
             Some((_, Value::String(s))) if s == "off" => HostKeyPolicy::Off,
+            // Ansible's `ansible_host_key_checking` is a boolean.
+            Some(("ansible_host_key_checking", Value::Bool(true))) => HostKeyPolicy::Strict,
+            Some(("ansible_host_key_checking", Value::Bool(false))) => HostKeyPolicy::Off,
             Some((name, other)) => {
                 return Err(format!(
                     "`{name}` must be `strict`, `accept-new` or `off`, not {other}"
@@ -264,12 +267,19 @@ mod tests {
             ("jump: [\"a b\"]", "spaces, commas"),
             ("jump: [\"bastion:99999\"]", "port must be"),
             ("jump: 3", "must be a list"),
+            ("host_key_checking: false", "`host_key_checking` must be"),
             ("ssh_identity_file: /nonexistent/key", "no such file"),
             ("ssh_config: /nonexistent/config", "no such file"),
         ] {
             let err = SshOptions::from_vars(&vars(yaml)).expect_err(yaml);
             assert!(err.contains(needle), "{yaml}: {err}");
         }
+    }
+
+    #[test]
+    fn ansible_s_boolean_host_key_checking_is_understood() {
+        let o = SshOptions::from_vars(&vars("ansible_host_key_checking: false")).expect("ok");
+        assert_eq!(o.host_keys, HostKeyPolicy::Off);
     }
 
     #[test]
