@@ -17,9 +17,10 @@ use crate::transport::{Output, RunError, Script};
 /// Run on a second channel after a timeout. Every command sshd starts for a connection is a
 /// child of the same sshd process (our `$PPID`) and leads its own process group, so this
 /// kills the groups of our siblings, which is the timed-out command (one command runs per
-/// host at a time). `ps -A -o pid= -o ppid=` is POSIX. The last line tells a POSIX shell,
-/// which did the work, from a device CLI, which refused the line.
-const KILL_SIBLINGS: &str = "ps -A -o pid= -o ppid= | while read -r p pp; do \
+/// host at a time). `ps -A -o pid= -o ppid=` is POSIX. The last line tells a POSIX shell
+/// with a working `ps`, which did the work, from a device CLI, which refused the line.
+const KILL_SIBLINGS: &str = "procs=$(ps -A -o pid= -o ppid=) || exit 1; \
+echo \"$procs\" | while read -r p pp; do \
 [ \"$pp\" = \"$PPID\" ] && [ \"$p\" != \"$$\" ] && kill -9 -\"$p\" 2>/dev/null && echo \"killed $p\"; \
 done; echo drover-kill-done";
 
@@ -243,7 +244,7 @@ async fn kill_siblings(session: &openssh::Session) -> Result<Vec<String>, String
     };
     let text = String::from_utf8_lossy(&output.stdout);
     if !text.lines().any(|l| l == "drover-kill-done") {
-        return Err("no POSIX shell at the other end".to_string());
+        return Err("no POSIX shell with `ps` at the other end".to_string());
     }
     Ok(text
         .lines()
