@@ -89,8 +89,11 @@ impl Job {
 
     /// Runs the job to its end and returns the exit code. Input errors come back before
     /// anything connects.
-    pub async fn execute(self, transports: Transports) -> Result<i32> {
+    pub async fn execute(self, mut transports: Transports) -> Result<i32> {
         let plan = Arc::new(self.plan(&transports)?);
+        if let Some(t) = plan.plays.iter().map(|p| p.settings.connect_timeout).max() {
+            transports.ssh.set_connect_timeout(t);
+        }
         // Every command that can be rendered before the run is, so a typo stops everything.
         crate::check::check(&plan)?;
         let verbosity = match (self.output.quiet, self.output.verbose) {

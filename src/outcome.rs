@@ -29,8 +29,6 @@ pub enum ErrorKind {
     /// Acknowledged but unanswered: the node may have acted, so it is not retried unless the
     /// task is idempotent.
     NoReply,
-    /// Reserved for transports that are not available in this build.
-    Unsupported,
 }
 
 impl ErrorKind {
@@ -77,7 +75,6 @@ impl ErrorKind {
             ErrorKind::Failed => "failed",
             ErrorKind::NoAck => "no_ack",
             ErrorKind::NoReply => "no_reply",
-            ErrorKind::Unsupported => "unsupported",
         }
     }
 }

@@ -10,5 +10,6 @@ mod inventory;
 mod mqtt;
 mod output;
 mod run;
+mod ssh;
 mod templates;
 mod validation;

@@ -1,12 +1,14 @@
 //! How drover reaches a host. Each transport opens a session per host, runs commands on it
 //! and closes it; the engine only sees `Transports`, `Session` and classified errors.
 //!
-//! `local` runs on this machine with `sh -c`; `mqtt` publishes to IoT nodes through a broker
-//! (see `mqtt/`); `ssh` plugs in here as a further variant. `fake` is an in-process transport for engine tests and benchmarks.
+//! `local` runs on this machine with `sh -c`; `ssh` drives the system OpenSSH client, one
+//! ControlMaster per host (see `ssh/`); `mqtt` publishes to IoT nodes through a broker (see
+//! `mqtt/`). `fake` is an in-process transport for engine tests and benchmarks.
 
 pub mod fake;
 mod local;
 pub mod mqtt;
+pub mod ssh;
 
 use std::time::Duration;
 
@@ -16,6 +18,7 @@ use crate::outcome::{ErrorKind, TaskError};
 pub use fake::FakeTransport;
 pub use local::LocalSession;
 pub use mqtt::{MqttRequest, MqttSession, MqttTransport};
+pub use ssh::{SshSession, SshTransport};
 
 /// What a command produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,6 +51,7 @@ pub struct Transports {
     pub fake: Option<FakeTransport>,
     /// The run's broker clients.
     pub mqtt: MqttTransport,
+    pub ssh: SshTransport,
 }
 
 /// An open connection to one host, owned by that host's task.
@@ -56,6 +60,7 @@ pub enum Session {
     Local(LocalSession),
     Fake(fake::FakeSession),
     Mqtt(MqttSession),
+    Ssh(SshSession),
 }
 
 impl Transports {
@@ -76,10 +81,7 @@ impl Transports {
         match conn.transport {
             TransportKind::Local => Ok(()),
             TransportKind::Mqtt => self.mqtt.check(host, conn),
-            other => Err(format!(
-                "the {} transport is not available in this build of drover",
-                other.as_str()
-            )),
+            TransportKind::Ssh => self.ssh.check(conn),
         }
     }
 
@@ -104,13 +106,7 @@ impl Transports {
         match conn.transport {
             TransportKind::Local => Ok(Session::Local(LocalSession)),
             TransportKind::Mqtt => self.mqtt.connect(host, conn).await.map(Session::Mqtt),
-            other => Err(TaskError::new(
-                ErrorKind::Unsupported,
-                format!(
-                    "the {} transport is not available in this build",
-                    other.as_str()
-                ),
-            )),
+            TransportKind::Ssh => self.ssh.connect(conn).await.map(Session::Ssh),
         }
     }
 }
@@ -130,6 +126,16 @@ impl Session {
                     partial: Output::default(),
                 }),
             },
+            Session::Ssh(s) => match script {
+                Script::Mqtt(_) => Err(RunError {
+                    error: TaskError::new(
+                        ErrorKind::Protocol,
+                        "an SSH host runs `command` and `shell` tasks, not `mqtt`",
+                    ),
+                    partial: Output::default(),
+                }),
+                other => s.run(other, timeout).await,
+            },
         }
     }
 
@@ -138,6 +144,7 @@ impl Session {
             Session::Local(_) => {}
             Session::Fake(s) => s.close().await,
             Session::Mqtt(s) => s.close().await,
+            Session::Ssh(s) => s.close().await,
         }
     }
 }

@@ -1,0 +1,345 @@
+//! One host's ssh session: a ControlMaster that every task reuses, each command on its own
+//! exec channel through the native mux, the line exactly as typed. Closing a channel leaves
+//! a command without a terminal running on an OpenSSH server, so a command timeout kills the
+//! command's process group from a second channel where the far end has a POSIX shell, and
+//! otherwise (a device CLI) closes the connection.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use openssh::Stdio;
+use tokio::io::AsyncReadExt;
+
+use crate::outcome::{ErrorKind, TaskError};
+use crate::transport::local::OUTPUT_LIMIT;
+use crate::transport::{Output, RunError, Script};
+
+/// Run on a second channel after a timeout. Every command sshd starts for a connection is a
+/// child of the same sshd process (our `$PPID`) and leads its own process group, so this
+/// kills the groups of our siblings, which is the timed-out command (one command runs per
+/// host at a time). `ps -A -o pid= -o ppid=` is POSIX. The last line tells a POSIX shell
+/// with a working `ps`, which did the work, from a device CLI, which refused the line.
+const KILL_SIBLINGS: &str = "procs=$(ps -A -o pid= -o ppid=) || exit 1; \
+echo \"$procs\" | while read -r p pp; do \
+[ \"$pp\" = \"$PPID\" ] && [ \"$p\" != \"$$\" ] && kill -9 -\"$p\" 2>/dev/null && echo \"killed $p\"; \
+done; echo drover-kill-done";
+
+/// How long a kill or a close may take before drover stops waiting for it.
+const CLEANUP_WAIT: Duration = Duration::from_secs(5);
+
+#[derive(Debug)]
+pub struct SshSession {
+    /// `None` once the connection was closed after a command timeout on a device.
+    session: Option<openssh::Session>,
+    /// The master process, so `close` can wait until the TCP connection is really gone.
+    master_pid: Option<u32>,
+}
+
+impl SshSession {
+    pub async fn new(session: openssh::Session) -> SshSession {
+        let master_pid =
+            match openssh_mux_client::Connection::connect(session.control_socket()).await {
+                Ok(mut c) => c.send_alive_check().await.ok().map(|p| p.get()),
+                Err(_) => None,
+            };
+        SshSession {
+            session: Some(session),
+            master_pid,
+        }
+    }
+
+    pub async fn run(&mut self, script: Script<'_>, timeout: Duration) -> Result<Output, RunError> {
+        let Some(session) = &self.session else {
+            return Err(failed(
+                ErrorKind::Protocol,
+                "the connection was closed after an earlier command timeout".to_string(),
+                Output::default(),
+            ));
+        };
+        let line = remote_line(script);
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut command = session.raw_command(&line);
+        command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = match tokio::time::timeout_at(deadline, command.spawn()).await {
+            Ok(Ok(child)) => child,
+            Ok(Err(e)) => {
+                return Err(failed(
+                    ErrorKind::Protocol,
+                    format!("cannot open a channel: {}", describe(&e)),
+                    Output::default(),
+                ))
+            }
+            Err(_) => {
+                drop(command);
+                self.close_master(true).await;
+                return Err(failed(
+                    ErrorKind::CommandTimeout,
+                    format!(
+                        "no channel after {}; the connection was closed",
+                        humantime::format_duration(timeout)
+                    ),
+                    Output::default(),
+                ));
+            }
+        };
+        let stdout = Capture::start(child.stdout().take());
+        let stderr = Capture::start(child.stderr().take());
+        let waited = tokio::time::timeout_at(deadline, child.wait()).await;
+        let Ok(status) = waited else {
+            return Err(self.timed_out(timeout, stdout, stderr).await);
+        };
+        let output = |exit_code| Output {
+            exit_code,
+            stdout: String::new(),
+            stderr: String::new(),
+        };
+        let (mut output, error) = match status {
+            Ok(status) => (output(status.code()), None),
+            Err(openssh::Error::Remote(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+                (output(Some(127)), None)
+            }
+            Err(openssh::Error::RemoteProcessTerminated) => (
+                output(None),
+                Some(TaskError::new(
+                    ErrorKind::NonzeroExit,
+                    "the remote process was killed by a signal",
+                )),
+            ),
+            Err(e) => (
+                output(None),
+                Some(TaskError::new(
+                    ErrorKind::Protocol,
+                    format!("the channel failed: {}", describe(&e)),
+                )),
+            ),
+        };
+        output.stdout = stdout.finish().await;
+        output.stderr = stderr.finish().await;
+        match error {
+            None => Ok(output),
+            Some(error) => Err(RunError {
+                error,
+                partial: output,
+            }),
+        }
+    }
+
+    async fn timed_out(&mut self, timeout: Duration, stdout: Capture, stderr: Capture) -> RunError {
+        let after = humantime::format_duration(timeout);
+        let killed = match &self.session {
+            Some(session) => kill_siblings(session).await,
+            None => Err("no connection".to_string()),
+        };
+        let message = match killed {
+            Ok(groups) if groups.is_empty() => {
+                format!(
+                    "no exit after {after}; the remote command was gone before drover killed it"
+                )
+            }
+            Ok(groups) => format!(
+                "no exit after {after}; the remote process group {} was killed",
+                groups.join(", ")
+            ),
+            Err(why) => {
+                self.close_master(true).await;
+                format!(
+                    "no exit after {after}; the connection was closed to end the command \
+                     (the far end could not kill it: {why})"
+                )
+            }
+        };
+        let partial = Output {
+            exit_code: None,
+            stdout: stdout.finish().await,
+            stderr: stderr.finish().await,
+        };
+        failed(ErrorKind::CommandTimeout, message, partial)
+    }
+
+    /// Stops the master and waits (bounded) until its process, and so its TCP connection,
+    /// is gone: in a batched run the next batch connects only after this. A master that
+    /// still carries a channel (a command that outlived its timeout) does not stop on
+    /// request, so `force` (and a request that was not enough) ends it with SIGTERM.
+    async fn close_master(&mut self, force: bool) {
+        let pid = self.master_pid.take();
+        if let (true, Some(pid)) = (force, pid) {
+            signal(pid, libc::SIGTERM);
+        }
+        if let Some(session) = self.session.take() {
+            let _ = tokio::time::timeout(CLEANUP_WAIT, session.close()).await;
+        }
+        let Some(pid) = pid else { return };
+        for sig in [libc::SIGTERM, libc::SIGKILL] {
+            if wait_gone(pid, Duration::from_secs(2)).await {
+                return;
+            }
+            signal(pid, sig);
+        }
+        wait_gone(pid, Duration::from_secs(1)).await;
+    }
+
+    pub async fn close(mut self) {
+        self.close_master(false).await;
+    }
+}
+
+/// A session dropped without `close` (the host was cancelled or hit its deadline mid-command):
+/// the master would stay up for as long as the remote command runs, so it is ended here.
+impl Drop for SshSession {
+    fn drop(&mut self) {
+        if let (Some(pid), Some(_)) = (self.master_pid, &self.session) {
+            signal(pid, libc::SIGTERM);
+        }
+    }
+}
+
+fn failed(kind: ErrorKind, message: String, partial: Output) -> RunError {
+    RunError {
+        error: TaskError::new(kind, message),
+        partial,
+    }
+}
+
+/// The error with its causes, as one line.
+fn describe(e: &openssh::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// What goes on the exec channel: a command line exactly as typed (`show run | include x`
+/// reaches a router as that line); a `shell` script as `sh -c '<script>'`, so it runs under a
+/// POSIX shell whatever the login shell is.
+fn remote_line(script: Script<'_>) -> String {
+    match script {
+        Script::Command(line) => line.to_string(),
+        Script::Shell(script) => format!("sh -c {}", sh_quote(script)),
+        // Never sent: the plan rejects `mqtt` tasks on ssh hosts, and `Session::run` refuses them.
+        Script::Mqtt(_) => String::new(),
+    }
+}
+
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// Kills the timed-out command from a fresh channel on the same master; returns the
+/// process groups killed, or why that was not possible.
+async fn kill_siblings(session: &openssh::Session) -> Result<Vec<String>, String> {
+    let mut command = session.raw_command(KILL_SIBLINGS);
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let output = match tokio::time::timeout(CLEANUP_WAIT, command.output()).await {
+        Ok(Ok(output)) => output,
+        Ok(Err(e)) => return Err(describe(&e)),
+        Err(_) => return Err("the kill command did not answer".to_string()),
+    };
+    let text = String::from_utf8_lossy(&output.stdout);
+    if !text.lines().any(|l| l == "drover-kill-done") {
+        return Err("no POSIX shell with `ps` at the other end".to_string());
+    }
+    Ok(text
+        .lines()
+        .filter_map(|l| l.strip_prefix("killed "))
+        .map(str::to_string)
+        .collect())
+}
+
+async fn wait_gone(pid: u32, wait: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        if gone(pid) {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+fn signal(pid: u32, sig: i32) {
+    // SAFETY: kill only sends a signal; the pid is the master the mux named for us.
+    unsafe {
+        libc::kill(pid as i32, sig);
+    }
+}
+
+/// Whether a process has exited (a zombie no init reaps counts as gone).
+fn gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with(['Z', 'X'])),
+        Err(_) => {
+            // SAFETY: signal 0 only checks that the process exists.
+            let rc = unsafe { libc::kill(pid as i32, 0) };
+            rc != 0
+        }
+    }
+}
+
+/// A stream read in the background into a shared buffer, so a timed-out command still
+/// reports what it printed.
+struct Capture {
+    buf: Arc<Mutex<(Vec<u8>, usize)>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Capture {
+    fn start<R: tokio::io::AsyncRead + Unpin + Send + 'static>(stream: Option<R>) -> Capture {
+        let buf: Arc<Mutex<(Vec<u8>, usize)>> = Arc::default();
+        let fill = buf.clone();
+        let task = tokio::spawn(async move {
+            let Some(mut stream) = stream else { return };
+            let mut chunk = [0u8; 8192];
+            while let Ok(n @ 1..) = stream.read(&mut chunk).await {
+                let mut guard = fill.lock().unwrap_or_else(|e| e.into_inner());
+                let (kept, dropped) = &mut *guard;
+                let room = OUTPUT_LIMIT.saturating_sub(kept.len());
+                kept.extend_from_slice(&chunk[..n.min(room)]);
+                *dropped += n.saturating_sub(room);
+            }
+        });
+        Capture { buf, task }
+    }
+
+    /// Waits (bounded) for the stream to end and returns its text.
+    async fn finish(self) -> String {
+        let mut task = self.task;
+        if tokio::time::timeout(CLEANUP_WAIT, &mut task).await.is_err() {
+            task.abort();
+        }
+        let guard = self.buf.lock().unwrap_or_else(|e| e.into_inner());
+        let mut text = String::from_utf8_lossy(&guard.0).into_owned();
+        if guard.1 > 0 {
+            text.push_str(&format!("\n[drover: {} more bytes not kept]", guard.1));
+        }
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_go_as_typed_and_scripts_under_sh() {
+        let line = "show run | include \"host name\"";
+        assert_eq!(remote_line(Script::Command(line)), line);
+        assert_eq!(
+            remote_line(Script::Shell("echo 'a'\necho b")),
+            "sh -c 'echo '\\''a'\\''\necho b'"
+        );
+    }
+}
