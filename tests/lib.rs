@@ -11,5 +11,6 @@ mod mqtt;
 mod output;
 mod run;
 mod ssh;
+mod ssh_fleet;
 mod templates;
 mod validation;

@@ -15,7 +15,7 @@ pub const EXIT_CODES: &str = "\
 Exit codes:
   0    every host ok
   1    usage or input error (bad inventory, playbook, pattern or flag); nothing ran
-  2    some hosts failed or were unreachable
+  2    some hosts failed, were unreachable, or were skipped by an open breaker
   3    aborted by max_fail_percentage or any_errors_fatal; hosts not started are cancelled
   130  interrupted (Ctrl-C or SIGTERM); the report holds what was done";
 

@@ -272,15 +272,30 @@ fn settings_json(settings: &RunSettings) -> serde_json::Value {
 
 impl RunReport {
     /// 0 all ok; 2 some host failed or was unreachable; 3 aborted; 130 interrupted.
+    /// A host skipped because its breaker is open was not reached either: a cron audit must
+    /// not read that as success.
     pub fn exit_code(&self) -> i32 {
         if self.run.interrupted {
             130
         } else if self.run.aborted.is_some() {
             3
-        } else if self.hosts.iter().any(|h| h.outcome.status.is_failure()) {
+        } else if self
+            .hosts
+            .iter()
+            .any(|h| h.outcome.status.is_failure() || breaker_skipped(h))
+        {
             2
         } else {
             0
         }
     }
+}
+
+fn breaker_skipped(host: &HostReport) -> bool {
+    host.outcome.status == HostStatus::Skipped
+        && host
+            .outcome
+            .error
+            .as_ref()
+            .is_some_and(|e| e.kind == crate::outcome::ErrorKind::BreakerOpen)
 }

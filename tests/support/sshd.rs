@@ -69,12 +69,21 @@ pub struct Lab {
 pub struct LabBuilder {
     good: usize,
     special: Vec<Kind>,
+    /// sshd's `MaxStartups` for the good endpoints (default `100:30:200`).
+    max_startups: Option<String>,
 }
 
 impl LabBuilder {
     /// `n` good endpoints named `h000`, `h001`, ...
     pub fn good(mut self, n: usize) -> LabBuilder {
         self.good = n;
+        self
+    }
+
+    /// Lowers sshd's `MaxStartups` on the good endpoints: more unauthenticated connections
+    /// than that at once are dropped before the banner.
+    pub fn max_startups(mut self, value: &str) -> LabBuilder {
+        self.max_startups = Some(value.to_string());
         self
     }
 
@@ -196,8 +205,9 @@ impl Lab {
             .filter(|e| e.kind == Kind::Good)
             .map(|e| e.port)
             .collect();
+        let max_startups = spec.max_startups.as_deref().unwrap_or("100:30:200");
         for chunk in good.chunks(16) {
-            lab.sshd(chunk, "host_key", "authorized_keys", "100:30:200", "");
+            lab.sshd(chunk, "host_key", "authorized_keys", max_startups, "");
         }
         for e in &endpoints {
             match e.kind {

@@ -1,0 +1,63 @@
+//! A TCP relay that stamps every connection it accepts, for tests that must know when
+//! connections *arrived* at a server. sshd logs a connection only after it has forked and
+//! re-executed itself for it, which on a busy machine moves its log lines by up to hundreds
+//! of milliseconds; the relay's `accept()` time does not.
+
+use std::io::copy;
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub struct Relay {
+    /// The relay's port for each target port, in the order given.
+    pub ports: Vec<u16>,
+    accepted: Arc<Mutex<Vec<f64>>>,
+}
+
+impl Relay {
+    /// Listens on a fresh loopback port in front of each of `targets`.
+    pub fn start(targets: &[u16]) -> Relay {
+        let accepted = Arc::new(Mutex::new(Vec::new()));
+        let mut ports = Vec::new();
+        for &target in targets {
+            let listener = TcpListener::bind("127.0.0.1:0").expect("relay bind");
+            ports.push(listener.local_addr().expect("relay addr").port());
+            let accepted = accepted.clone();
+            // The threads end with the test process.
+            std::thread::spawn(move || {
+                for client in listener.incoming().flatten() {
+                    let now = SystemTime::now()
+                        .duration_since(UNIX_EPOCH)
+                        .map_or(0.0, |d| d.as_secs_f64());
+                    accepted.lock().expect("relay log").push(now);
+                    std::thread::spawn(move || pump(client, target));
+                }
+            });
+        }
+        Relay { ports, accepted }
+    }
+
+    /// When each connection was accepted, in seconds since the epoch, sorted.
+    pub fn accepted(&self) -> Vec<f64> {
+        let mut times = self.accepted.lock().expect("relay log").clone();
+        times.sort_by(f64::total_cmp);
+        times
+    }
+}
+
+fn pump(client: TcpStream, target: u16) {
+    let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+        return;
+    };
+    let (Ok(mut client_r), Ok(mut server_w)) = (client.try_clone(), server.try_clone()) else {
+        return;
+    };
+    let upstream = std::thread::spawn(move || {
+        let _ = copy(&mut client_r, &mut server_w);
+        let _ = server_w.shutdown(Shutdown::Write);
+    });
+    let (mut server_r, mut client_w) = (server, client);
+    let _ = copy(&mut server_r, &mut client_w);
+    let _ = client_w.shutdown(Shutdown::Write);
+    let _ = upstream.join();
+}
