@@ -20,6 +20,8 @@ const PLAYBOOK: &str = r#"
 - hosts: all
   batch_size: 0
   concurrency: 100
+  rate: RATE
+  burst: BURST
   tasks:
     - name: ask
       mqtt:
@@ -104,7 +106,24 @@ fn main() {
     println!("{n} nodes, one request/response each, concurrency 100\n");
     println!("| mode | wall | drover peak RSS | ok | broker connections |");
     println!("| --- | --- | --- | --- | --- |");
-    for (mode, extra) in [("shared", ""), ("per_node", "  mqtt_mode: per_node\n")] {
+    // Shared-mode nodes join one client and spend no rate-limit token; per-node mode opens a
+    // connection per node, paced by `rate` (at 100/s, 1000 connections take at least 9.99 s).
+    let scenarios = [
+        ("shared", "", "20/s", "1"),
+        (
+            "per_node, rate 100/s",
+            "  mqtt_mode: per_node\n",
+            "100/s",
+            "1",
+        ),
+        (
+            "per_node, unpaced",
+            "  mqtt_mode: per_node\n",
+            "1000/ms",
+            "100000",
+        ),
+    ];
+    for (mode, extra, rate, burst) in scenarios {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut inv = format!(
             "defaults:\n  transport: mqtt\n  mqtt_url: {}\n{extra}hosts:\n",
@@ -114,7 +133,8 @@ fn main() {
             inv.push_str(&format!("  b{i}: {{}}\n"));
         }
         std::fs::write(dir.path().join("inv.yml"), inv).expect("write inventory");
-        std::fs::write(dir.path().join("p.yml"), PLAYBOOK).expect("write playbook");
+        let playbook = PLAYBOOK.replace("RATE", rate).replace("BURST", burst);
+        std::fs::write(dir.path().join("p.yml"), playbook).expect("write playbook");
         let m = run(dir.path());
         println!(
             "| {mode} | {} ms | {:.1} MiB | {} | {} |",

@@ -24,32 +24,39 @@ pub struct OutputGroup {
     pub stdout: String,
 }
 
-/// Groups every task that ran by (play, task, exit code, stdout). Groups keep the order of
-/// their first host; the largest group of a task comes first.
-pub fn group_outputs(hosts: &[HostReport]) -> Vec<OutputGroup> {
-    let mut index: HashMap<(usize, usize, Option<i32>, &str), usize> = HashMap::new();
-    let mut groups: Vec<OutputGroup> = Vec::new();
+/// Groups every task that ran by (play, task, exit code, stdout), keeping groups of at least
+/// `min_hosts` hosts. Groups keep the order of their first host; the largest group of a task
+/// comes first. Outputs are borrowed while grouping and copied only into the groups kept, so
+/// a fleet whose every host prints something different costs no second copy of it.
+pub fn group_outputs(hosts: &[HostReport], min_hosts: usize) -> Vec<OutputGroup> {
+    type Key<'a> = (usize, usize, Option<i32>, &'a str);
+    let mut index: HashMap<Key<'_>, usize> = HashMap::new();
+    let mut found: Vec<(Key<'_>, &str, Vec<&str>)> = Vec::new();
     for h in hosts {
         for t in h.tasks.iter().filter(|t| t.status != TaskStatus::Skipped) {
             let key = (h.play, t.index, t.exit_code, t.stdout.as_str());
             let at = *index.entry(key).or_insert_with(|| {
-                groups.push(OutputGroup {
-                    play: h.play,
-                    task: t.index,
-                    task_name: t.name.clone(),
-                    folded: String::new(),
-                    hosts: Vec::new(),
-                    exit_code: t.exit_code,
-                    stdout: t.stdout.clone(),
-                });
-                groups.len() - 1
+                found.push((key, t.name.as_str(), Vec::new()));
+                found.len() - 1
             });
-            groups[at].hosts.push(h.name.clone());
+            found[at].2.push(h.name.as_str());
         }
     }
-    for g in &mut groups {
-        g.folded = fold(g.hosts.iter().map(String::as_str));
-    }
+    let mut groups: Vec<OutputGroup> = found
+        .into_iter()
+        .filter(|(_, _, names)| names.len() >= min_hosts.max(1))
+        .map(
+            |((play, task, exit_code, stdout), task_name, names)| OutputGroup {
+                play,
+                task,
+                task_name: task_name.to_string(),
+                folded: fold(names.iter().copied()),
+                hosts: names.into_iter().map(str::to_string).collect(),
+                exit_code,
+                stdout: stdout.to_string(),
+            },
+        )
+        .collect();
     // Stable: equal sizes keep first-seen order.
     groups.sort_by_key(|g| (g.play, g.task, std::cmp::Reverse(g.hosts.len())));
     groups

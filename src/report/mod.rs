@@ -225,7 +225,9 @@ impl ReportBuilder {
         };
         hosts.sort_by_cached_key(|h| (h.play, h.batch, key(h)));
         let counts = counts(&hosts);
-        let output_groups = group_outputs(&hosts);
+        // A group of one host would repeat that host's own result: the report keeps groups of
+        // two or more.
+        let output_groups = group_outputs(&hosts, 2);
         run.duration_ms = self.last_ms;
         RunReport {
             schema_version: SCHEMA_VERSION,

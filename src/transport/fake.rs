@@ -23,6 +23,8 @@ pub struct FakeTransport {
     pub fail_first: Arc<HashMap<String, (u32, ErrorKind)>>,
     /// Every connection attempt: host and when it reached the transport.
     connects: Arc<Mutex<Vec<(String, Instant)>>>,
+    /// Connection attempts per host so far, for `fail_first`.
+    tries: Arc<Mutex<HashMap<String, u32>>>,
     responder: Arc<Responder>,
     open: Arc<AtomicUsize>,
     peak: Arc<AtomicUsize>,
@@ -53,6 +55,7 @@ impl FakeTransport {
             unreachable: Arc::default(),
             fail_first: Arc::default(),
             connects: Arc::default(),
+            tries: Arc::default(),
             responder: Arc::new(responder),
             open: Arc::default(),
             peak: Arc::default(),
@@ -74,11 +77,15 @@ impl FakeTransport {
 
     pub async fn connect(&self, host: &str) -> Result<FakeSession, TaskError> {
         let earlier = {
-            let mut log = self.connects.lock().unwrap_or_else(PoisonError::into_inner);
-            let earlier = log.iter().filter(|(h, _)| h == host).count() as u32;
-            log.push((host.to_string(), Instant::now()));
-            earlier
+            let mut tries = self.tries.lock().unwrap_or_else(PoisonError::into_inner);
+            let n = tries.entry(host.to_string()).or_insert(0);
+            *n += 1;
+            *n - 1
         };
+        self.connects
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((host.to_string(), Instant::now()));
         if !self.connect_delay.is_zero() {
             tokio::time::sleep(self.connect_delay).await;
         }

@@ -83,11 +83,10 @@ pub fn summary(report: &RunReport, group_outputs: bool) -> String {
     }
 
     if group_outputs {
-        let several_tasks = report
-            .output_groups
-            .iter()
-            .any(|g| g.task > 0 || g.play > 0);
-        for g in &report.output_groups {
+        // On screen every output shows, also one only a single host printed.
+        let groups = crate::report::group_outputs(&report.hosts, 1);
+        let several_tasks = groups.iter().any(|g| g.task > 0 || g.play > 0);
+        for g in &groups {
             let task = if several_tasks {
                 format!(" · task `{}`", g.task_name)
             } else {
