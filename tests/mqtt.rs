@@ -649,3 +649,42 @@ fn per_node_connections_are_paced_by_the_rate_and_shared_nodes_are_not() {
         "shared mode spends no token: {shared:?}"
     );
 }
+
+/// One inventory, one run, one report: routers over SSH (real sshd) and IoT nodes over
+/// MQTT (real mosquitto).
+#[test]
+fn mqtt_nodes_and_ssh_hosts_in_one_run() {
+    let lab = crate::support::sshd::Lab::builder().good(2).start();
+    let broker = Mosquitto::start();
+    let sim = Simulator::start(broker.port, all_ok(Behaviour::Ok));
+    // The lab's inventory ends with its `hosts:` section: the nodes join it, then the groups.
+    let mut inv = lab.inventory("");
+    for node in ["s1", "s2", "s3"] {
+        inv.push_str(&format!("  {node}: {{}}\n"));
+    }
+    inv.push_str(&format!(
+        "groups:\n  lab:\n    hosts: [h000, h001]\n  iot:\n    vars: {{ transport: mqtt, mqtt_url: \"{}\" }}\n    hosts: [s1, s2, s3]\n",
+        broker.url()
+    ));
+    let out = Test::new()
+        .file("inv.yml", &inv)
+        .file("p.yml", MIXED)
+        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
+        .run()
+        .code(0);
+    let report = out.report();
+    assert_eq!(report["counts"]["ok"], 5);
+    assert_eq!(host(&report, "s2")["transport"], "mqtt");
+    assert_eq!(host(&report, "h001")["transport"], "ssh");
+    assert_eq!(host(&report, "h001")["tasks"][0]["stdout"], "h001 up\n");
+    // What the servers saw: both routers logged in over SSH, every node got its request.
+    let logins = lab
+        .connections()
+        .iter()
+        .filter(|c| c.authenticated.is_some())
+        .count();
+    assert_eq!(logins, 2);
+    for node in ["s1", "s2", "s3"] {
+        assert_eq!(sim.seen(node), 1, "{node}");
+    }
+}
