@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use super::{paint, Verbosity};
-use crate::event::{Event, HostState, Stamped};
+use crate::event::{Event, Stamped};
 use crate::outcome::{ConnectAttempt, TaskStatus};
 
 /// Writes one timestamped line per host event.
@@ -51,13 +51,7 @@ impl<W: Write> PlainPrinter<W> {
             Event::HostState {
                 host, state, task, ..
             } => {
-                let text = match (state, task) {
-                    (HostState::Connecting, _) => "connecting".to_string(),
-                    (HostState::Connected, _) => "connected".to_string(),
-                    (HostState::Running, Some(task)) => format!("running `{task}`"),
-                    (HostState::Running, None) => "running".to_string(),
-                    (HostState::Disconnecting, _) => "disconnecting".to_string(),
-                };
+                let text = super::state_text(*state, task.as_deref());
                 Some(self.host_line(host, &text))
             }
             Event::TaskFinished { host, result, .. } => {

@@ -12,7 +12,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use super::plain::{clock, connect_failed};
 use super::{paint, Verbosity};
-use crate::event::{Event, HostState, Stamped};
+use crate::event::{Event, Stamped};
 use crate::outcome::HostStatus;
 
 pub struct Progress {
@@ -106,13 +106,7 @@ impl Progress {
             Event::HostState {
                 host, state, task, ..
             } => {
-                let text = match (state, task) {
-                    (HostState::Connecting, _) => "connecting".to_string(),
-                    (HostState::Connected, _) => "connected".to_string(),
-                    (HostState::Running, Some(task)) => format!("running `{task}`"),
-                    (HostState::Running, None) => "running".to_string(),
-                    (HostState::Disconnecting, _) => "disconnecting".to_string(),
-                };
+                let text = super::state_text(*state, task.as_deref());
                 self.host_line(host, text);
             }
             Event::HostFinished { host, outcome, .. } => {
@@ -273,6 +267,7 @@ fn terminal_rows() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::HostState;
     use crate::outcome::HostOutcome;
 
     fn at(event: Event) -> Stamped {
