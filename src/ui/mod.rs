@@ -157,6 +157,18 @@ fn paint(text: &str, status: &str, color: bool) -> String {
     }
 }
 
+/// A host's state as both live views word it.
+fn state_text(state: crate::event::HostState, task: Option<&str>) -> String {
+    use crate::event::HostState;
+    match (state, task) {
+        (HostState::Connecting, _) => "connecting".to_string(),
+        (HostState::Connected, _) => "connected".to_string(),
+        (HostState::Running, Some(task)) => format!("running `{task}`"),
+        (HostState::Running, None) => "running".to_string(),
+        (HostState::Disconnecting, _) => "disconnecting".to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,17 +180,5 @@ mod tests {
         assert!(!use_color(ColorChoice::Auto, false, false));
         assert!(use_color(ColorChoice::Always, false, true));
         assert!(!use_color(ColorChoice::Never, true, false));
-    }
-}
-
-/// A host's state as both live views word it.
-fn state_text(state: crate::event::HostState, task: Option<&str>) -> String {
-    use crate::event::HostState;
-    match (state, task) {
-        (HostState::Connecting, _) => "connecting".to_string(),
-        (HostState::Connected, _) => "connected".to_string(),
-        (HostState::Running, Some(task)) => format!("running `{task}`"),
-        (HostState::Running, None) => "running".to_string(),
-        (HostState::Disconnecting, _) => "disconnecting".to_string(),
     }
 }
