@@ -8,6 +8,9 @@
 #[allow(dead_code)]
 #[path = "../tests/support/mosquitto.rs"]
 mod mosquitto;
+#[allow(dead_code)]
+#[path = "../tests/support/net.rs"]
+mod net;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

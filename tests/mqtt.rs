@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::support::mosquitto::{closed_port, Behaviour, Mosquitto, Simulator, PASSWORD};
-use crate::support::{host, Test};
+use crate::support::{host, net, Test};
 
 fn nodes(prefix: &str, n: usize) -> Vec<String> {
     (1..=n).map(|i| format!("{prefix}{i}")).collect()
@@ -284,7 +284,7 @@ fn no_reply_is_retried_only_when_idempotent() {
 
 #[test]
 fn broker_down_is_unreachable() {
-    let defaults = format!("  mqtt_url: mqtt://127.0.0.1:{}\n", closed_port());
+    let defaults = format!("  mqtt_url: mqtt://{}:{}\n", net::host(), closed_port());
     let out = Test::new()
         .file("inv.yml", &inventory(&defaults, &nodes("d", 5)))
         .file("p.yml", REQUEST_V5)
@@ -540,7 +540,8 @@ fn credentials_by_reference_and_a_wrong_password() {
     let broker = Mosquitto::start();
     let _sim = Simulator::start(broker.port, all_ok(Behaviour::Ok));
     let inv = format!(
-        "defaults:\n  transport: mqtt\n  mqtt_url: mqtt://127.0.0.1:{}\n  mqtt_username: drover\nhosts:\n  good: {{ vars: {{ mqtt_password_file: good.pw }} }}\n  bad: {{ vars: {{ mqtt_password_file: bad.pw }} }}\n",
+        "defaults:\n  transport: mqtt\n  mqtt_url: mqtt://{}:{}\n  mqtt_username: drover\nhosts:\n  good: {{ vars: {{ mqtt_password_file: good.pw }} }}\n  bad: {{ vars: {{ mqtt_password_file: bad.pw }} }}\n",
+        net::host(),
         broker.auth_port
     );
     let out = Test::new()

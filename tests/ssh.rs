@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::support::net;
 use crate::support::sshd::{Kind, Lab};
 use crate::support::{host, Test};
 
@@ -241,7 +242,7 @@ fn a_jump_host_carries_the_connection() {
     let lab = Lab::builder().good(2).start();
     let bastion = lab.endpoint("h000").port;
     let target = lab.endpoint("h001").port;
-    let jump = format!("{{jump: [\"127.0.0.1:{bastion}\"]}}");
+    let jump = format!("{{jump: [\"{}:{bastion}\"]}}", net::host());
     let inventory = lab.inventory_with("", &[("h001", &jump)]);
     let playbook = "
 - hosts: h001
@@ -270,7 +271,7 @@ fn a_jump_host_carries_the_connection() {
 fn a_jump_host_that_fails_leaves_the_host_unreachable() {
     let lab = Lab::builder().good(1).with(Kind::Refused).start();
     let refused = lab.endpoint("refused").port;
-    let jump = format!("{{jump: [\"127.0.0.1:{refused}\"]}}");
+    let jump = format!("{{jump: [\"{}:{refused}\"]}}", net::host());
     let inventory = lab.inventory_with("", &[("h000", &jump)]);
     let playbook = "
 - hosts: h000
@@ -282,7 +283,7 @@ fn a_jump_host_that_fails_leaves_the_host_unreachable() {
     assert_eq!(h["kind"], "unreachable", "{h}");
     let message = h["message"].as_str().unwrap_or_default();
     assert!(
-        message.starts_with("through jump host 127.0.0.1:"),
+        message.starts_with(&format!("through jump host {}:", net::host())),
         "{message}"
     );
 }

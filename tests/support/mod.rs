@@ -2,6 +2,7 @@
 //! there, and returns what it printed, its exit code and its JSON report.
 
 pub mod mosquitto;
+pub mod net;
 pub mod relay;
 pub mod sshd;
 

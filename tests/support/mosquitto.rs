@@ -1,7 +1,7 @@
 //! A real `mosquitto` for the MQTT tests, and a node simulator that answers on node topics.
 //!
-//! `Mosquitto::start()` writes its own config into a temp dir and listens on free
-//! loopback ports: plain (anonymous, everything but `forbidden/#` allowed) and TLS (client
+//! `Mosquitto::start()` writes its own config into a temp dir and listens on free ports of
+//! the test's own loopback address (`support::net`): plain (anonymous, everything but `forbidden/#` allowed) and TLS (client
 //! certificate required, the certificate's CN is the username, and each identity may use only
 //! `node/<CN>/#`), and a third with password authentication (user `drover`). The CA, the broker's certificate and client certificates are generated
 //! with the `openssl` CLI into the temp dir; nothing is committed. The broker is killed on
@@ -14,13 +14,15 @@
 //! `node/<id>/from-node` with the request's `correlation_id` echoed in the JSON.
 
 use std::collections::HashMap;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rumqttc_v5 as v5;
+
+use super::net;
 
 pub const MOSQUITTO: &str = "/usr/sbin/mosquitto";
 
@@ -36,16 +38,9 @@ pub struct Mosquitto {
     pub dir: tempfile::TempDir,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free loopback port")
-}
-
 /// A port nothing listens on (bound, then released).
 pub fn closed_port() -> u16 {
-    free_port()
+    net::free_port()
 }
 
 fn openssl(dir: &Path, args: &[&str]) {
@@ -104,12 +99,12 @@ fn make_leaf(dir: &Path, ca: &str, cn: &str, cert: &str, key: &str, server: bool
     let (eku, san) = if server {
         (
             "extendedKeyUsage=serverAuth",
-            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            format!("subjectAltName=IP:{},DNS:localhost", net::host()),
         )
     } else {
         (
             "extendedKeyUsage=clientAuth",
-            "subjectAltName=DNS:client.invalid",
+            "subjectAltName=DNS:client.invalid".to_string(),
         )
     };
     openssl(
@@ -139,7 +134,7 @@ fn make_leaf(dir: &Path, ca: &str, cn: &str, cert: &str, key: &str, server: bool
             "-addext",
             eku,
             "-addext",
-            san,
+            &san,
         ],
     );
 }
@@ -149,7 +144,7 @@ impl Mosquitto {
         let dir = tempfile::tempdir().expect("temp dir");
         let d = dir.path();
         make_ca(d, "ca");
-        make_leaf(d, "ca", "127.0.0.1", "server.pem", "server.key", true);
+        make_leaf(d, "ca", &net::host(), "server.pem", "server.key", true);
         std::fs::write(
             d.join("plain.acl"),
             "topic readwrite node/#\ntopic readwrite bench/#\ntopic read $SYS/#\n",
@@ -165,9 +160,9 @@ impl Mosquitto {
             .output()
             .expect("run mosquitto_passwd");
         assert!(made.status.success(), "mosquitto_passwd failed");
-        let port = free_port();
-        let tls_port = free_port();
-        let auth_port = free_port();
+        let port = net::free_port();
+        let tls_port = net::free_port();
+        let auth_port = net::free_port();
         // Run as whoever runs the tests: mosquitto started as root would otherwise switch to
         // the `mosquitto` user, who cannot read the temp dir.
         let user = Command::new("id")
@@ -182,20 +177,21 @@ impl Mosquitto {
              log_dest stderr\n\
              log_type error\n\
              max_queued_messages 100000\n\
-             listener {port} 127.0.0.1\n\
+             listener {port} {host}\n\
              allow_anonymous true\n\
              acl_file {plain_acl}\n\
-             listener {tls_port} 127.0.0.1\n\
+             listener {tls_port} {host}\n\
              cafile {ca}\n\
              certfile {cert}\n\
              keyfile {key}\n\
              require_certificate true\n\
              use_identity_as_username true\n\
              acl_file {tls_acl}\n\
-             listener {auth_port} 127.0.0.1\n\
+             listener {auth_port} {host}\n\
              allow_anonymous false\n\
              password_file {passwd}\n\
              acl_file {auth_acl}\n",
+            host = net::host(),
             passwd = passwd.display(),
             auth_acl = d.join("auth.acl").display(),
             plain_acl = d.join("plain.acl").display(),
@@ -234,7 +230,7 @@ impl Mosquitto {
     fn wait_listening(&self, port: u16) {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            if TcpStream::connect((net::addr(), port)).is_ok() {
                 return;
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -245,11 +241,11 @@ impl Mosquitto {
     }
 
     pub fn url(&self) -> String {
-        format!("mqtt://127.0.0.1:{}", self.port)
+        format!("mqtt://{}:{}", net::host(), self.port)
     }
 
     pub fn tls_url(&self) -> String {
-        format!("mqtts://127.0.0.1:{}", self.tls_port)
+        format!("mqtts://{}:{}", net::host(), self.tls_port)
     }
 
     pub fn ca(&self) -> PathBuf {
@@ -351,7 +347,7 @@ impl Simulator {
         let seen2 = seen.clone();
         runtime.spawn(async move {
             let id = format!("sim-{}", std::process::id());
-            let mut o = v5::MqttOptions::new(id, v5::Broker::tcp("127.0.0.1", port));
+            let mut o = v5::MqttOptions::new(id, v5::Broker::tcp(net::host(), port));
             o.set_keep_alive(30)
                 .set_request_channel_capacity(10_000)
                 .set_max_packet_size(Some(1 << 20));

@@ -8,6 +8,8 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::net;
+
 pub struct Relay {
     /// The relay's port for each target port, in the order given.
     pub ports: Vec<u16>,
@@ -20,7 +22,7 @@ impl Relay {
         let accepted = Arc::new(Mutex::new(Vec::new()));
         let mut ports = Vec::new();
         for &target in targets {
-            let listener = TcpListener::bind("127.0.0.1:0").expect("relay bind");
+            let listener = TcpListener::bind((net::addr(), 0)).expect("relay bind");
             ports.push(listener.local_addr().expect("relay addr").port());
             let accepted = accepted.clone();
             // The threads end with the test process.
@@ -46,7 +48,7 @@ impl Relay {
 }
 
 fn pump(client: TcpStream, target: u16) {
-    let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+    let Ok(server) = TcpStream::connect((net::addr(), target)) else {
         return;
     };
     let (Ok(mut client_r), Ok(mut server_w)) = (client.try_clone(), server.try_clone()) else {

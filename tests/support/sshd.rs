@@ -1,4 +1,4 @@
-//! A lab of real OpenSSH `sshd` processes on loopback for the ssh transport tests: good
+//! A lab of real OpenSSH `sshd` processes on the test's own loopback address (`support::net`) for the ssh transport tests: good
 //! endpoints (up to 16 per sshd), and misbehaving ones — a closed port, a blackhole that
 //! accepts and never speaks, a host key that does not match known_hosts, a server that
 //! refuses the client's key, and one throttled by `MaxStartups`. Keys, known_hosts, configs
@@ -15,6 +15,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
+
+use super::net;
 
 /// The kinds of endpoint a lab can have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,12 +112,6 @@ fn name_of(kind: Kind) -> &'static str {
     }
 }
 
-/// A port the kernel says is free right now.
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
-    l.local_addr().expect("local addr").port()
-}
-
 fn keygen(path: &Path) -> String {
     let status = Command::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-C", "drover-test", "-f"])
@@ -171,14 +167,14 @@ impl Lab {
         let mut endpoints: Vec<Endpoint> = (0..spec.good)
             .map(|i| Endpoint {
                 name: format!("h{i:03}"),
-                port: free_port(),
+                port: net::free_port(),
                 kind: Kind::Good,
             })
             .collect();
         for kind in &spec.special {
             endpoints.push(Endpoint {
                 name: name_of(*kind).to_string(),
-                port: free_port(),
+                port: net::free_port(),
                 kind: *kind,
             });
         }
@@ -186,7 +182,7 @@ impl Lab {
         for e in &endpoints {
             // Every endpoint is "known" with the lab's host key, so the one served with
             // another key is a changed key, not an unknown one.
-            known.push_str(&format!("[127.0.0.1]:{} {host_key}\n", e.port));
+            known.push_str(&format!("[{}]:{} {host_key}\n", net::host(), e.port));
         }
         std::fs::write(d.join("known_hosts"), known).expect("known_hosts");
 
@@ -228,7 +224,7 @@ impl Lab {
                 }
                 Kind::Blackhole => {
                     let listener =
-                        TcpListener::bind(("127.0.0.1", e.port)).expect("blackhole bind");
+                        TcpListener::bind((net::addr(), e.port)).expect("blackhole bind");
                     listener.set_nonblocking(true).expect("nonblocking");
                     let stop = stop.clone();
                     std::thread::spawn(move || {
@@ -258,7 +254,7 @@ impl Lab {
         let d = self.dir.path();
         let mut conf = String::new();
         for p in ports {
-            conf.push_str(&format!("ListenAddress 127.0.0.1:{p}\n"));
+            conf.push_str(&format!("ListenAddress {}:{p}\n", net::host()));
         }
         conf.push_str(&format!(
             "HostKey {hk}\nPidFile none\nUsePAM no\nStrictModes no\nAuthorizedKeysFile {ak}\n\
@@ -325,8 +321,10 @@ impl Lab {
         text.push_str("hosts:\n");
         for e in &self.endpoints {
             text.push_str(&format!(
-                "  {}:\n    address: 127.0.0.1\n    port: {}\n",
-                e.name, e.port
+                "  {}:\n    address: {}\n    port: {}\n",
+                e.name,
+                net::host(),
+                e.port
             ));
             if let Some((_, v)) = vars.iter().find(|(n, _)| *n == e.name) {
                 text.push_str(&format!("    vars: {v}\n"));
@@ -430,7 +428,7 @@ pub struct Conn {
 fn hold_startup_slot(port: u16) -> TcpStream {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
-        if let Ok(s) = TcpStream::connect(("127.0.0.1", port)) {
+        if let Ok(s) = TcpStream::connect((net::addr(), port)) {
             s.set_read_timeout(Some(Duration::from_secs(5))).ok();
             let mut banner = [0u8; 4];
             if (&s).read_exact(&mut banner).is_ok() && &banner == b"SSH-" {
@@ -439,14 +437,14 @@ fn hold_startup_slot(port: u16) -> TcpStream {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    panic!("could not take the startup slot of 127.0.0.1:{port}");
+    panic!("could not take the startup slot of {}:{port}", net::host());
 }
 
 fn wait_ready(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         if TcpStream::connect_timeout(
-            &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+            &std::net::SocketAddr::from((net::addr(), port)),
             Duration::from_millis(200),
         )
         .is_ok()
@@ -455,7 +453,7 @@ fn wait_ready(port: u16) {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    panic!("nothing listens on 127.0.0.1:{port} after 10s");
+    panic!("nothing listens on {}:{port} after 10s", net::host());
 }
 
 impl Drop for Lab {
