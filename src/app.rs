@@ -89,8 +89,10 @@ impl Job {
 
     /// Runs the job to its end and returns the exit code. Input errors come back before
     /// anything connects.
-    pub async fn execute(self, mut transports: Transports) -> Result<i32> {
+    pub async fn execute(mut self, mut transports: Transports) -> Result<i32> {
         let plan = Arc::new(self.plan(&transports)?);
+        // The plan holds everything the run needs; the parsed inventory is dead weight now.
+        drop(std::mem::take(&mut self.inventory));
         if let Some(t) = plan.plays.iter().map(|p| p.settings.connect_timeout).max() {
             transports.ssh.set_connect_timeout(t);
         }

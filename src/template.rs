@@ -2,7 +2,9 @@
 //! shell-safe quoting. Task templates are added once per task and rendered once per host.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
+use minijinja::value::{Enumerator, Object, ObjectRepr};
 use minijinja::{Environment, UndefinedBehavior, Value};
 
 /// A fresh environment with drover's filters and strict undefined variables.
@@ -16,6 +18,34 @@ pub fn environment() -> Environment<'static> {
 /// Any serializable value as a template value.
 pub fn to_value<T: serde::Serialize>(value: T) -> Value {
     Value::from(minijinja::value::Serde(value))
+}
+
+/// A JSON map (a host's variables) as a template value, read in place: a value is converted
+/// when a template looks it up, so a fleet does not carry a second, template-shaped copy of
+/// every host's variables.
+pub fn json_map(map: Arc<serde_json::Map<String, serde_json::Value>>) -> Value {
+    Value::from_object(JsonMap(map))
+}
+
+#[derive(Debug)]
+struct JsonMap(Arc<serde_json::Map<String, serde_json::Value>>);
+
+impl Object for JsonMap {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.0.get(key.as_str()?).map(to_value)
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(self.0.keys().map(|k| Value::from(k.as_str())).collect())
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        Some(self.0.len())
+    }
 }
 
 /// Whether `text` needs a template engine at all; plain text is used as-is.

@@ -114,7 +114,9 @@ impl HostRun<'_> {
         self.state(HostState::Connected, None);
         let mut failure = None;
         for task in self.play.tasks.iter() {
-            let result = self.task(task, &mut session, registered).await;
+            // Boxed: a task's future is most of a host's, and 1000 hosts in flight each
+            // carrying it inline left the allocator with holes it could not reuse (bench/README).
+            let result = Box::pin(self.task(task, &mut session, registered)).await;
             let failed = result.status == TaskStatus::Failed;
             if failed {
                 failure = result.error.clone();

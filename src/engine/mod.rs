@@ -101,8 +101,11 @@ pub async fn run(plan: Arc<Plan>, env: RunEnv, events: EventSink, shutdown: Shut
     let mut registered: HashMap<Arc<str>, Registered> = HashMap::new();
     let mut failed: HashSet<Arc<str>> = HashSet::new();
     let mut aborted = None;
-    for play in &plan.plays {
+    for (position, play) in plan.plays.iter().enumerate() {
         let settings = &play.settings;
+        // Registered results live on for later plays; after the last one nothing reads them,
+        // and on a large fleet they are megabytes.
+        let keep = position + 1 < plan.plays.len();
         let batches: Vec<&[Arc<plan::PlannedHost>]> = match (settings.strategy, settings.batch_size)
         {
             (Strategy::Batched, n) if n > 0 => play.hosts.chunks(n).collect(),
@@ -160,7 +163,7 @@ pub async fn run(plan: Arc<Plan>, env: RunEnv, events: EventSink, shutdown: Shut
                 while running.len() >= concurrency && !shutdown.draining() {
                     let mut sd = shutdown.clone();
                     tokio::select! {
-                        Some(done) = running.join_next() => if let Some(status) = collect(done, &mut registered, &mut failed) { rule.record(status) },
+                        Some(done) = running.join_next() => if let Some(status) = collect(done, keep, &mut registered, &mut failed) { rule.record(status) },
                         _ = sd.drained() => {}
                     }
                 }
@@ -180,7 +183,7 @@ pub async fn run(plan: Arc<Plan>, env: RunEnv, events: EventSink, shutdown: Shut
                     shutdown.clone(),
                 );
                 let pi = play.index;
-                running.spawn(async move {
+                let fut = async move {
                     let run = host::HostRun {
                         plan: &plan,
                         play: &plan.plays[pi],
@@ -193,10 +196,11 @@ pub async fn run(plan: Arc<Plan>, env: RunEnv, events: EventSink, shutdown: Shut
                     let status = outcome.status;
                     finish_host(&events, pi, batch_no, &host, outcome);
                     (host.name.clone(), mine, status)
-                });
+                };
+                running.spawn(fut);
             }
             while let Some(done) = running.join_next().await {
-                if let Some(status) = collect(done, &mut registered, &mut failed) {
+                if let Some(status) = collect(done, keep, &mut registered, &mut failed) {
                     rule.record(status);
                 }
             }
@@ -225,6 +229,7 @@ type Done = (Arc<str>, Registered, HostStatus);
 
 fn collect(
     done: Result<Done, tokio::task::JoinError>,
+    keep: bool,
     registered: &mut HashMap<Arc<str>, Registered>,
     failed: &mut HashSet<Arc<str>>,
 ) -> Option<HostStatus> {
@@ -233,7 +238,9 @@ fn collect(
     if status.is_failure() {
         failed.insert(name.clone());
     }
-    registered.insert(name, mine);
+    if keep {
+        registered.insert(name, mine);
+    }
     Some(status)
 }
 

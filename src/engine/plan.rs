@@ -78,8 +78,8 @@ pub struct PlannedReply {
 pub struct PlannedHost {
     pub name: Arc<str>,
     pub connection: Connection,
-    /// Inventory vars, play vars and the magic variables; registered results and extra vars
-    /// are layered on top when rendering.
+    /// Inventory vars, play vars, extra vars (read in place from `connection.vars`) and the
+    /// magic variables; registered results and extra vars are layered on top when rendering.
     pub vars: Value,
     /// Values of secret-named variables, masked in everything drover writes.
     pub secrets: Vec<String>,
@@ -142,7 +142,8 @@ impl Plan {
             ),
             None => None,
         };
-        let groups = crate::template::to_value(inventory.groups_map());
+        let groups =
+            minijinja::context! { groups => crate::template::to_value(inventory.groups_map()) };
         let mut plays = Vec::new();
         for (pi, play) in playbook.plays.iter().enumerate() {
             let mut names = inventory::select(inventory, &play.hosts)?;
@@ -156,39 +157,40 @@ impl Plan {
             for name in names {
                 let mut vars = inventory.resolve(&name);
                 vars.extend(play.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
-                let mut effective = vars.clone();
+                let has_node_id = vars.contains_key("node_id");
+                let mut effective = vars;
                 effective.extend(
                     options
                         .extra_vars
                         .iter()
                         .map(|(k, v)| (k.clone(), v.clone())),
                 );
-                let connection = Connection::from_vars(&name, &effective)?;
+                let secrets = effective
+                    .iter()
+                    .filter(|(k, _)| is_secret_name(k))
+                    .filter_map(|(_, v)| v.as_str().filter(|s| s.len() >= 3).map(str::to_string))
+                    .collect();
+                let connection = Connection::from_vars(&name, effective)?;
                 if let Err(message) = transports.check(&name, &connection) {
                     return Err(Error::Invalid {
                         what: format!("host {name}"),
                         message,
                     });
                 }
-                let secrets = effective
-                    .iter()
-                    .filter(|(k, _)| is_secret_name(k))
-                    .filter_map(|(_, v)| v.as_str().filter(|s| s.len() >= 3).map(str::to_string))
-                    .collect();
                 let group_names: Vec<&str> = inventory.group_order(&name);
                 let mut magic = Vars::new();
                 magic.insert("inventory_hostname".into(), name.clone().into());
-                if connection.transport == inventory::TransportKind::Mqtt
-                    && !vars.contains_key("node_id")
-                {
+                if connection.transport == inventory::TransportKind::Mqtt && !has_node_id {
                     // MQTT topics name the node; by default it is the host.
                     magic.insert("node_id".into(), name.clone().into());
                 }
                 magic.insert("group_names".into(), serde_json::json!(group_names));
+                // The connection's vars include the extra vars, which `context` puts on top
+                // again: the order the templates see is unchanged.
                 let vars = minijinja::value::merge_maps([
-                    crate::template::to_value(&vars),
+                    crate::template::json_map(connection.vars.clone()),
                     crate::template::to_value(&magic),
-                    minijinja::context! { groups => groups.clone() },
+                    groups.clone(),
                 ]);
                 hosts.push(Arc::new(PlannedHost {
                     name: name.into(),

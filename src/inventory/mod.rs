@@ -99,8 +99,9 @@ pub struct Connection {
 
 impl Connection {
     /// Reads `address`/`ansible_host`, `port`/`ansible_port`, `user`/`ansible_user` and
-    /// `transport`/`ansible_connection` (default `ssh`, as Ansible does).
-    pub fn from_vars(host: &str, vars: &Vars) -> Result<Connection> {
+    /// `transport`/`ansible_connection` (default `ssh`, as Ansible does). Takes the vars by
+    /// value: a fleet's worth of per-host copies would be megabytes for nothing.
+    pub fn from_vars(host: &str, vars: Vars) -> Result<Connection> {
         let get = |a: &str, b: &str| vars.get(a).or_else(|| vars.get(b)).filter(|v| !v.is_null());
         let text = |v: &Value| match v {
             Value::String(s) => s.clone(),
@@ -126,7 +127,7 @@ impl Connection {
                 })
             }
         };
-        let vars = std::sync::Arc::new(vars.clone());
+        let vars = std::sync::Arc::new(vars);
         Ok(Connection {
             address,
             port,

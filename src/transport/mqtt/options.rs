@@ -297,7 +297,7 @@ mod tests {
     fn options(vars: serde_json::Value) -> Result<BrokerOptions, String> {
         let mut v: Vars = serde_json::from_value(vars).unwrap();
         v.insert("transport".into(), "mqtt".into());
-        let conn = Connection::from_vars("n1", &v).unwrap();
+        let conn = Connection::from_vars("n1", v).unwrap();
         BrokerOptions::from_connection("n1", &conn)
     }
 
