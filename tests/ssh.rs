@@ -62,22 +62,21 @@ fn a_playbook_runs_on_24_hosts_with_one_connection_per_host() {
         assert_eq!(tasks[1]["stdout"], "single quotes\n");
         assert_eq!(
             tasks[1]["stderr"], "to-stderr\n",
-            "drover's pid line is not shown"
+            "stderr comes back on its own"
         );
         assert_eq!(tasks[2]["exit_code"], 3);
     }
-    // What the servers saw: exactly one authenticated connection per host, for 3 tasks.
+    // What the servers saw: one connection per host carried all 3 commands. On a saturated
+    // machine a handshake can time out and be retried; such a connection carries nothing.
     lab.wait_for("Disconnected from", 24);
-    let mut per_port: HashMap<u16, usize> = HashMap::new();
-    for c in lab
-        .connections()
-        .iter()
-        .filter(|c| c.authenticated.is_some())
-    {
-        *per_port.entry(c.server_port).or_default() += 1;
-    }
+    let connections = lab.connections();
     for e in &lab.endpoints {
-        assert_eq!(per_port.get(&e.port), Some(&1), "connections to {}", e.name);
+        let carried: Vec<usize> = connections
+            .iter()
+            .filter(|c| c.server_port == e.port && c.sessions > 0)
+            .map(|c| c.sessions)
+            .collect();
+        assert_eq!(carried, [3], "sessions per connection to {}", e.name);
     }
 }
 

@@ -44,14 +44,17 @@ fn rate_20_per_second_paces_100_real_sshd_endpoints() {
     let elapsed = started.elapsed().as_secs_f64();
     let report = out.report();
     assert_eq!(report["counts"]["ok"], 100);
-    // What drover did: connection i never starts before i × 50 ms (1 ms of rounding), so at
+    // What drover did: attempt i never starts before i × 50 ms (1 ms of rounding), so at
     // most 20 starts fall in the first second, 40 in the first two... This is the guarantee;
-    // a task woken late by a busy scheduler starts late, never early.
+    // a task woken late by a busy scheduler starts late, never early. Every attempt takes a
+    // token, retries too (on a saturated 2-core machine a handshake can time out and be
+    // tried again), so every attempt is in the schedule.
     let mut starts: Vec<u64> = report["hosts"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|h| h["connect_attempts"][0]["started_ms"].as_u64().unwrap())
+        .flat_map(|h| h["connect_attempts"].as_array().unwrap().iter())
+        .map(|a| a["started_ms"].as_u64().unwrap())
         .collect();
     starts.sort();
     for (i, t) in starts.iter().enumerate() {
@@ -60,21 +63,32 @@ fn rate_20_per_second_paces_100_real_sshd_endpoints() {
             "start {i} at {t} ms: {starts:?}"
         );
     }
-    // What reached the servers. On 2 cores, 20 SSH handshakes a second saturate the machine:
-    // the spawned ssh clients reach the server up to ~0.7 s after drover started them and can
-    // arrive bunched, so a sliding second at the server has been seen to hold 21 (every
-    // calendar second held at most 20). The server-side bound here is loose but still fails
-    // without pacing, where all 100 arrive within about a second.
+    // What reached the servers, on the same clock. Every connection that arrived was started
+    // by drover before it arrived, so the k-th arrival is no earlier than the k-th start: by
+    // any moment of the run the servers had seen no more new connections than the schedule
+    // above allows. (How bunched the arrivals are on top of that depends on how late a busy
+    // machine runs the ssh clients; that is not drover's to promise, so it is not asserted.)
     let arrived = relay.accepted();
-    assert_eq!(arrived.len(), 100, "one connection per host");
-    for (i, t) in arrived.iter().enumerate() {
-        let in_second = arrived[i..].iter().take_while(|u| **u < t + 1.0).count();
+    assert!(
+        (100..=starts.len()).contains(&arrived.len()),
+        "{} connections reached the servers for {} attempts",
+        arrived.len(),
+        starts.len()
+    );
+    let run_start = humantime::parse_rfc3339(report["run"]["started_at"].as_str().unwrap())
+        .expect("started_at")
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after the epoch")
+        .as_secs_f64();
+    for (k, at) in arrived.iter().enumerate() {
+        let started = run_start + starts[k] as f64 / 1000.0;
         assert!(
-            in_second <= 25,
-            "{in_second} connections arrived in the second after {t}"
+            at + 0.01 >= started,
+            "connection {k} reached a server {:.3} s before the {k}-th attempt started",
+            started - at
         );
     }
-    let span = arrived[99] - arrived[0];
+    let span = arrived[arrived.len() - 1] - arrived[0];
     assert!(
         span >= 4.9,
         "100 connections at 20/s arrived over {span:.3} s"

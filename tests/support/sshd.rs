@@ -355,7 +355,8 @@ impl Lab {
     }
 
     /// Per client port: the server port it connected to (from "Connection from A port P on
-    /// B port Q"), when it authenticated and when it was closed.
+    /// B port Q"), when it authenticated and when it was closed, and how many sessions
+    /// ("Starting session: command for U from A port P") it carried.
     pub fn connections(&self) -> Vec<Conn> {
         let mut by_client: HashMap<u16, Conn> = HashMap::new();
         let mut order = Vec::new();
@@ -376,8 +377,13 @@ impl Lab {
                             opened: line.at,
                             authenticated: None,
                             closed: None,
+                            sessions: 0,
                         },
                     );
+                }
+            } else if let Some(p) = client_port_after(t, "Starting session: ") {
+                if let Some(c) = by_client.get_mut(&p) {
+                    c.sessions += 1;
                 }
             } else if let Some(p) = client_port_after(t, "Accepted publickey for ") {
                 if let Some(c) = by_client.get_mut(&p) {
@@ -420,6 +426,8 @@ pub struct Conn {
     pub opened: f64,
     pub authenticated: Option<f64>,
     pub closed: Option<f64>,
+    /// Sessions (one per command) the connection carried.
+    pub sessions: usize,
 }
 
 /// Takes the single pre-auth slot of a `MaxStartups 1` sshd: a connection that got the
