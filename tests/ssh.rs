@@ -391,3 +391,25 @@ fn stale_control_dirs_of_dead_runs_are_removed() {
         .code(0);
     assert!(!stale.exists(), "the stale control dir is still there");
 }
+
+#[test]
+fn large_outputs_on_both_streams_come_back_whole() {
+    // Both streams are read to their end before the exit status is asked for (the mux master
+    // drops a session's pipes once its status is taken).
+    let lab = Lab::builder().good(4).start();
+    let playbook = "
+- hosts: all
+  tasks:
+    - shell: head -c 300000 /dev/zero | tr '\\0' o; head -c 300000 /dev/zero | tr '\\0' e >&2
+";
+    let out = run(&lab, lab.inventory(""), playbook, &[]).code(0);
+    let report = out.report();
+    for e in &lab.endpoints {
+        let task = &host(&report, &e.name)["tasks"][0];
+        let stdout = task["stdout"].as_str().unwrap_or_default();
+        let stderr = task["stderr"].as_str().unwrap_or_default();
+        assert_eq!(stdout.len(), 300_000, "{}: stdout", e.name);
+        assert_eq!(stderr.len(), 300_000, "{}: stderr", e.name);
+        assert!(stdout.bytes().all(|b| b == b'o') && stderr.bytes().all(|b| b == b'e'));
+    }
+}

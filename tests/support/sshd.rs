@@ -260,9 +260,13 @@ impl Lab {
             "HostKey {hk}\nPidFile none\nUsePAM no\nStrictModes no\nAuthorizedKeysFile {ak}\n\
              PasswordAuthentication no\nKbdInteractiveAuthentication no\nPubkeyAuthentication yes\n\
              PermitRootLogin yes\nLogLevel VERBOSE\nMaxStartups {max_startups}\nMaxSessions 100\n\
-             AllowTcpForwarding yes\nPrintMotd no\nUseDNS no\n",
+             AllowTcpForwarding yes\nPrintMotd no\nUseDNS no\nSetEnv HOME={home}\n",
             hk = d.join(host_key).display(),
             ak = d.join(keys).display(),
+            // The remote shell starts in the lab, not in the test user's home: bash run by
+            // sshd reads ~/.bashrc, and whatever that prints (a version manager's rehash
+            // racing 24 sessions...) would land in every command's stderr.
+            home = d.display(),
         ));
         conf.push_str(extra);
         let path = d.join(format!("sshd{}.conf", self.servers.len()));

@@ -85,8 +85,19 @@ impl SshSession {
                 ));
             }
         };
-        let stdout = Capture::start(child.stdout().take());
-        let stderr = Capture::start(child.stderr().take());
+        let mut stdout = Capture::start(child.stdout().take());
+        let mut stderr = Capture::start(child.stderr().take());
+        // Both streams are read to their end before the exit status is asked for: once `wait`
+        // returns, the mux master drops the session and what it had not yet written to the
+        // pipes is lost (seen here as an empty stderr on a loaded machine; openssh-rust #103).
+        let drained = tokio::time::timeout_at(deadline, async {
+            stdout.ended().await;
+            stderr.ended().await;
+        })
+        .await;
+        if drained.is_err() {
+            return Err(self.timed_out(timeout, stdout, stderr).await);
+        }
         let waited = tokio::time::timeout_at(deadline, child.wait()).await;
         let Ok(status) = waited else {
             return Err(self.timed_out(timeout, stdout, stderr).await);
@@ -293,7 +304,8 @@ fn gone(pid: u32) -> bool {
 /// reports what it printed.
 struct Capture {
     buf: Arc<Mutex<(Vec<u8>, usize)>>,
-    task: tokio::task::JoinHandle<()>,
+    /// The reader, until it has been seen to end.
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Capture {
@@ -311,14 +323,26 @@ impl Capture {
                 *dropped += n.saturating_sub(room);
             }
         });
-        Capture { buf, task }
+        Capture {
+            buf,
+            task: Some(task),
+        }
+    }
+
+    /// Waits for the stream to end (cancel-safe: the reader goes on if this is dropped).
+    async fn ended(&mut self) {
+        if let Some(task) = &mut self.task {
+            let _ = task.await;
+            self.task = None;
+        }
     }
 
     /// Waits (bounded) for the stream to end and returns its text.
-    async fn finish(self) -> String {
-        let mut task = self.task;
-        if tokio::time::timeout(CLEANUP_WAIT, &mut task).await.is_err() {
-            task.abort();
+    async fn finish(mut self) -> String {
+        if let Some(mut task) = self.task.take() {
+            if tokio::time::timeout(CLEANUP_WAIT, &mut task).await.is_err() {
+                task.abort();
+            }
         }
         let guard = self.buf.lock().unwrap_or_else(|e| e.into_inner());
         let mut text = String::from_utf8_lossy(&guard.0).into_owned();
