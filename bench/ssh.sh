@@ -111,6 +111,7 @@ MaxStartups 1000:30:2000
 UseDNS no
 PrintMotd no
 LogLevel ERROR
+SetEnv HOME=$work
 EOF
     } >"$chunk.conf"
     setsid /usr/sbin/sshd -D -f "$chunk.conf" </dev/null >/dev/null 2>&1 &
