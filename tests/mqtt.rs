@@ -21,6 +21,15 @@ fn inventory(defaults: &str, hosts: &[String]) -> String {
     out
 }
 
+/// `drover run p.yml -i inv.yml --report report.json` with these two files.
+fn run_play(inventory: &str, playbook: &str) -> crate::support::Outcome {
+    Test::new()
+        .file("inv.yml", inventory)
+        .file("p.yml", playbook)
+        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
+        .run()
+}
+
 fn all_ok(sim: Behaviour) -> Arc<dyn Fn(&str) -> Behaviour + Send + Sync> {
     Arc::new(move |_| sim.clone())
 }
@@ -54,12 +63,7 @@ fn shared_mode_request_response_on_250_nodes() {
     let sim = Simulator::start(broker.port, all_ok(Behaviour::Ok));
     let hosts = nodes("n", 250);
     let defaults = format!("  mqtt_url: {}\n", broker.url());
-    let out = Test::new()
-        .file("inv.yml", &inventory(&defaults, &hosts))
-        .file("p.yml", REQUEST_V5)
-        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
-        .run()
-        .code(0);
+    let out = run_play(&inventory(&defaults, &hosts), REQUEST_V5).code(0);
     let report = out.report();
     assert_eq!(report["counts"]["ok"], 250);
     assert_eq!(report["mqtt"]["connections"], 1, "one shared client");
@@ -106,12 +110,7 @@ fn payload_correlation_over_mqtt_3_1_1() {
     let sim = Simulator::start(broker.port, all_ok(Behaviour::Ok));
     let hosts = nodes("old", 30);
     let defaults = format!("  mqtt_url: {}\n  mqtt_version: \"3.1.1\"\n", broker.url());
-    let out = Test::new()
-        .file("inv.yml", &inventory(&defaults, &hosts))
-        .file("p.yml", REQUEST_PAYLOAD)
-        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
-        .run()
-        .code(0);
+    let out = run_play(&inventory(&defaults, &hosts), REQUEST_PAYLOAD).code(0);
     let report = out.report();
     assert_eq!(report["counts"]["ok"], 30);
     let task = &host(&report, "old3")["tasks"][0];
@@ -214,12 +213,7 @@ fn each_outcome_class_is_classified() {
             "- hosts: denied\n  tasks:\n    - name: forbidden",
             1,
         );
-    let out = Test::new()
-        .file("inv.yml", &inv)
-        .file("p.yml", &playbook)
-        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
-        .run()
-        .code(2);
+    let out = run_play(&inv, &playbook).code(2);
     let report = out.report();
     let kind = |h: &str| {
         host(&report, h)["error"]["kind"]
@@ -265,12 +259,7 @@ fn no_reply_is_retried_only_when_idempotent() {
     let broker = Mosquitto::start();
     let sim = Simulator::start(broker.port, all_ok(Behaviour::Silent));
     let defaults = format!("  mqtt_url: {}\n", broker.url());
-    let out = Test::new()
-        .file("inv.yml", &inventory(&defaults, &nodes("q", 2)))
-        .file("p.yml", IDEMPOTENT)
-        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
-        .run()
-        .code(2);
+    let out = run_play(&inventory(&defaults, &nodes("q", 2)), IDEMPOTENT).code(2);
     let report = out.report();
     let error = &host(&report, "q1")["error"];
     assert_eq!(error["kind"], "no_reply");
@@ -285,12 +274,7 @@ fn no_reply_is_retried_only_when_idempotent() {
 #[test]
 fn broker_down_is_unreachable() {
     let defaults = format!("  mqtt_url: mqtt://{}:{}\n", net::host(), closed_port());
-    let out = Test::new()
-        .file("inv.yml", &inventory(&defaults, &nodes("d", 5)))
-        .file("p.yml", REQUEST_V5)
-        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
-        .run()
-        .code(2);
+    let out = run_play(&inventory(&defaults, &nodes("d", 5)), REQUEST_V5).code(2);
     let report = out.report();
     assert_eq!(report["counts"]["unreachable"], 5);
     assert_eq!(host(&report, "d3")["error"]["kind"], "unreachable");
@@ -322,12 +306,7 @@ fn per_node_tls_identities_for_24_nodes() {
         broker.ca().display(),
         certs.display()
     );
-    let out = Test::new()
-        .file("inv.yml", &inventory(&defaults, &hosts))
-        .file("p.yml", PER_NODE)
-        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
-        .run()
-        .code(0);
+    let out = run_play(&inventory(&defaults, &hosts), PER_NODE).code(0);
     let report = out.report();
     assert_eq!(report["counts"]["ok"], 24);
     // One connection per node; the broker lets each identity use only its own topics, so
@@ -352,12 +331,7 @@ fn per_node_identity_cannot_publish_for_another_node() {
         certs.join("dev1/key.pem").display(),
     );
     let playbook = PER_NODE.replace("          status_field: status\n", "");
-    let out = Test::new()
-        .file("inv.yml", &inventory(&defaults, &["dev2".to_string()]))
-        .file("p.yml", &playbook)
-        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
-        .run()
-        .code(2);
+    let out = run_play(&inventory(&defaults, &["dev2".to_string()]), &playbook).code(2);
     let kind = host(&out.report(), "dev2")["error"]["kind"].clone();
     assert!(kind == "protocol" || kind == "no_ack", "{kind}");
     assert_eq!(sim.total(), 0);
@@ -374,12 +348,7 @@ fn wrong_client_certificate_is_a_tls_auth_error() {
         cert.display(),
         key.display()
     );
-    let out = Test::new()
-        .file("inv.yml", &inventory(&defaults, &["dev1".to_string()]))
-        .file("p.yml", PER_NODE)
-        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
-        .run()
-        .code(2);
+    let out = run_play(&inventory(&defaults, &["dev1".to_string()]), PER_NODE).code(2);
     let report = out.report();
     let h = host(&report, "dev1");
     assert_eq!(h["status"], "unreachable");
@@ -411,12 +380,7 @@ fn mqtt_nodes_and_local_hosts_in_one_run() {
         "groups:\n  iot:\n    vars: {{ transport: mqtt, mqtt_url: \"{}\" }}\n    hosts: [s1, s2, s3]\n  lab:\n    vars: {{ transport: local }}\n    hosts: [r1, r2]\n",
         broker.url()
     );
-    let out = Test::new()
-        .file("inv.yml", &inv)
-        .file("p.yml", MIXED)
-        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
-        .run()
-        .code(0);
+    let out = run_play(&inv, MIXED).code(0);
     let report = out.report();
     assert_eq!(report["counts"]["ok"], 5);
     assert_eq!(host(&report, "s2")["transport"], "mqtt");
@@ -609,12 +573,7 @@ fn per_node_connections_are_paced_by_the_rate_and_shared_nodes_are_not() {
 "#;
     let starts = |mode: &str| {
         let defaults = format!("  mqtt_url: {}\n  mqtt_mode: {mode}\n", broker.url());
-        let out = Test::new()
-            .file("inv.yml", &inventory(&defaults, &hosts))
-            .file("p.yml", playbook)
-            .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
-            .run()
-            .code(0);
+        let out = run_play(&inventory(&defaults, &hosts), playbook).code(0);
         let report = out.report();
         let mut attempts: Vec<(u64, u64)> = report["hosts"]
             .as_array()
@@ -667,12 +626,7 @@ fn mqtt_nodes_and_ssh_hosts_in_one_run() {
         "groups:\n  lab:\n    hosts: [h000, h001]\n  iot:\n    vars: {{ transport: mqtt, mqtt_url: \"{}\" }}\n    hosts: [s1, s2, s3]\n",
         broker.url()
     ));
-    let out = Test::new()
-        .file("inv.yml", &inv)
-        .file("p.yml", MIXED)
-        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
-        .run()
-        .code(0);
+    let out = run_play(&inv, MIXED).code(0);
     let report = out.report();
     assert_eq!(report["counts"]["ok"], 5);
     assert_eq!(host(&report, "s2")["transport"], "mqtt");
