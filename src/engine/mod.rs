@@ -183,7 +183,7 @@ pub async fn run(plan: Arc<Plan>, env: RunEnv, events: EventSink, shutdown: Shut
                     shutdown.clone(),
                 );
                 let pi = play.index;
-                let fut = async move {
+                running.spawn(async move {
                     let run = host::HostRun {
                         plan: &plan,
                         play: &plan.plays[pi],
@@ -196,8 +196,7 @@ pub async fn run(plan: Arc<Plan>, env: RunEnv, events: EventSink, shutdown: Shut
                     let status = outcome.status;
                     finish_host(&events, pi, batch_no, &host, outcome);
                     (host.name.clone(), mine, status)
-                };
-                running.spawn(fut);
+                });
             }
             while let Some(done) = running.join_next().await {
                 if let Some(status) = collect(done, keep, &mut registered, &mut failed) {
