@@ -94,3 +94,35 @@ fn when_false_skips_rendering_that_would_fail() {
         .code(0)
         .stdout_has("skipped (role == 'core' is false)");
 }
+
+#[test]
+fn registered_results_carry_into_later_plays() {
+    // Results are dropped after the last play that could read them, never before.
+    let playbook = "
+- hosts: lab-r1
+  tasks:
+    - command: echo from-play-1
+      register: first
+- hosts: lab-r1
+  tasks:
+    - command: echo second play saw {{ first.stdout | trim }}
+";
+    let out = Test::new()
+        .file("inv.yml", LAB)
+        .file("p.yml", playbook)
+        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
+        .run()
+        .code(0);
+    let report = out.report();
+    let second = report["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["name"] == "lab-r1")
+        .max_by_key(|h| h["play"].as_u64())
+        .expect("lab-r1 in the report");
+    assert_eq!(
+        second["tasks"][0]["stdout"],
+        "second play saw from-play-1\n"
+    );
+}
