@@ -10,7 +10,7 @@ use crate::support::{host, Test};
 
 #[test]
 fn rate_20_per_second_paces_100_real_sshd_endpoints() {
-    let lab = Lab::builder().good(100).start();
+    let lab = Lab::builder().good(100).ports_per_sshd(16).start();
     // Every connection passes a relay that stamps its arrival (see `support::relay`); the
     // relay's ports are not in known_hosts, so host keys are not checked here.
     let targets: Vec<u16> = lab.endpoints.iter().map(|e| e.port).collect();
@@ -131,7 +131,11 @@ fn throttled_run(lab: &Lab, extra: &[&str]) -> (usize, usize, serde_json::Value)
 
 #[test]
 fn max_startups_throttling_is_survived_with_a_rate_limit_and_retries() {
-    let lab = Lab::builder().good(16).max_startups("2").start();
+    let lab = Lab::builder()
+        .good(16)
+        .ports_per_sshd(16)
+        .max_startups("2")
+        .start();
     // Everything at once, no retries: sshd drops what is over its limit.
     let (ok, throttled, _) = throttled_run(
         &lab,

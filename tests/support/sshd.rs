@@ -1,9 +1,10 @@
-//! A lab of real OpenSSH `sshd` processes on the test's own loopback address (`support::net`) for the ssh transport tests: good
-//! endpoints (up to 16 per sshd), and misbehaving ones — a closed port, a blackhole that
-//! accepts and never speaks, a host key that does not match known_hosts, a server that
-//! refuses the client's key, and one throttled by `MaxStartups`. Keys, known_hosts, configs
-//! and logs are generated in a temp dir; sshd's stderr is timestamped line by line as it
-//! arrives, so tests can see what the server saw and when. Everything dies on Drop.
+//! A lab of real OpenSSH `sshd` processes on the test's own loopback address
+//! (`support::net`) for the ssh transport tests: good endpoints (an sshd each, or up to 16
+//! per sshd), and misbehaving ones — a closed port, a blackhole that accepts and never
+//! speaks, a host key that does not match known_hosts, a server that refuses the client's
+//! key, and one throttled by `MaxStartups`. Keys, known_hosts, configs and logs are generated
+//! in a temp dir; sshd's stderr is timestamped line by line as it arrives, so tests can see
+//! what the server saw and when. Everything dies on Drop.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
@@ -42,6 +43,8 @@ pub struct Endpoint {
 #[derive(Debug, Clone)]
 pub struct LogLine {
     pub at: f64,
+    /// Which sshd process wrote it (in start order).
+    pub server: usize,
     pub text: String,
 }
 
@@ -73,6 +76,8 @@ pub struct LabBuilder {
     special: Vec<Kind>,
     /// sshd's `MaxStartups` for the good endpoints (default `100:30:200`).
     max_startups: Option<String>,
+    /// Good endpoints per sshd process (0: the default, 1).
+    ports_per_sshd: usize,
 }
 
 impl LabBuilder {
@@ -86,6 +91,15 @@ impl LabBuilder {
     /// than that at once are dropped before the banner.
     pub fn max_startups(mut self, value: &str) -> LabBuilder {
         self.max_startups = Some(value.to_string());
+        self
+    }
+
+    /// Good endpoints served by one sshd process, at most 16 (sshd's limit); the default is
+    /// one each. Sharing a process shares its `MaxStartups`, and costs `connections()` its
+    /// certainty: sshd logs a session with the client's port only, and two clients of one
+    /// process can use the same source port at once (towards two different server ports).
+    pub fn ports_per_sshd(mut self, n: usize) -> LabBuilder {
+        self.ports_per_sshd = n.clamp(1, 16);
         self
     }
 
@@ -202,7 +216,7 @@ impl Lab {
             .map(|e| e.port)
             .collect();
         let max_startups = spec.max_startups.as_deref().unwrap_or("100:30:200");
-        for chunk in good.chunks(16) {
+        for chunk in good.chunks(spec.ports_per_sshd.max(1)) {
             lab.sshd(chunk, "host_key", "authorized_keys", max_startups, "");
         }
         for e in &endpoints {
@@ -282,6 +296,7 @@ impl Lab {
             .expect("start sshd");
         let stderr = child.stderr.take().expect("sshd stderr");
         let log = self.log.clone();
+        let server = self.servers.len();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines() {
                 let Ok(text) = line else { break };
@@ -290,7 +305,7 @@ impl Lab {
                     .map_or(0.0, |d| d.as_secs_f64());
                 log.lock()
                     .unwrap_or_else(|e| e.into_inner())
-                    .push(LogLine { at, text });
+                    .push(LogLine { at, server, text });
             }
         });
         self.servers.push(child);
@@ -358,12 +373,14 @@ impl Lab {
         }
     }
 
-    /// Per client port: the server port it connected to (from "Connection from A port P on
-    /// B port Q"), when it authenticated and when it was closed, and how many sessions
-    /// ("Starting session: command for U from A port P") it carried.
+    /// Every connection in arrival order: the server port it reached (from "Connection from
+    /// A port P on B port Q"), when it authenticated and when it was closed, and how many
+    /// sessions ("Starting session: command for U from A port P") it carried. Later lines are
+    /// matched to a connection by the sshd process that wrote them and the client's port; a
+    /// client port seen again starts a new connection (the kernel reuses source ports).
     pub fn connections(&self) -> Vec<Conn> {
-        let mut by_client: HashMap<u16, Conn> = HashMap::new();
-        let mut order = Vec::new();
+        let mut conns: Vec<Conn> = Vec::new();
+        let mut latest: HashMap<(usize, u16), usize> = HashMap::new();
         for line in self.log() {
             let t = &line.text;
             if let Some(rest) = t.strip_prefix("Connection from ") {
@@ -373,39 +390,34 @@ impl Lab {
                     words.get(2).and_then(|w| w.parse().ok()),
                     words.get(6).and_then(|w| w.parse().ok()),
                 ) {
-                    order.push(p);
-                    by_client.insert(
-                        p,
-                        Conn {
-                            server_port: q,
-                            opened: line.at,
-                            authenticated: None,
-                            closed: None,
-                            sessions: 0,
-                        },
-                    );
+                    latest.insert((line.server, p), conns.len());
+                    conns.push(Conn {
+                        server_port: q,
+                        opened: line.at,
+                        authenticated: None,
+                        closed: None,
+                        sessions: 0,
+                    });
                 }
-            } else if let Some(p) = client_port_after(t, "Starting session: ") {
-                if let Some(c) = by_client.get_mut(&p) {
-                    c.sessions += 1;
-                }
-            } else if let Some(p) = client_port_after(t, "Accepted publickey for ") {
-                if let Some(c) = by_client.get_mut(&p) {
-                    c.authenticated = Some(line.at);
-                }
-            } else if let Some(p) = client_port_after(t, "Disconnected from ")
-                .or_else(|| client_port_after(t, "Connection closed by "))
-                .or_else(|| client_port_after(t, "Received disconnect from "))
+                continue;
+            }
+            let conn = |prefix: &str| {
+                client_port_after(t, prefix)
+                    .and_then(|p| latest.get(&(line.server, p)))
+                    .copied()
+            };
+            if let Some(i) = conn("Starting session: ") {
+                conns[i].sessions += 1;
+            } else if let Some(i) = conn("Accepted publickey for ") {
+                conns[i].authenticated = Some(line.at);
+            } else if let Some(i) = conn("Disconnected from ")
+                .or_else(|| conn("Connection closed by "))
+                .or_else(|| conn("Received disconnect from "))
             {
-                if let Some(c) = by_client.get_mut(&p) {
-                    c.closed.get_or_insert(line.at);
-                }
+                conns[i].closed.get_or_insert(line.at);
             }
         }
-        order
-            .iter()
-            .filter_map(|p| by_client.get(p).cloned())
-            .collect()
+        conns
     }
 }
 
