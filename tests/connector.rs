@@ -13,7 +13,7 @@ use drover::outcome::{ErrorKind, HostOutcome};
 use drover::playbook::Playbook;
 use drover::transport::{FakeTransport, Transports};
 
-use crate::support::{host, Test, LAB};
+use crate::support::{host, run_play, Test, LAB};
 
 fn fleet(n: usize) -> String {
     let mut inv = String::from("hosts:\n");
@@ -442,11 +442,7 @@ fn abort_exits_3_with_a_complete_report() {
   tasks:
     - command: \"{% if inventory_hostname == 'lab-r2' %}exit 1{% else %}true{% endif %}\"
 ";
-    let out = Test::new()
-        .file("inv.yml", LAB)
-        .file("p.yml", playbook)
-        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
-        .run()
+    let out = run_play(LAB, playbook)
         .code(3)
         .stderr_has("run aborted: max_fail_percentage 0% exceeded: 1 of 2 finished hosts failed");
     let report = out.report();
@@ -474,12 +470,7 @@ fn task_retries_until_a_condition_holds() {
       retries: 2
       delay: 0s
 ";
-    let out = Test::new()
-        .file("inv.yml", LAB)
-        .file("p.yml", playbook)
-        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
-        .run()
-        .code(2);
+    let out = run_play(LAB, playbook).code(2);
     let report = out.report();
     let tasks = &host(&report, "lab-r1")["tasks"];
     assert_eq!(tasks[0]["status"], "ok");

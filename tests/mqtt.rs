@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::support::mosquitto::{closed_port, Behaviour, Mosquitto, Simulator, PASSWORD};
-use crate::support::{host, net, Test};
+use crate::support::{host, net, run_play, Test};
 
 fn nodes(prefix: &str, n: usize) -> Vec<String> {
     (1..=n).map(|i| format!("{prefix}{i}")).collect()
@@ -19,15 +19,6 @@ fn inventory(defaults: &str, hosts: &[String]) -> String {
         out.push_str(&format!("  {h}: {{}}\n"));
     }
     out
-}
-
-/// `drover run p.yml -i inv.yml --report report.json` with these two files.
-fn run_play(inventory: &str, playbook: &str) -> crate::support::Outcome {
-    Test::new()
-        .file("inv.yml", inventory)
-        .file("p.yml", playbook)
-        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
-        .run()
 }
 
 fn all_ok(sim: Behaviour) -> Arc<dyn Fn(&str) -> Behaviour + Send + Sync> {

@@ -13,7 +13,7 @@ use drover::playbook::Playbook;
 use drover::report::{ReportBuilder, RunInfo, RunReport};
 use drover::transport::{FakeTransport, Output, Transports};
 
-use crate::support::{Test, LAB};
+use crate::support::{run_play, Test, LAB};
 
 /// Two tasks; the second fails on lab-r2.
 const TWO_TASKS: &str = "
@@ -442,12 +442,7 @@ async fn reports_validate_against_the_shipped_schema() {
         .iter()
         .map(|(r, _)| serde_json::to_value(r).unwrap())
         .collect();
-    let out = Test::new()
-        .file("inv.yml", LAB)
-        .file("p.yml", include_str!("../playbooks/site-audit.yml"))
-        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
-        .run()
-        .code(0);
+    let out = run_play(LAB, include_str!("../playbooks/site-audit.yml")).code(0);
     reports.push(out.report());
     for report in &reports {
         if let Err(e) = schemas.validate(report, index) {

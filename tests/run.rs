@@ -4,15 +4,11 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::support::{host, Test, LAB};
+use crate::support::{host, run_play, Test, LAB};
 
 #[test]
 fn the_example_playbook_runs_and_reports() {
-    let out = Test::new()
-        .file("inv.yml", LAB)
-        .file("p.yml", include_str!("../playbooks/site-audit.yml"))
-        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
-        .run()
+    let out = run_play(LAB, include_str!("../playbooks/site-audit.yml"))
         .code(0)
         .stdout_has("| ok       6");
     let report = out.report();
@@ -68,11 +64,7 @@ fn a_failed_host_does_not_stop_its_batch_and_exit_is_2() {
     - name: after
       command: echo after
 ";
-    let out = Test::new()
-        .file("inv.yml", LAB)
-        .file("p.yml", playbook)
-        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
-        .run()
+    let out = run_play(LAB, playbook)
         .code(2)
         .stderr_has("lab-r2 failed")
         .stdout_has("nonzero_exit");
@@ -140,12 +132,7 @@ fn expectations_turn_a_run_into_an_audit() {
         let p = format!(
             "- hosts: lab-r1\n  tasks:\n    - command: echo hello\n      expect: {expect}\n"
         );
-        let out = Test::new()
-            .file("inv.yml", LAB)
-            .file("p.yml", &p)
-            .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
-            .run()
-            .code(2);
+        let out = run_play(LAB, &p).code(2);
         assert_eq!(host(&out.report(), "lab-r1")["error"]["message"], message);
     }
 }
@@ -184,12 +171,7 @@ fn command_timeout_kills_the_whole_process_group() {
         echo started
         wait
 ";
-    let out = Test::new()
-        .file("inv.yml", LAB)
-        .file("p.yml", playbook)
-        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
-        .run()
-        .code(2);
+    let out = run_play(LAB, playbook).code(2);
     let report = out.report();
     let r1 = host(&report, "lab-r1");
     assert_eq!(r1["status"], "failed");
@@ -211,11 +193,7 @@ fn command_timeout_kills_the_whole_process_group() {
 
 #[test]
 fn host_timeout_is_reported_as_its_own_class() {
-    let out = Test::new()
-        .file("inv.yml", LAB)
-        .file("p.yml", "- hosts: lab-r1\n  host_timeout: 500ms\n  tasks:\n    - command: sleep 0.3\n    - command: sleep 0.3\n    - command: sleep 0.3\n")
-        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
-        .run()
+    let out = run_play(LAB, "- hosts: lab-r1\n  host_timeout: 500ms\n  tasks:\n    - command: sleep 0.3\n    - command: sleep 0.3\n    - command: sleep 0.3\n")
         .code(2);
     let r1 = host(&out.report(), "lab-r1").clone();
     assert_eq!(r1["error"]["kind"], "host_timeout");
@@ -255,12 +233,7 @@ fn a_host_failed_in_one_play_is_left_out_of_the_next() {
   tasks:
     - command: echo second
 ";
-    let out = Test::new()
-        .file("inv.yml", LAB)
-        .file("p.yml", playbook)
-        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
-        .run()
-        .code(2);
+    let out = run_play(LAB, playbook).code(2);
     let report = out.report();
     let second: Vec<_> = report["hosts"]
         .as_array()

@@ -1,14 +1,10 @@
 //! Templates: strict undefined variables, `quote`, magic variables, registered results.
 
-use crate::support::{host, Test, LAB};
+use crate::support::{host, run_play, Test, LAB};
 
 #[test]
 fn quote_filter_makes_values_shell_safe() {
-    let out = Test::new()
-        .file("inv.yml", "defaults: { transport: local }\nhosts:\n  r1: { vars: { motd: \"it's $HOME; rm -rf /\" } }\n")
-        .file("p.yml", "- hosts: all\n  tasks:\n    - command: printf '%s' {{ motd | quote }}\n")
-        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
-        .run()
+    let out = run_play("defaults: { transport: local }\nhosts:\n  r1: { vars: { motd: \"it's $HOME; rm -rf /\" } }\n", "- hosts: all\n  tasks:\n    - command: printf '%s' {{ motd | quote }}\n")
         .code(0);
     let report = out.report();
     assert_eq!(
@@ -47,12 +43,7 @@ fn registered_results_feed_when_and_templates() {
       command: echo edge rc={{ probe.rc }}
       when: probe.failed
 ";
-    let out = Test::new()
-        .file("inv.yml", LAB)
-        .file("p.yml", playbook)
-        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
-        .run()
-        .code(0);
+    let out = run_play(LAB, playbook).code(0);
     let report = out.report();
     let r1 = &host(&report, "lab-r1")["tasks"];
     assert_eq!(r1[0]["status"], "ok");
@@ -107,12 +98,7 @@ fn registered_results_carry_into_later_plays() {
   tasks:
     - command: echo second play saw {{ first.stdout | trim }}
 ";
-    let out = Test::new()
-        .file("inv.yml", LAB)
-        .file("p.yml", playbook)
-        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
-        .run()
-        .code(0);
+    let out = run_play(LAB, playbook).code(0);
     let report = out.report();
     let second = report["hosts"]
         .as_array()

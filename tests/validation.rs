@@ -1,18 +1,13 @@
 //! Every kind of bad playbook is reported before anything runs, with file:line:column, the
 //! line, a caret, and a hint where one helps; exit code 1.
 
-use crate::support::{Test, LAB};
+use crate::support::{run_play, Test, LAB};
 
 /// Runs `playbook` and asserts it is rejected with these fragments in stderr, and that no
 /// command ran (the tasks would create `ran`).
 #[track_caller]
 fn rejected(playbook: &str, fragments: &[&str]) {
-    let out = Test::new()
-        .file("inv.yml", LAB)
-        .file("p.yml", playbook)
-        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
-        .run()
-        .code(1);
+    let out = run_play(LAB, playbook).code(1);
     for f in fragments {
         assert!(
             out.stderr.contains(f),

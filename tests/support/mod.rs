@@ -11,6 +11,16 @@ use std::process::{Command, Stdio};
 
 pub const LAB: &str = include_str!("../../inventory/lab.yml");
 
+/// `drover run p.yml -i inv.yml --report report.json` in a fresh directory holding these
+/// two files.
+pub fn run_play(inventory: &str, playbook: &str) -> Outcome {
+    Test::new()
+        .file("inv.yml", inventory)
+        .file("p.yml", playbook)
+        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
+        .run()
+}
+
 pub struct Test {
     dir: tempfile::TempDir,
     args: Vec<String>,
