@@ -15,7 +15,12 @@ use drover::inventory;
 use drover::playbook::Playbook;
 use drover::report::{ReportBuilder, RunInfo};
 use drover::settings::Overrides;
-use drover::transport::{FakeTransport, Transports};
+// The test suite's fake; the benchmark uses only part of it.
+#[allow(dead_code)]
+#[path = "../tests/support/fake.rs"]
+mod fake;
+
+use fake::FakeTransport;
 
 const PLAYBOOK: &str = r#"
 - name: bench
@@ -102,7 +107,7 @@ async fn once(hosts: usize, overrides: Overrides, label: &str) {
             &book,
             &inv,
             &options,
-            &Transports::with_fake(FakeTransport::default()),
+            &FakeTransport::default(),
         )
         .expect("plan"),
     );
@@ -120,7 +125,7 @@ async fn once(hosts: usize, overrides: Overrides, label: &str) {
     let (_trigger, shutdown) = Shutdown::new();
     let run = tokio::spawn(engine::run(
         plan.clone(),
-        RunEnv::new(Transports::with_fake(fake)),
+        RunEnv::new(fake),
         events,
         shutdown,
     ));

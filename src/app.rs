@@ -12,8 +12,8 @@ use crate::engine::{self, Plan, PlanOptions, Shutdown};
 use crate::error::{Error, Result};
 use crate::inventory::{self, Inventory};
 use crate::playbook::{Play, Playbook, Task};
-use crate::report::{write_atomic, EventLog, ReportBuilder, RunInfo};
-use crate::transport::Transports;
+use crate::report::{write_atomic, EventLog, ReportBuilder, RunInfo, RunReport};
+use crate::transport::{Transport, Transports};
 use crate::ui::{self, Verbosity};
 
 /// What to run, fully resolved.
@@ -78,7 +78,7 @@ impl Job {
         })
     }
 
-    pub fn plan(&self, transports: &Transports) -> Result<Plan> {
+    pub fn plan(&self, transports: &dyn Transport) -> Result<Plan> {
         let options = PlanOptions {
             limit: self.target.limit.clone(),
             extra_vars: parse_extra_vars(&self.target.extra_vars)?,
@@ -87,9 +87,21 @@ impl Job {
         Plan::build(&self.playbook, &self.inventory, &options, transports)
     }
 
-    /// Runs the job to its end and returns the exit code. Input errors come back before
-    /// anything connects.
-    pub async fn execute(mut self, mut transports: Transports) -> Result<i32> {
+    /// Runs the job to its end and returns the exit code: SIGINT or SIGTERM once drains the
+    /// run, twice cancels it. Input errors come back before anything connects.
+    pub async fn execute(self, transports: Transports) -> Result<i32> {
+        let (trigger, shutdown) = Shutdown::new();
+        tokio::spawn(async move {
+            while wait_for_signal().await {
+                trigger.fire();
+            }
+        });
+        self.execute_until(transports, shutdown).await
+    }
+
+    /// Runs the job until it ends or `shutdown` says so (the first trigger drains, the second
+    /// cancels), whoever fires it: a signal, or a test.
+    pub async fn execute_until(mut self, mut transports: Transports, shutdown: Shutdown) -> Result<i32> {
         let plan = Arc::new(self.plan(&transports)?);
         // The plan holds everything the run needs; the parsed inventory is dead weight now.
         drop(std::mem::take(&mut self.inventory));
@@ -98,11 +110,7 @@ impl Job {
         }
         // Every command that can be rendered before the run is, so a typo stops everything.
         crate::check::check(&plan)?;
-        let verbosity = match (self.output.quiet, self.output.verbose) {
-            (true, _) => Verbosity::Quiet,
-            (_, true) => Verbosity::Verbose,
-            _ => Verbosity::Normal,
-        };
+        let verbosity = self.verbosity();
         let breakers = Arc::new(self.breaker_store()?);
         let mut events_log = self
             .output
@@ -110,26 +118,11 @@ impl Job {
             .as_deref()
             .map(EventLog::open)
             .transpose()?;
-        let mut live = ui::Live::new(&plan, verbosity, self.output.color);
-        let (trigger, shutdown) = Shutdown::new();
-        let notices = live.notices();
-        tokio::spawn(async move {
-            let mut count = 0;
-            while wait_for_signal().await {
-                count += 1;
-                if count == 1 {
-                    notices.say(
-                        "interrupt: starting no new hosts; interrupt again to cancel running ones",
-                    );
-                } else {
-                    notices.say("interrupt: cancelling running hosts");
-                }
-                trigger.fire();
-            }
-        });
+        let hosts = plan.plays.iter().flat_map(|p| p.hosts.iter());
+        let mut live = ui::Live::new(hosts.map(|h| &*h.name), verbosity, self.output.color);
+        announce_shutdown(live.notices(), shutdown.clone());
+        let started_at = now_rfc3339();
         let (events, mut rx) = crate::event::EventSink::new();
-        let started_at = humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
-        let mqtt = transports.mqtt.clone();
         let env = engine::RunEnv {
             transports: Arc::new(transports),
             breakers: breakers.clone(),
@@ -148,7 +141,35 @@ impl Job {
         let end = engine
             .await
             .map_err(|e| Error::Usage(format!("internal error: {e}")))?;
-        let info = RunInfo {
+        let info = self.run_info(started_at, end, breakers.path());
+        // Breaker state is saved even when the report cannot be written.
+        let saved = breakers.save(&self.target.inventories);
+        let mut report = builder.build(info);
+        report.run.exit_code = report.exit_code();
+        self.write_outputs(&report, &plan)?;
+        if let Some(log) = events_log {
+            log.finish()?;
+        }
+        ui::print_end(&report, self.stdout_use(), self.group_outputs, verbosity);
+        saved?;
+        Ok(report.run.exit_code)
+    }
+
+    fn verbosity(&self) -> Verbosity {
+        match (self.output.quiet, self.output.verbose) {
+            (true, _) => Verbosity::Quiet,
+            (_, true) => Verbosity::Verbose,
+            _ => Verbosity::Normal,
+        }
+    }
+
+    fn run_info(
+        &self,
+        started_at: String,
+        end: engine::RunEnd,
+        state_file: Option<&std::path::Path>,
+    ) -> RunInfo {
+        RunInfo {
             command: self.command.to_string(),
             playbook: (self.command == "run").then(|| self.playbook.path.display().to_string()),
             inventories: self
@@ -159,21 +180,19 @@ impl Job {
                 .collect(),
             limit: self.target.limit.clone(),
             started_at,
-            finished_at: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
+            finished_at: now_rfc3339(),
             interrupted: end.interrupted,
             aborted: end.aborted,
-            state_file: breakers.path().map(|p| p.display().to_string()),
+            state_file: state_file.map(|p| p.display().to_string()),
             ..RunInfo::default()
-        };
-        // Breaker state is saved even when the report cannot be written.
-        let saved = breakers.save(&self.target.inventories);
-        let mut report = builder.build(info);
-        report.mqtt = mqtt.summary();
-        mqtt.close().await;
-        report.run.exit_code = report.exit_code();
+        }
+    }
+
+    /// `--report` and `--junit`.
+    fn write_outputs(&self, report: &RunReport, plan: &Plan) -> Result<()> {
         if let Some(path) = &self.output.report {
             write_atomic(path, |out| {
-                serde_json::to_writer_pretty(&mut *out, &report)?;
+                serde_json::to_writer_pretty(&mut *out, report)?;
                 out.write_all(b"\n")
             })?;
         }
@@ -183,23 +202,21 @@ impl Job {
                 .iter()
                 .map(|p| p.tasks.iter().map(|t| t.name.clone()).collect())
                 .collect();
-            let xml = crate::report::junit(&report, &tasks);
+            let xml = crate::report::junit(report, &tasks);
             write_atomic(path, |out| out.write_all(xml.as_bytes()))?;
         }
-        let events_to_stdout = self.output.events.as_deref() == Some(std::path::Path::new("-"));
-        if let Some(log) = events_log {
-            log.finish()?;
-        }
-        let stdout = if self.report_on_stdout {
+        Ok(())
+    }
+
+    /// What stdout carries at the end.
+    fn stdout_use(&self) -> ui::Stdout {
+        if self.report_on_stdout {
             ui::Stdout::Report
-        } else if events_to_stdout {
+        } else if self.output.events.as_deref() == Some(std::path::Path::new("-")) {
             ui::Stdout::Events
         } else {
             ui::Stdout::Summary
-        };
-        ui::print_end(&report, stdout, self.group_outputs, verbosity);
-        saved?;
-        Ok(report.run.exit_code)
+        }
     }
 
     /// The breaker store of these inventories: in `--state-dir`, else the XDG state dir.
@@ -218,6 +235,22 @@ impl Job {
             None => Ok(engine::BreakerStore::in_memory()),
         }
     }
+}
+
+fn now_rfc3339() -> String {
+    humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string()
+}
+
+/// Says on the live view what the first and the second shutdown trigger do.
+fn announce_shutdown(notices: ui::Notices, shutdown: Shutdown) {
+    tokio::spawn(async move {
+        let mut drained = shutdown.clone();
+        let mut cancelled = shutdown;
+        drained.drained().await;
+        notices.say("interrupt: starting no new hosts; interrupt again to cancel running ones");
+        cancelled.cancelled().await;
+        notices.say("interrupt: cancelling running hosts");
+    });
 }
 
 /// Waits for SIGINT or SIGTERM; false when signals cannot be watched.
@@ -249,7 +282,7 @@ pub fn inventory(args: InventoryArgs) -> Result<i32> {
         let resolved = inv.resolve_with_sources(host);
         let width = resolved.keys().map(|k| k.len()).max().unwrap_or(0);
         for (key, (value, source)) in &resolved {
-            let shown = if crate::engine::plan::is_secret_name(key) {
+            let shown = if inventory::is_secret_name(key) {
                 "\"********\"".to_string()
             } else {
                 value.to_string()

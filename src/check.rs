@@ -50,8 +50,8 @@ pub fn check(plan: &Plan) -> Result<String> {
             out.push_str(&format!(
                 "  {} ({} {})\n",
                 host.name,
-                host.connection.transport.as_str(),
-                host.connection.address
+                host.endpoint.transport,
+                host.endpoint.address
             ));
             let context = plan.context(host, &registered);
             for task in play.tasks.iter() {
@@ -91,7 +91,7 @@ pub fn check(plan: &Plan) -> Result<String> {
                         }
                     }
                 };
-                match plan.render(&task.command, &context) {
+                match plan.render(task.text(), &context) {
                     Ok(command) => {
                         let command = command.trim_end().replace('\n', "\n        ");
                         out.push_str(&format!(

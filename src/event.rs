@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::outcome::{ConnectAttempt, HostOutcome, TaskResult};
+use crate::outcome::{Attempt, HostOutcome, TaskResult};
 use crate::settings::RunSettings;
+use crate::transport::Summary;
 
 /// A host's progress, before it has an outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,7 +64,7 @@ pub enum Event {
     ConnectFailed {
         play: usize,
         host: Arc<str>,
-        attempt: ConnectAttempt,
+        attempt: Attempt,
         retry_in_ms: Option<u64>,
     },
     HostFinished {
@@ -76,6 +77,10 @@ pub enum Event {
     },
     PlayFinished {
         play: usize,
+    },
+    /// What a transport saw beyond the hosts' own results (MQTT: connections, late replies).
+    TransportSummary {
+        summary: Summary,
     },
     RunFinished {
         interrupted: bool,

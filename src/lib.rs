@@ -6,6 +6,7 @@
 //! JUnit, the summary and the exit code.
 
 pub mod app;
+pub mod atomic_write;
 pub mod check;
 pub mod cli;
 pub mod diagnostic;
@@ -16,8 +17,10 @@ pub mod generate;
 pub mod inventory;
 pub mod outcome;
 pub mod playbook;
+pub mod policy;
 pub mod report;
 pub mod settings;
+pub mod shell;
 pub mod template;
 pub mod transport;
 pub mod ui;

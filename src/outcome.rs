@@ -129,6 +129,9 @@ pub struct TaskResult {
     pub error: Option<TaskError>,
     /// Runs of the task (more than 1 with task `retries`/`until`).
     pub attempts: u32,
+    /// Each run, when there was more than one: its timing and why it did not do.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runs: Vec<Attempt>,
 }
 
 #[derive(
@@ -179,14 +182,14 @@ pub struct HostOutcome {
     /// Connection attempts made.
     pub attempts: u32,
     /// Each connection attempt, with its timing and error.
-    pub connect_attempts: Vec<ConnectAttempt>,
+    pub connect_attempts: Vec<Attempt>,
     /// The host's circuit breaker when its turn ended (absent when breakers are off).
-    pub breaker: Option<crate::engine::breaker::BreakerState>,
+    pub breaker: Option<crate::policy::BreakerState>,
 }
 
-/// One connection attempt, as the report records it.
+/// One attempt (to connect, to run a task, to publish), as the report records it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct ConnectAttempt {
+pub struct Attempt {
     /// 1 for the first attempt.
     pub attempt: u32,
     /// When the attempt started, after its rate-limit wait, in ms since the run started.

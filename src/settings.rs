@@ -5,10 +5,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::engine::breaker::BreakerPolicy;
-use crate::engine::retry::Backoff;
+use crate::policy::{Backoff, BreakerPolicy};
 
-pub use crate::engine::rate_limit::Rate;
+pub use crate::policy::Rate;
 
 /// How hosts are scheduled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]

@@ -74,15 +74,9 @@ pub fn check_expression(source: &str) -> Result<(), String> {
 
 /// Shell-safe quoting: safe words stay as they are, anything else is single-quoted.
 pub fn quote(value: Value) -> String {
-    let text = match value.as_str() {
-        Some(s) => s.to_string(),
-        None => value.to_string(),
-    };
-    let safe = |c: char| c.is_ascii_alphanumeric() || "@%+=:,./-_".contains(c);
-    if !text.is_empty() && text.chars().all(safe) {
-        text
-    } else {
-        format!("'{}'", text.replace('\'', r"'\''"))
+    match value.as_str() {
+        Some(s) => crate::shell::quote(s),
+        None => crate::shell::quote(&value.to_string()),
     }
 }
 

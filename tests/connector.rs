@@ -11,7 +11,7 @@ use drover::event::{Event, EventSink, Stamped};
 use drover::inventory;
 use drover::outcome::{ErrorKind, HostOutcome};
 use drover::playbook::Playbook;
-use drover::transport::{FakeTransport, Transports};
+use crate::support::fake::FakeTransport;
 
 use crate::support::{host, run_play, Test, LAB};
 
@@ -63,7 +63,7 @@ async fn run_with(
 ) -> Run {
     let inv = inventory::from_yaml(Path::new("inv.yml"), &fleet(n)).unwrap();
     let book = Playbook::parse(Path::new("p.yml"), play).unwrap();
-    let transports = Transports::with_fake(fake.clone());
+    let transports = fake.clone();
     let plan = Plan::build(&book, &inv, &PlanOptions::default(), &transports).unwrap();
     let (events, mut rx) = EventSink::new();
     let (_trigger, shutdown) = Shutdown::new();
@@ -145,7 +145,7 @@ async fn gateway_rate_paces_hosts_behind_one_gateway() {
     let inv = inventory::from_yaml(Path::new("inv.yml"), &inv).unwrap();
     let play = "- hosts: all\n  batch_size: 0\n  concurrency: 10\n  rate: 1000/s\n  gateway_rate: 1/s\n  tasks:\n    - command: a\n";
     let book = Playbook::parse(Path::new("p.yml"), play).unwrap();
-    let transports = Transports::with_fake(fake.clone());
+    let transports = fake.clone();
     let plan = Plan::build(&book, &inv, &PlanOptions::default(), &transports).unwrap();
     let (events, _rx) = EventSink::new();
     let (_t, shutdown) = Shutdown::new();

@@ -10,7 +10,7 @@ use drover::engine::{self, Plan, PlanOptions, RunEnv, Shutdown};
 use drover::event::{Event, EventSink, HostState, Stamped};
 use drover::inventory;
 use drover::playbook::Playbook;
-use drover::transport::{FakeTransport, Transports};
+use crate::support::fake::FakeTransport;
 
 fn fleet(n: usize) -> String {
     let mut inv = String::from("hosts:\n");
@@ -27,12 +27,12 @@ async fn run(n: usize, play: &str, fake: FakeTransport) -> Vec<Stamped> {
         &book,
         &inv,
         &PlanOptions::default(),
-        &Transports::with_fake(FakeTransport::default()),
+        &FakeTransport::default(),
     )
     .unwrap();
     let (events, mut rx) = EventSink::new();
     let (_trigger, shutdown) = Shutdown::new();
-    let transports = Transports::with_fake(fake);
+    let transports = fake;
     engine::run(Arc::new(plan), RunEnv::new(transports), events, shutdown).await;
     let mut out = Vec::new();
     while let Ok(e) = rx.try_recv() {
@@ -204,13 +204,13 @@ async fn shutdown_once_starts_no_new_batch() {
             &book,
             &inv,
             &PlanOptions::default(),
-            &Transports::with_fake(FakeTransport::default()),
+            &FakeTransport::default(),
         )
         .unwrap(),
     );
     let (events, mut rx) = EventSink::new();
     let (trigger, shutdown) = Shutdown::new();
-    let transports = Transports::with_fake(slow(0, 1000));
+    let transports = slow(0, 1000);
     let run = tokio::spawn(engine::run(plan, RunEnv::new(transports), events, shutdown));
     tokio::time::sleep(Duration::from_millis(500)).await;
     trigger.fire();

@@ -11,7 +11,8 @@ use drover::event::{Event, EventSink, Stamped};
 use drover::inventory;
 use drover::playbook::Playbook;
 use drover::report::{ReportBuilder, RunInfo, RunReport};
-use drover::transport::{FakeTransport, Output, Transports};
+use crate::support::fake::FakeTransport;
+use drover::transport::Output;
 
 use crate::support::{run_play, Test, LAB};
 
@@ -261,7 +262,7 @@ async fn fake_runs() -> Vec<(RunReport, Vec<Vec<String>>)> {
         ..Default::default()
     });
     fake.unreachable = Arc::new(["h002".to_string()].into_iter().collect());
-    let transports = Transports::with_fake(fake);
+    let transports = fake;
     let plan = Arc::new(Plan::build(&book, &inv, &PlanOptions::default(), &transports).unwrap());
     let tasks: Vec<Vec<String>> = plan
         .plays
@@ -269,7 +270,7 @@ async fn fake_runs() -> Vec<(RunReport, Vec<Vec<String>>)> {
         .map(|p| p.tasks.iter().map(|t| t.name.clone()).collect())
         .collect();
     let store = Arc::new(BreakerStore::in_memory());
-    let transports = Arc::new(transports);
+    let transports: Arc<dyn drover::transport::Transport> = Arc::new(transports);
     let mut reports = Vec::new();
     for _ in 0..2 {
         let (events, mut rx) = EventSink::new();

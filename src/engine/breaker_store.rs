@@ -184,7 +184,7 @@ fn read(path: &Path) -> Result<File> {
 }
 
 fn write(path: &Path, file: &File) -> Result<()> {
-    crate::report::write_atomic(path, |out| {
+    crate::atomic_write::write_atomic(path, |out| {
         serde_json::to_writer_pretty(&mut *out, file)?;
         out.write_all(b"\n")
     })

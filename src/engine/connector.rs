@@ -18,12 +18,11 @@ use super::breaker::{Admission, Breaker, BreakerPolicy};
 use super::breaker_store::BreakerStore;
 use super::plan::PlannedHost;
 use super::rate_limit::RateLimiter;
-use super::retry::{fresh_seed, jitter_source, Backoff};
 use crate::event::{Event, EventSink};
-use crate::inventory::Connection;
-use crate::outcome::{ConnectAttempt, ErrorKind, HostStatus, TaskError};
+use crate::outcome::{Attempt, ErrorKind, HostStatus, TaskError};
+use crate::policy::{retry, Backoff, RetryPolicy, Step};
 use crate::settings::RunSettings;
-use crate::transport::{Session, Transports};
+use crate::transport::{Session, Transport};
 
 /// Unix milliseconds on tokio's clock: anchored to the wall clock once, then advanced by
 /// `tokio::time::Instant`, so a paused test clock moves breaker time too.
@@ -62,7 +61,7 @@ pub struct Failure {
 /// The fleet-wide parts of the stack for one play: built once, shared by its host tasks.
 #[derive(Debug)]
 pub struct Connector {
-    transports: Arc<Transports>,
+    transport: Arc<dyn Transport>,
     limiter: RateLimiter,
     gateways: HashMap<String, RateLimiter>,
     breakers: Arc<BreakerStore>,
@@ -72,39 +71,26 @@ pub struct Connector {
     clock: Clock,
 }
 
-/// The gateway a host is reached through, whose connections share `gateway_rate`: the
-/// `gateway` var, else the first jump host, else the MQTT broker.
-pub fn gateway_of(conn: &Connection) -> Option<String> {
-    let text = |key: &str| match conn.vars.get(key)? {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Array(a) => a.first().and_then(|v| v.as_str()).map(str::to_string),
-        _ => None,
-    };
-    text("gateway")
-        .or_else(|| text("jump"))
-        .or_else(|| text("mqtt_url"))
-}
-
 impl Connector {
     pub fn new(
         settings: &RunSettings,
         hosts: &[Arc<PlannedHost>],
-        transports: Arc<Transports>,
+        transport: Arc<dyn Transport>,
         breakers: Arc<BreakerStore>,
         clock: Clock,
     ) -> Connector {
         let mut gateways = HashMap::new();
         if let Some(rate) = settings.gateway_rate {
             for host in hosts {
-                if let Some(g) = gateway_of(&host.connection) {
+                if let Some(g) = &host.endpoint.gateway {
                     gateways
-                        .entry(g)
+                        .entry(g.clone())
                         .or_insert_with(|| RateLimiter::new(rate, settings.burst));
                 }
             }
         }
         Connector {
-            transports,
+            transport,
             limiter: RateLimiter::new(settings.rate, settings.burst),
             gateways,
             breakers,
@@ -128,125 +114,116 @@ impl Connector {
         self.breakers.put(host, breaker);
     }
 
-    /// Connects `host` through the stack, recording every attempt.
+    /// Connects `host` through the stack, recording every attempt. Retries are the one retry
+    /// loop's: transient failures only, never a breaker's probe.
     pub async fn connect(
         &self,
         host: &PlannedHost,
         mut breaker: Option<&mut Breaker>,
         events: &EventSink,
         play: usize,
-        attempts: &mut Vec<ConnectAttempt>,
-    ) -> Result<Session, Failure> {
-        let mut uniform = jitter_source(fresh_seed());
-        let mut last: Option<TaskError> = None;
-        for n in 0..=self.backoff.retries {
-            // Breaker: an open one spends no token and makes no attempt.
-            let mut probe = false;
-            if let Some(b) = breaker.as_deref_mut() {
-                match b.admit(self.now_ms()) {
-                    Admission::Go => {}
-                    Admission::Probe => probe = true,
-                    Admission::Reject { retry_after_ms } => {
-                        return Err(match last {
-                            // It opened during this turn: the transport's error says more.
-                            Some(error) => Failure { status: HostStatus::Unreachable, error },
-                            None => Failure {
-                                status: HostStatus::Skipped,
-                                error: TaskError::new(
-                                    ErrorKind::BreakerOpen,
-                                    format!(
-                                        "circuit breaker open: skipped without connecting; next probe in {}",
-                                        humantime::format_duration(Duration::from_secs(retry_after_ms.div_ceil(1000)))
-                                    ),
-                                ),
-                            },
-                        });
-                    }
+        attempts: &mut Vec<Attempt>,
+    ) -> Result<Box<dyn Session>, Failure> {
+        let mut policy = RetryPolicy::new(self.backoff, |e: &TaskError, probe| {
+            e.kind.is_transient() && !probe
+        });
+        let breaker = std::sync::Mutex::new(breaker.as_deref_mut());
+        let retried = retry(
+            &mut policy,
+            || events.now_ms(),
+            |record, retry_in_ms| {
+                events.emit(Event::ConnectFailed {
+                    play,
+                    host: host.name.clone(),
+                    attempt: record.clone(),
+                    retry_in_ms,
+                })
+            },
+            |_| self.attempt(host, &breaker),
+        )
+        .await;
+        let last = retried.attempts.last().and_then(|a| a.error.clone());
+        attempts.extend(retried.attempts);
+        retried.result.map_err(|error| match (error.kind, last) {
+            // It opened during this turn: the transport's error says more.
+            (ErrorKind::BreakerOpen, Some(error)) => Failure {
+                status: HostStatus::Unreachable,
+                error,
+            },
+            (ErrorKind::BreakerOpen, None) => Failure {
+                status: HostStatus::Skipped,
+                error,
+            },
+            _ => Failure {
+                status: HostStatus::Unreachable,
+                error,
+            },
+        })
+    }
+
+    /// One attempt: breaker → rate limit → timeout → transport.
+    async fn attempt(
+        &self,
+        host: &PlannedHost,
+        breaker: &std::sync::Mutex<Option<&mut Breaker>>,
+    ) -> Step<Box<dyn Session>> {
+        // Breaker: an open one spends no token and makes no attempt. The lock is a formality
+        // (one host task owns the breaker) and is never held across an await.
+        let (probe, has_breaker) = {
+            let mut guard = breaker.lock().unwrap_or_else(|e| e.into_inner());
+            match guard.as_deref_mut().map(|b| b.admit(self.now_ms())) {
+                None => (false, false),
+                Some(Admission::Go) => (false, true),
+                Some(Admission::Probe) => (true, true),
+                Some(Admission::Reject { retry_after_ms }) => {
+                    let next = Duration::from_secs(retry_after_ms.div_ceil(1000));
+                    return Step::Refused(TaskError::new(
+                        ErrorKind::BreakerOpen,
+                        format!(
+                            "circuit breaker open: skipped without connecting; next probe in {}",
+                            humantime::format_duration(next)
+                        ),
+                    ));
                 }
             }
-            // Rate limit: fleet-wide, then the host's gateway; only for new connections.
-            let asked = Instant::now();
-            if self
-                .transports
-                .opens_connection(&host.name, &host.connection)
-            {
-                self.limiter.acquire().await;
-                if let Some(g) = gateway_of(&host.connection).and_then(|g| self.gateways.get(&g)) {
-                    g.acquire().await;
-                }
-            }
-            let waited_ms = asked.elapsed().as_millis() as u64;
-            // Timeout, innermost; a probe has its own limit.
-            let limit = match (probe, breaker.as_deref()) {
-                (true, Some(_)) => self.breaker_policy.map_or(self.connect_timeout, |p| {
-                    p.probe_timeout.min(self.connect_timeout)
-                }),
-                _ => self.connect_timeout,
-            };
-            let started = Instant::now();
-            let started_ms = events.now_ms();
-            let result = match tokio::time::timeout(
-                limit,
-                self.transports.connect(&host.name, &host.connection),
-            )
-            .await
-            {
-                Ok(r) => r,
-                Err(_) => Err(TaskError::new(
-                    ErrorKind::ConnectTimeout,
-                    format!("no connection after {}", humantime::format_duration(limit)),
-                )),
-            };
-            let mut record = ConnectAttempt {
-                attempt: n + 1,
-                started_ms,
-                waited_ms,
-                duration_ms: started.elapsed().as_millis() as u64,
-                backoff_ms: 0,
-                probe,
-                error: None,
-            };
-            match result {
-                Ok(session) => {
-                    if let Some(b) = breaker.as_deref_mut() {
-                        b.on_success();
-                    }
-                    attempts.push(record);
-                    return Ok(session);
-                }
-                Err(error) => {
-                    if error.kind.feeds_breaker() {
-                        if let Some(b) = breaker.as_deref_mut() {
-                            b.on_failure(self.now_ms());
-                        }
-                    }
-                    let again = error.kind.is_transient() && n < self.backoff.retries && !probe;
-                    if again {
-                        record.backoff_ms = self.backoff.delay(n, &mut uniform).as_millis() as u64;
-                    }
-                    record.error = Some(error.clone());
-                    events.emit(Event::ConnectFailed {
-                        play,
-                        host: host.name.clone(),
-                        attempt: record.clone(),
-                        retry_in_ms: again.then_some(record.backoff_ms),
-                    });
-                    let backoff = record.backoff_ms;
-                    attempts.push(record);
-                    last = Some(error);
-                    if !again {
-                        break;
-                    }
-                    tokio::time::sleep(Duration::from_millis(backoff)).await;
-                }
+        };
+        // Rate limit: fleet-wide, then the host's gateway; only for new connections.
+        let asked = Instant::now();
+        let endpoint = &host.endpoint;
+        if endpoint.opens_connection {
+            self.limiter.acquire().await;
+            if let Some(g) = endpoint.gateway.as_ref().and_then(|g| self.gateways.get(g)) {
+                g.acquire().await;
             }
         }
-        let error = last.unwrap_or_else(|| {
-            TaskError::new(ErrorKind::Protocol, "no connection attempt was made")
-        });
-        Err(Failure {
-            status: HostStatus::Unreachable,
-            error,
-        })
+        let waited_ms = asked.elapsed().as_millis() as u64;
+        // Timeout, innermost; a probe has its own limit.
+        let limit = match (probe, has_breaker) {
+            (true, true) => self
+                .breaker_policy
+                .map_or(self.connect_timeout, |p| p.probe_timeout.min(self.connect_timeout)),
+            _ => self.connect_timeout,
+        };
+        let result = match tokio::time::timeout(limit, self.transport.connect(&host.name, endpoint))
+            .await
+        {
+            Ok(r) => r,
+            Err(_) => Err(TaskError::new(
+                ErrorKind::ConnectTimeout,
+                format!("no connection after {}", humantime::format_duration(limit)),
+            )),
+        };
+        if let Some(b) = breaker.lock().unwrap_or_else(|e| e.into_inner()).as_deref_mut() {
+            match &result {
+                Ok(_) => b.on_success(),
+                Err(e) if e.kind.feeds_breaker() => b.on_failure(self.now_ms()),
+                Err(_) => {}
+            }
+        }
+        Step::Tried {
+            result,
+            waited_ms,
+            probe,
+        }
     }
 }

@@ -8,13 +8,14 @@ use minijinja::Value;
 use tokio::time::Instant;
 
 use super::connector::Connector;
-use super::plan::{Plan, PlannedHost, PlannedMqtt, PlannedPayload, PlannedPlay, PlannedTask};
-use super::retry::{fresh_seed, jitter_source, Backoff};
+use super::plan::{
+    Plan, PlannedAction, PlannedHost, PlannedMqtt, PlannedPayload, PlannedPlay, PlannedTask,
+};
 use super::shutdown::Shutdown;
 use crate::event::{Event, EventSink, HostState};
 use crate::outcome::{ErrorKind, HostOutcome, HostStatus, TaskError, TaskResult, TaskStatus};
-use crate::transport::mqtt::{self, MqttReply, MqttRequest};
-use crate::transport::{Output, Script, Session};
+use crate::policy::{Backoff, Next, Retrier, RetryPolicy, Step};
+use crate::transport::{correlation_id, Action, MqttReply, MqttRequest, Output, Session};
 
 /// Results a host registered, by name, carried from task to task and play to play.
 pub type Registered = BTreeMap<String, Value>;
@@ -101,7 +102,7 @@ impl HostRun<'_> {
         registered: &mut Registered,
         connect_ms: &mut Option<u64>,
         breaker: Option<&mut super::breaker::Breaker>,
-        attempts: &mut Vec<crate::outcome::ConnectAttempt>,
+        attempts: &mut Vec<crate::outcome::Attempt>,
     ) -> HostResult {
         self.state(HostState::Connecting, None);
         let started = Instant::now();
@@ -141,7 +142,7 @@ impl HostRun<'_> {
     async fn task(
         &self,
         task: &PlannedTask,
-        session: &mut Session,
+        session: &mut Box<dyn Session>,
         registered: &mut Registered,
     ) -> TaskResult {
         let started_ms = self.events.now_ms();
@@ -152,7 +153,7 @@ impl HostRun<'_> {
         let mut result = TaskResult {
             index: task.index,
             name: task.name.clone(),
-            kind: task.kind.to_string(),
+            kind: task.kind().to_string(),
             command: String::new(),
             status: TaskStatus::Ok,
             exit_code: None,
@@ -162,6 +163,7 @@ impl HostRun<'_> {
             duration_ms: 0,
             error: None,
             attempts: 1,
+            runs: Vec::new(),
         };
         if let Some((expr, when)) = &task.when {
             match self.plan.render(when, &context) {
@@ -183,39 +185,43 @@ impl HostRun<'_> {
                 }
             }
         }
-        let command = match self.plan.render(&task.command, &context) {
+        let command = match self.plan.render(task.text(), &context) {
             Ok(c) => c,
             Err(e) => return self.finish(task, registered, result, started, Some(render_error(e))),
         };
         result.command = self.mask(&command);
-        let request = match &task.mqtt {
-            Some(m) => match self.mqtt_request(m, command.clone(), &context) {
+        let request = match &task.action {
+            PlannedAction::Mqtt(_, m) => match self.mqtt_request(m, command.clone(), &context) {
                 Ok(r) => Some(r),
                 Err(e) => {
                     return self.finish(task, registered, result, started, Some(render_error(e)))
                 }
             },
-            None => None,
+            _ => None,
         };
         if let Some(r) = &request {
             result.command = self.mask(&format!("publish {} {}", r.topic, r.payload));
         }
         self.state(HostState::Running, Some(task.name.clone()));
-        let script = match &request {
-            Some(r) => Script::Mqtt(r),
-            None if task.shell => Script::Shell(&command),
-            None => Script::Command(&command),
+        let action = match (&request, &task.action) {
+            (Some(r), _) => Action::Mqtt(r),
+            (None, PlannedAction::Shell(_)) => Action::Shell(&command),
+            (None, _) => Action::Command(&command),
         };
         let timeout = task.timeout.unwrap_or(self.play.settings.command_timeout);
+        // Task runs go through the one retry loop: any failure but a template error is tried
+        // again, up to `retries` more times, `delay` apart (full jitter, capped).
         let backoff = Backoff {
             base: task.delay,
             cap: TASK_BACKOFF_CAP.max(task.delay),
             retries: task.retries,
         };
-        let mut uniform = jitter_source(fresh_seed());
-        let mut attempt = 0;
-        let error = loop {
-            let (output, mut error) = match session.run(script, timeout).await {
+        let mut policy =
+            RetryPolicy::new(backoff, |e: &TaskError, _| e.kind != ErrorKind::RenderError);
+        let mut retrier = Retrier::new(&mut policy, || self.events.now_ms());
+        let retried = loop {
+            let attempt = retrier.begin();
+            let (output, mut error) = match session.run(action, timeout).await {
                 Ok(output) => {
                     let error = self.check(task, &output, &context);
                     (output, error)
@@ -232,25 +238,25 @@ impl HostRun<'_> {
                 let context = self
                     .plan
                     .context(self.host, &crate::template::to_value(&*registered));
-                match self.plan.render(until, &context) {
-                    Ok(v) if v == "true" => {}
-                    Ok(_) => {
-                        let runs = attempt + 1;
-                        error = Some(expectation(format!(
-                            "`until: {expr}` still false after {runs} run(s)"
-                        )));
-                    }
-                    Err(e) => break Some(render_error(format!("`until: {expr}`: {e}"))),
-                }
+                error = match self.plan.render(until, &context) {
+                    Ok(v) if v == "true" => None,
+                    Ok(_) => Some(expectation(format!(
+                        "`until: {expr}` still false after {} run(s)",
+                        attempt + 1
+                    ))),
+                    Err(e) => Some(render_error(format!("`until: {expr}`: {e}"))),
+                };
             }
-            match error {
-                Some(e) if attempt < task.retries && e.kind != ErrorKind::RenderError => {
-                    tokio::time::sleep(backoff.delay(attempt, &mut uniform)).await;
-                    attempt += 1;
-                }
-                other => break other,
+            let step = Step::tried(error.map_or(Ok(()), Err));
+            match retrier.end(step, |_, _| {}) {
+                Next::Again(wait) => tokio::time::sleep(wait).await,
+                Next::Done(retried) => break retried,
             }
         };
+        if retried.attempts.len() > 1 {
+            result.runs = retried.attempts;
+        }
+        let error = retried.result.err();
         self.finish(task, registered, result, started, error)
     }
 
@@ -261,7 +267,7 @@ impl HostRun<'_> {
         topic: String,
         context: &Value,
     ) -> Result<MqttRequest, String> {
-        let correlation_id = mqtt::correlation_id();
+        let correlation_id = correlation_id();
         let context = minijinja::value::merge_maps([
             context.clone(),
             minijinja::context! { correlation_id => correlation_id.clone() },

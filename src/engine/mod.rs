@@ -14,7 +14,6 @@ pub mod connector;
 mod host;
 pub mod plan;
 pub mod rate_limit;
-pub mod retry;
 mod shutdown;
 
 use std::collections::{HashMap, HashSet};
@@ -25,7 +24,7 @@ use tokio::task::JoinSet;
 use crate::event::{Event, EventSink};
 use crate::outcome::{ErrorKind, HostOutcome, HostStatus, TaskError};
 use crate::settings::{RunSettings, Strategy};
-use crate::transport::Transports;
+use crate::transport::Transport;
 
 pub use breaker_store::BreakerStore;
 pub use connector::Clock;
@@ -36,14 +35,14 @@ pub use shutdown::{Shutdown, ShutdownTrigger};
 /// What a run needs besides the plan: the transports, the breaker store, the clock.
 #[derive(Debug)]
 pub struct RunEnv {
-    pub transports: Arc<Transports>,
+    pub transports: Arc<dyn Transport>,
     pub breakers: Arc<BreakerStore>,
     pub clock: Clock,
 }
 
 impl RunEnv {
     /// In-memory breakers, the wall clock.
-    pub fn new(transports: Transports) -> RunEnv {
+    pub fn new(transports: impl Transport + 'static) -> RunEnv {
         RunEnv {
             transports: Arc::new(transports),
             breakers: Arc::new(BreakerStore::in_memory()),
@@ -213,6 +212,11 @@ pub async fn run(plan: Arc<Plan>, env: RunEnv, events: EventSink, shutdown: Shut
         }
         events.emit(Event::PlayFinished { play: play.index });
     }
+    // Shared connections close here, and what the transports saw beyond the hosts' own
+    // results travels as events, so a replayed event log makes the same report.
+    for summary in env.transports.finish().await {
+        events.emit(Event::TransportSummary { summary });
+    }
     let interrupted = shutdown.draining();
     events.emit(Event::RunFinished {
         interrupted,
@@ -254,8 +258,8 @@ fn finish_host(
         play,
         batch,
         host: host.name.clone(),
-        address: host.connection.address.clone(),
-        transport: host.connection.transport.as_str().into(),
+        address: host.endpoint.address.clone(),
+        transport: host.endpoint.transport.into(),
         outcome,
     });
 }

@@ -12,7 +12,7 @@ use crate::playbook::mqtt::{Correlation, JsonPath, MqttTask, Payload};
 use crate::playbook::{Action, Condition, Playbook, TemplateText};
 use crate::settings::{Overrides, RunSettings};
 use crate::template;
-use crate::transport::Transports;
+use crate::transport::{reply_filter, ActionKind, Endpoint, Transport};
 
 /// Text that is either used as-is or rendered per host from a compiled template.
 #[derive(Debug, Clone)]
@@ -28,9 +28,7 @@ pub enum Text {
 pub struct PlannedTask {
     pub index: usize,
     pub name: String,
-    pub kind: &'static str,
-    pub shell: bool,
-    pub command: Text,
+    pub action: PlannedAction,
     pub when: Option<(String, Text)>,
     /// Runs again (up to `retries` more times) until this holds.
     pub until: Option<(String, Text)>,
@@ -43,8 +41,43 @@ pub struct PlannedTask {
     pub stdout_matches: Vec<regex_lite::Regex>,
     pub ignore_errors: bool,
     pub timeout: Option<std::time::Duration>,
-    /// For `mqtt` tasks; `command` then holds the topic.
-    pub mqtt: Option<PlannedMqtt>,
+}
+
+/// What a task does, with its templates compiled.
+#[derive(Debug)]
+pub enum PlannedAction {
+    Command(Text),
+    Shell(Text),
+    /// An MQTT publish to the topic `Text`.
+    Mqtt(Text, PlannedMqtt),
+}
+
+impl PlannedTask {
+    /// The task kind as a playbook spells it.
+    pub fn kind(&self) -> &'static str {
+        self.action_kind().name()
+    }
+
+    /// The kind, as a transport's plan-time check sees it.
+    pub fn action_kind(&self) -> ActionKind {
+        match &self.action {
+            PlannedAction::Command(_) => ActionKind::Command,
+            PlannedAction::Shell(_) => ActionKind::Shell,
+            PlannedAction::Mqtt(_, m) => ActionKind::Mqtt {
+                v5_correlation: m
+                    .reply
+                    .as_ref()
+                    .is_some_and(|r| r.correlation == Correlation::V5),
+            },
+        }
+    }
+
+    /// The command line, script or topic: the text rendered per host.
+    pub fn text(&self) -> &Text {
+        match &self.action {
+            PlannedAction::Command(t) | PlannedAction::Shell(t) | PlannedAction::Mqtt(t, _) => t,
+        }
+    }
 }
 
 /// An `mqtt` task with its templates compiled.
@@ -77,9 +110,10 @@ pub struct PlannedReply {
 #[derive(Debug)]
 pub struct PlannedHost {
     pub name: Arc<str>,
-    pub connection: Connection,
-    /// Inventory vars, play vars, extra vars (read in place from `connection.vars`) and the
-    /// magic variables; registered results and extra vars are layered on top when rendering.
+    /// The host as its transport parsed it.
+    pub endpoint: Endpoint,
+    /// Inventory vars, play vars, extra vars and the magic variables; registered results
+    /// and extra vars are layered on top when rendering.
     pub vars: Value,
     /// Values of secret-named variables, masked in everything drover writes.
     pub secrets: Vec<String>,
@@ -111,27 +145,12 @@ pub struct PlanOptions {
     pub overrides: Overrides,
 }
 
-/// Variable names whose values are masked in output.
-pub fn is_secret_name(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    [
-        "pass",
-        "secret",
-        "token",
-        "private_key",
-        "api_key",
-        "credential",
-    ]
-    .iter()
-    .any(|s| n.contains(s))
-}
-
 impl Plan {
     pub fn build(
         playbook: &Playbook,
         inventory: &Inventory,
         options: &PlanOptions,
-        transports: &Transports,
+        transport: &dyn Transport,
     ) -> Result<Plan> {
         let mut env = template::environment();
         let limit = match &options.limit {
@@ -157,7 +176,6 @@ impl Plan {
             for name in names {
                 let mut vars = inventory.resolve(&name);
                 vars.extend(play.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
-                let has_node_id = vars.contains_key("node_id");
                 let mut effective = vars;
                 effective.extend(
                     options
@@ -167,22 +185,22 @@ impl Plan {
                 );
                 let secrets = effective
                     .iter()
-                    .filter(|(k, _)| is_secret_name(k))
+                    .filter(|(k, _)| inventory::is_secret_name(k))
                     .filter_map(|(_, v)| v.as_str().filter(|s| s.len() >= 3).map(str::to_string))
                     .collect();
                 let connection = Connection::from_vars(&name, effective)?;
-                if let Err(message) = transports.check(&name, &connection) {
-                    return Err(Error::Invalid {
-                        what: format!("host {name}"),
-                        message,
-                    });
-                }
+                let endpoint =
+                    transport
+                        .endpoint(&name, &connection)
+                        .map_err(|message| Error::Invalid {
+                            what: format!("host {name}"),
+                            message,
+                        })?;
                 let group_names: Vec<&str> = inventory.group_order(&name);
                 let mut magic = Vars::new();
                 magic.insert("inventory_hostname".into(), name.clone().into());
-                if connection.transport == inventory::TransportKind::Mqtt && !has_node_id {
-                    // MQTT topics name the node; by default it is the host.
-                    magic.insert("node_id".into(), name.clone().into());
+                for (key, value) in &endpoint.vars {
+                    magic.insert((*key).into(), value.clone());
                 }
                 magic.insert("group_names".into(), serde_json::json!(group_names));
                 // The connection's vars include the extra vars, which `context` puts on top
@@ -194,7 +212,7 @@ impl Plan {
                 ]);
                 hosts.push(Arc::new(PlannedHost {
                     name: name.into(),
-                    connection,
+                    endpoint,
                     vars,
                     secrets,
                 }));
@@ -229,16 +247,17 @@ impl Plan {
                     };
                 let stdout_contains = texts(&task.expect.stdout_contains.0, "c", &mut add)?;
                 let stdout_not_contains = texts(&task.expect.stdout_not_contains.0, "n", &mut add)?;
-                let mqtt = match &task.action {
-                    Action::Mqtt(m) => Some(plan_mqtt(m, task.idempotent, &key, &mut add)?),
-                    _ => None,
+                let action = match &task.action {
+                    Action::Mqtt(m) => {
+                        PlannedAction::Mqtt(command, plan_mqtt(m, task.idempotent, &key, &mut add)?)
+                    }
+                    Action::Shell(_) => PlannedAction::Shell(command),
+                    _ => PlannedAction::Command(command),
                 };
                 tasks.push(PlannedTask {
                     index: ti,
                     name: task.name.clone(),
-                    kind: task.action.kind(),
-                    shell: matches!(task.action, Action::Shell(_)),
-                    command,
+                    action,
                     when,
                     until,
                     retries: task.retries,
@@ -256,11 +275,17 @@ impl Plan {
                         .collect(),
                     ignore_errors: task.ignore_errors,
                     timeout: task.timeout,
-                    mqtt,
                 });
             }
             for host in &hosts {
-                check_kinds(host, &tasks)?;
+                for task in &tasks {
+                    transport
+                        .supports(&host.endpoint, task.action_kind())
+                        .map_err(|message| Error::Invalid {
+                            what: format!("host {}", host.name),
+                            message: format!("task `{}` {message}", task.name),
+                        })?;
+                }
             }
             plays.push(PlannedPlay {
                 index: pi,
@@ -320,52 +345,6 @@ impl Plan {
     }
 }
 
-/// An MQTT node runs `mqtt` tasks only, and an `mqtt` task needs an MQTT node; MQTT 5
-/// correlation needs an MQTT 5 connection. Caught here, before anything connects.
-fn check_kinds(host: &PlannedHost, tasks: &[PlannedTask]) -> Result<()> {
-    use crate::inventory::TransportKind;
-    use crate::transport::mqtt::{BrokerOptions, Version};
-    let is_mqtt = host.connection.transport == TransportKind::Mqtt;
-    let version = if is_mqtt {
-        BrokerOptions::from_connection(&host.name, &host.connection)
-            .ok()
-            .map(|o| o.version)
-    } else {
-        None
-    };
-    for task in tasks {
-        let message = match (&task.mqtt, is_mqtt) {
-            (None, true) => Some(format!(
-                "task `{}` is a `{}` task, and an MQTT node runs `mqtt` tasks only",
-                task.name, task.kind
-            )),
-            (Some(_), false) => Some(format!(
-                "task `{}` is an `mqtt` task, and this host's transport is {}",
-                task.name,
-                host.connection.transport.as_str()
-            )),
-            (Some(m), true) => m
-                .reply
-                .as_ref()
-                .filter(|r| r.correlation == Correlation::V5 && version == Some(Version::V311))
-                .map(|_| {
-                    format!(
-                        "task `{}` uses `correlation: v5`, which needs MQTT 5, and this host uses 3.1.1: use `correlation: payload`",
-                        task.name
-                    )
-                }),
-            (None, false) => None,
-        };
-        if let Some(message) = message {
-            return Err(Error::Invalid {
-                what: format!("host {}", host.name),
-                message,
-            });
-        }
-    }
-    Ok(())
-}
-
 fn plan_mqtt(
     task: &MqttTask,
     idempotent: bool,
@@ -389,7 +368,7 @@ fn plan_mqtt(
     let reply = match &task.reply {
         Some(r) => Some(PlannedReply {
             topic: add(key("reply"), &r.topic.0)?,
-            filter: crate::transport::mqtt::reply_filter(&r.topic.0),
+            filter: reply_filter(&r.topic.0),
             correlation: r.correlation,
             field: r.field.clone(),
             status_field: r.status_field.clone(),

@@ -394,3 +394,18 @@ pub fn to_ansible_json(inv: &Inventory) -> Value {
     top.insert("_meta".into(), serde_json::json!({ "hostvars": hostvars }));
     Value::Object(top)
 }
+
+/// Variable names whose values are masked in output.
+pub fn is_secret_name(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [
+        "pass",
+        "secret",
+        "token",
+        "private_key",
+        "api_key",
+        "credential",
+    ]
+    .iter()
+    .any(|s| n.contains(s))
+}

@@ -4,7 +4,6 @@
 mod events;
 mod groups;
 mod junit;
-mod write;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -15,11 +14,12 @@ use serde::{Deserialize, Serialize};
 use crate::event::{Event, Stamped};
 use crate::outcome::{HostOutcome, HostStatus, TaskResult};
 use crate::settings::RunSettings;
+use crate::transport::{MqttSummary, Summary};
 
 pub use events::EventLog;
 pub use groups::{fold, group_outputs, OutputGroup};
 pub use junit::junit;
-pub use write::write_atomic;
+pub use crate::atomic_write::write_atomic;
 
 /// The JSON Schema of [`RunReport`], as shipped in `schema/report.schema.json`.
 pub fn schema() -> String {
@@ -45,7 +45,7 @@ pub struct RunReport {
     pub output_groups: Vec<OutputGroup>,
     /// Broker connections, late and unmatched replies, when the run used MQTT.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mqtt: Option<crate::transport::mqtt::MqttSummary>,
+    pub mqtt: Option<MqttSummary>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
@@ -108,6 +108,7 @@ pub struct ReportBuilder {
     /// Task results and start times of hosts that have not finished yet.
     pending: BTreeMap<(usize, Arc<str>), Pending>,
     last_ms: u64,
+    mqtt: Option<MqttSummary>,
 }
 
 impl ReportBuilder {
@@ -178,6 +179,9 @@ impl ReportBuilder {
                     tasks,
                 });
             }
+            Event::TransportSummary {
+                summary: Summary::Mqtt(summary),
+            } => self.mqtt = Some(summary),
             Event::RunStarted { .. }
             | Event::PlayFinished { .. }
             | Event::RunFinished { .. }
@@ -237,7 +241,7 @@ impl ReportBuilder {
             plays: self.plays,
             hosts,
             output_groups,
-            mqtt: None,
+            mqtt: self.mqtt,
         }
     }
 }

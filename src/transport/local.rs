@@ -4,14 +4,48 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 
-use super::{Output, RunError, Script};
+use super::capture::Capture;
+use super::{Action, ActionKind, BoxFuture, Endpoint, Output, RunError, Session, Target, Transport};
+use crate::inventory::Connection;
 use crate::outcome::{ErrorKind, TaskError};
 
-/// The most output kept per stream; the rest is dropped and the text says so.
-pub const OUTPUT_LIMIT: usize = 4 << 20;
+/// How long the output pipes may stay open after the shell's process group is gone.
+const DRAIN_WAIT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, Default)]
+pub struct LocalTransport;
+
+impl Transport for LocalTransport {
+    fn endpoint(&self, _host: &str, conn: &Connection) -> Result<Endpoint, String> {
+        Ok(Endpoint {
+            transport: "local",
+            address: conn.address.clone(),
+            opens_connection: false,
+            gateway: None,
+            vars: Vec::new(),
+            target: Target::Local,
+        })
+    }
+
+    fn supports(&self, _endpoint: &Endpoint, action: ActionKind) -> Result<(), String> {
+        match action {
+            ActionKind::Command | ActionKind::Shell => Ok(()),
+            ActionKind::Mqtt { .. } => {
+                Err("is an `mqtt` task, and this host's transport is local".into())
+            }
+        }
+    }
+
+    fn connect<'a>(
+        &'a self,
+        _host: &'a str,
+        _endpoint: &'a Endpoint,
+    ) -> BoxFuture<'a, Result<Box<dyn Session>, TaskError>> {
+        Box::pin(async { Ok(Box::new(LocalSession) as Box<dyn Session>) })
+    }
+}
 
 #[derive(Debug, Default)]
 pub struct LocalSession;
@@ -36,96 +70,80 @@ impl Drop for GroupGuard {
     }
 }
 
-impl LocalSession {
-    pub async fn run(&mut self, script: Script<'_>, timeout: Duration) -> Result<Output, RunError> {
-        let text = match script {
-            Script::Command(t) | Script::Shell(t) => t,
-            Script::Mqtt(_) => {
-                return Err(RunError {
-                    error: TaskError::new(
-                        ErrorKind::Protocol,
-                        "an `mqtt` task needs a host with `transport: mqtt`",
-                    ),
-                    partial: Output::default(),
-                })
-            }
-        };
-        let mut child = Command::new("sh")
-            .arg("-c")
-            .arg(text)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0)
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| RunError {
-                error: TaskError::new(ErrorKind::Protocol, format!("cannot start sh: {e}")),
-                partial: Output::default(),
-            })?;
-        let mut guard = GroupGuard(child.id().map(|id| id as i32));
-        let stdout = tokio::spawn(read_limited(child.stdout.take()));
-        let stderr = tokio::spawn(read_limited(child.stderr.take()));
-        let waited = tokio::time::timeout(timeout, child.wait()).await;
-        let timed_out = waited.is_err();
-        if timed_out {
-            guard.kill();
-            let _ = child.wait().await;
-        } else {
-            // The shell is gone; background jobs it left in the group go with it.
-            guard.kill();
-        }
-        let output = Output {
-            exit_code: match &waited {
-                Ok(Ok(status)) => status.code().or_else(|| {
-                    use std::os::unix::process::ExitStatusExt;
-                    status.signal().map(|s| 128 + s)
-                }),
-                _ => None,
-            },
-            stdout: stdout.await.unwrap_or_default(),
-            stderr: stderr.await.unwrap_or_default(),
-        };
-        match waited {
-            Ok(Ok(_)) => Ok(output),
-            Ok(Err(e)) => Err(RunError {
-                error: TaskError::new(ErrorKind::Protocol, format!("waiting for sh failed: {e}")),
-                partial: output,
-            }),
-            Err(_) => Err(RunError {
-                error: TaskError::new(
-                    ErrorKind::CommandTimeout,
-                    format!(
-                        "no exit after {}; the process group was killed",
-                        humantime::format_duration(timeout)
-                    ),
-                ),
-                partial: output,
-            }),
-        }
+impl Session for LocalSession {
+    fn run<'a>(
+        &'a mut self,
+        action: Action<'a>,
+        timeout: Duration,
+    ) -> BoxFuture<'a, Result<Output, RunError>> {
+        Box::pin(run(action, timeout))
+    }
+
+    fn close(self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin(async {})
     }
 }
 
-async fn read_limited<R: tokio::io::AsyncRead + Unpin>(stream: Option<R>) -> String {
-    let Some(mut stream) = stream else {
-        return String::new();
-    };
-    let mut kept = Vec::new();
-    let mut buf = [0u8; 8192];
-    let mut dropped = 0usize;
-    loop {
-        match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => break,
-            Ok(n) => {
-                let room = OUTPUT_LIMIT.saturating_sub(kept.len());
-                kept.extend_from_slice(&buf[..n.min(room)]);
-                dropped += n.saturating_sub(room);
-            }
+async fn run(action: Action<'_>, timeout: Duration) -> Result<Output, RunError> {
+    let text = match action {
+        Action::Command(t) | Action::Shell(t) => t,
+        Action::Mqtt(_) => {
+            return Err(RunError::new(TaskError::new(
+                ErrorKind::Protocol,
+                "an `mqtt` task needs a host with `transport: mqtt`",
+            )))
         }
+    };
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(text)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| {
+            RunError::new(TaskError::new(
+                ErrorKind::Protocol,
+                format!("cannot start sh: {e}"),
+            ))
+        })?;
+    let mut guard = GroupGuard(child.id().map(|id| id as i32));
+    let stdout = Capture::start(child.stdout.take());
+    let stderr = Capture::start(child.stderr.take());
+    let waited = tokio::time::timeout(timeout, child.wait()).await;
+    // The shell is gone or timed out; background jobs it left in the group go with it.
+    guard.kill();
+    if waited.is_err() {
+        let _ = child.wait().await;
     }
-    let mut text = String::from_utf8_lossy(&kept).into_owned();
-    if dropped > 0 {
-        text.push_str(&format!("\n[drover: {dropped} more bytes not kept]"));
+    let output = Output {
+        exit_code: match &waited {
+            Ok(Ok(status)) => status.code().or_else(|| {
+                use std::os::unix::process::ExitStatusExt;
+                status.signal().map(|s| 128 + s)
+            }),
+            _ => None,
+        },
+        stdout: stdout.finish(DRAIN_WAIT).await,
+        stderr: stderr.finish(DRAIN_WAIT).await,
+    };
+    match waited {
+        Ok(Ok(_)) => Ok(output),
+        Ok(Err(e)) => Err(RunError {
+            error: TaskError::new(ErrorKind::Protocol, format!("waiting for sh failed: {e}")),
+            partial: output,
+        }),
+        Err(_) => Err(RunError {
+            error: TaskError::new(
+                ErrorKind::CommandTimeout,
+                format!(
+                    "no exit after {}; the process group was killed",
+                    humantime::format_duration(timeout)
+                ),
+            ),
+            partial: output,
+        }),
     }
-    text
 }

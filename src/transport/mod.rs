@@ -1,24 +1,37 @@
-//! How drover reaches a host. Each transport opens a session per host, runs commands on it
-//! and closes it; the engine only sees `Transports`, `Session` and classified errors.
+//! How drover reaches a host. Each transport is one folder behind one small interface,
+//! [`Transport`]: at plan time it turns a host into a typed [`Endpoint`] (parsed and checked
+//! once) and says which actions that endpoint can run; at run time it connects, and the
+//! [`Session`] it returns runs actions and closes. At the end of the run a transport may
+//! hand back a [`Summary`], which travels to the report as an event.
 //!
-//! `local` runs on this machine with `sh -c`; `ssh` drives the system OpenSSH client, one
-//! ControlMaster per host (see `ssh/`); `mqtt` publishes to IoT nodes through a broker (see
-//! `mqtt/`). `fake` is an in-process transport for engine tests and benchmarks.
+//! [`Transports`] is the set a release build has — `local` (`sh -c` on this machine), `ssh`
+//! (the system OpenSSH client, one ControlMaster per host) and `mqtt` (IoT nodes through a
+//! broker) — and picks the transport by the host's `transport` variable. The engine holds
+//! a `dyn Transport` and knows no transport's details; tests and benchmarks hand it an
+//! in-process fake of their own (`tests/support/fake.rs`).
 
-pub mod fake;
+mod action;
+pub mod capture;
 mod local;
 pub mod mqtt;
 pub mod ssh;
 
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::inventory::{Connection, TransportKind};
-use crate::outcome::{ErrorKind, TaskError};
+use crate::outcome::TaskError;
 
-pub use fake::FakeTransport;
-pub use local::LocalSession;
-pub use mqtt::{MqttRequest, MqttSession, MqttTransport};
-pub use ssh::{SshSession, SshTransport};
+pub use action::{correlation_id, reply_filter, Action, ActionKind, MqttReply, MqttRequest};
+pub use local::LocalTransport;
+pub use mqtt::{MqttSummary, MqttTransport};
+pub use ssh::SshTransport;
+
+/// A boxed future, as the object-safe interface returns them.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// What a command produced.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -28,123 +41,147 @@ pub struct Output {
     pub stderr: String,
 }
 
-/// One unit of work for a session: a command line, a multi-line script, or an MQTT publish
-/// (and its reply).
-#[derive(Debug, Clone, Copy)]
-pub enum Script<'a> {
-    Command(&'a str),
-    Shell(&'a str),
-    Mqtt(&'a MqttRequest),
-}
-
-/// A command that did not complete, with what it printed until then.
+/// An action that did not complete, with what it printed until then.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunError {
     pub error: TaskError,
     pub partial: Output,
 }
 
-/// The transports a run may use, built once per run.
-#[derive(Debug, Clone, Default)]
-pub struct Transports {
-    /// When set, every host goes through this fake instead of its own transport.
-    pub fake: Option<FakeTransport>,
-    /// The run's broker clients.
-    pub mqtt: MqttTransport,
-    pub ssh: SshTransport,
+impl RunError {
+    /// A failure before anything was printed.
+    pub fn new(error: TaskError) -> RunError {
+        RunError {
+            error,
+            partial: Output::default(),
+        }
+    }
+}
+
+/// A host as its transport parsed it at plan time: what the engine needs to pace and label
+/// it, and the transport's own typed target, which only the transport looks inside.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// `local`, `ssh`, `mqtt`: for the report.
+    pub transport: &'static str,
+    /// Where it is, for the report and messages.
+    pub address: String,
+    /// Whether connecting opens a new connection, which is what the rate limit paces: a local
+    /// "connection" starts nothing, and an MQTT node in shared mode joins its broker's client.
+    pub opens_connection: bool,
+    /// The gateway whose connections share `gateway_rate`: the `gateway` var, else what the
+    /// transport goes through (the first jump host, the broker).
+    pub gateway: Option<String>,
+    /// Variables the transport adds to the host's templates (an MQTT node's `node_id`).
+    pub vars: Vec<(&'static str, serde_json::Value)>,
+    pub target: Target,
+}
+
+/// Each transport's parsed options for one host.
+#[derive(Debug, Clone)]
+pub enum Target {
+    Local,
+    Ssh(Arc<ssh::SshTarget>),
+    Mqtt(Arc<mqtt::MqttTarget>),
+}
+
+/// What a transport tells the report at the end of a run.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "transport", rename_all = "snake_case")]
+pub enum Summary {
+    Mqtt(MqttSummary),
+}
+
+/// One transport, or a set of them. Object-safe: the engine holds a `dyn Transport`.
+pub trait Transport: Send + Sync + fmt::Debug {
+    /// Plan time: parses and checks the host's options, once. The message names what is
+    /// wrong (the variable), not the host.
+    fn endpoint(&self, host: &str, conn: &Connection) -> Result<Endpoint, String>;
+
+    /// Plan time: whether this endpoint can run this kind of action; the message says why
+    /// not.
+    fn supports(&self, endpoint: &Endpoint, action: ActionKind) -> Result<(), String>;
+
+    /// Opens a session to the host. The engine bounds it with the connect timeout and
+    /// retries transient failures.
+    fn connect<'a>(
+        &'a self,
+        host: &'a str,
+        endpoint: &'a Endpoint,
+    ) -> BoxFuture<'a, Result<Box<dyn Session>, TaskError>>;
+
+    /// The end of the run: closes what the run shared (broker clients) and says what the
+    /// report should know beyond the hosts' results.
+    fn finish(&self) -> BoxFuture<'_, Vec<Summary>> {
+        Box::pin(async { Vec::new() })
+    }
 }
 
 /// An open connection to one host, owned by that host's task.
-#[derive(Debug)]
-pub enum Session {
-    Local(LocalSession),
-    Fake(fake::FakeSession),
-    Mqtt(MqttSession),
-    Ssh(SshSession),
+pub trait Session: Send + fmt::Debug {
+    fn run<'a>(
+        &'a mut self,
+        action: Action<'a>,
+        timeout: Duration,
+    ) -> BoxFuture<'a, Result<Output, RunError>>;
+
+    fn close(self: Box<Self>) -> BoxFuture<'static, ()>;
+}
+
+/// The transports a release build has, built once per run; a host's `transport` variable
+/// picks one.
+#[derive(Debug, Clone, Default)]
+pub struct Transports {
+    pub local: LocalTransport,
+    pub ssh: SshTransport,
+    pub mqtt: MqttTransport,
 }
 
 impl Transports {
-    /// Every host goes through this fake: for engine tests and benchmarks.
-    pub fn with_fake(fake: FakeTransport) -> Transports {
-        Transports {
-            fake: Some(fake),
-            ..Transports::default()
+    fn pick(&self, kind: TransportKind) -> &dyn Transport {
+        match kind {
+            TransportKind::Local => &self.local,
+            TransportKind::Ssh => &self.ssh,
+            TransportKind::Mqtt => &self.mqtt,
         }
     }
 
-    /// Checks, before anything runs, that this host can be reached by this build and that
-    /// its transport options make sense. The message names what is wrong, not the host.
-    pub fn check(&self, host: &str, conn: &Connection) -> Result<(), String> {
-        if self.fake.is_some() {
-            return Ok(());
-        }
-        match conn.transport {
-            TransportKind::Local => Ok(()),
-            TransportKind::Mqtt => self.mqtt.check(host, conn),
-            TransportKind::Ssh => self.ssh.check(conn),
-        }
-    }
-
-    /// Whether connecting `host` opens a new connection, which is what the rate limit paces:
-    /// a local "connection" starts nothing, and an MQTT node in shared mode joins the
-    /// broker's one client.
-    pub fn opens_connection(&self, host: &str, conn: &Connection) -> bool {
-        if self.fake.is_some() {
-            return true;
-        }
-        match conn.transport {
-            TransportKind::Local => false,
-            TransportKind::Mqtt => self.mqtt.opens_connection(host, conn),
-            TransportKind::Ssh => true,
-        }
-    }
-
-    pub async fn connect(&self, host: &str, conn: &Connection) -> Result<Session, TaskError> {
-        if let Some(fake) = &self.fake {
-            return fake.connect(host).await.map(Session::Fake);
-        }
-        match conn.transport {
-            TransportKind::Local => Ok(Session::Local(LocalSession)),
-            TransportKind::Mqtt => self.mqtt.connect(host, conn).await.map(Session::Mqtt),
-            TransportKind::Ssh => self.ssh.connect(conn).await.map(Session::Ssh),
+    fn of(&self, target: &Target) -> &dyn Transport {
+        match target {
+            Target::Local => &self.local,
+            Target::Ssh(_) => &self.ssh,
+            Target::Mqtt(_) => &self.mqtt,
         }
     }
 }
 
-impl Session {
-    pub async fn run(&mut self, script: Script<'_>, timeout: Duration) -> Result<Output, RunError> {
-        match self {
-            Session::Local(s) => s.run(script, timeout).await,
-            Session::Fake(s) => s.run(script, timeout).await,
-            Session::Mqtt(s) => match script {
-                Script::Mqtt(request) => s.run(request, timeout).await,
-                Script::Command(_) | Script::Shell(_) => Err(RunError {
-                    error: TaskError::new(
-                        ErrorKind::Protocol,
-                        "an MQTT node runs `mqtt` tasks only, not `command` or `shell`",
-                    ),
-                    partial: Output::default(),
-                }),
-            },
-            Session::Ssh(s) => match script {
-                Script::Mqtt(_) => Err(RunError {
-                    error: TaskError::new(
-                        ErrorKind::Protocol,
-                        "an SSH host runs `command` and `shell` tasks, not `mqtt`",
-                    ),
-                    partial: Output::default(),
-                }),
-                other => s.run(other, timeout).await,
-            },
+impl Transport for Transports {
+    fn endpoint(&self, host: &str, conn: &Connection) -> Result<Endpoint, String> {
+        let mut endpoint = self.pick(conn.transport).endpoint(host, conn)?;
+        if let Some(serde_json::Value::String(g)) = conn.vars.get("gateway") {
+            endpoint.gateway = Some(g.clone());
         }
+        Ok(endpoint)
     }
 
-    pub async fn close(self) {
-        match self {
-            Session::Local(_) => {}
-            Session::Fake(s) => s.close().await,
-            Session::Mqtt(s) => s.close().await,
-            Session::Ssh(s) => s.close().await,
-        }
+    fn supports(&self, endpoint: &Endpoint, action: ActionKind) -> Result<(), String> {
+        self.of(&endpoint.target).supports(endpoint, action)
+    }
+
+    fn connect<'a>(
+        &'a self,
+        host: &'a str,
+        endpoint: &'a Endpoint,
+    ) -> BoxFuture<'a, Result<Box<dyn Session>, TaskError>> {
+        self.of(&endpoint.target).connect(host, endpoint)
+    }
+
+    fn finish(&self) -> BoxFuture<'_, Vec<Summary>> {
+        Box::pin(async {
+            let mut all = self.local.finish().await;
+            all.extend(self.ssh.finish().await);
+            all.extend(self.mqtt.finish().await);
+            all
+        })
     }
 }

@@ -9,7 +9,6 @@ mod summary;
 use std::io::IsTerminal;
 
 use crate::cli::ColorChoice;
-use crate::engine::Plan;
 use crate::event::Stamped;
 use crate::report::RunReport;
 
@@ -36,7 +35,13 @@ pub enum Live {
 
 impl Live {
     /// Bars when stderr is a terminal that can draw them; plain lines otherwise.
-    pub fn new(plan: &Plan, verbosity: Verbosity, color: ColorChoice) -> Live {
+    /// `hosts` are the run's host slots (a host in two plays counts twice), for the bars and
+    /// the width of the name column.
+    pub fn new<'a>(
+        hosts: impl Iterator<Item = &'a str>,
+        verbosity: Verbosity,
+        color: ColorChoice,
+    ) -> Live {
         let stderr = std::io::stderr();
         let terminal =
             stderr.is_terminal() && !matches!(std::env::var("TERM").as_deref(), Ok("dumb"));
@@ -45,15 +50,9 @@ impl Live {
             terminal,
             std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
         );
-        let width = plan
-            .plays
-            .iter()
-            .flat_map(|p| p.hosts.iter())
-            .map(|h| h.name.len())
-            .max()
-            .unwrap_or(8);
+        let (total, width) = hosts.fold((0, 0), |(n, w), h| (n + 1, w.max(h.len())));
+        let width = if total == 0 { 8 } else { width };
         if terminal {
-            let total = plan.plays.iter().map(|p| p.hosts.len()).sum();
             Live::Bars(Box::new(Progress::new(total, width, verbosity, color)))
         } else {
             let mut printer = PlainPrinter::new(stderr, verbosity);

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use super::{paint, Verbosity};
 use crate::event::{Event, Stamped};
-use crate::outcome::{ConnectAttempt, TaskStatus};
+use crate::outcome::{Attempt, TaskStatus};
 
 /// Writes one timestamped line per host event.
 pub struct PlainPrinter<W: Write> {
@@ -111,7 +111,7 @@ impl<W: Write> PlainPrinter<W> {
 }
 
 /// `attempt 1 failed: unreachable: …; retrying in 2.0 s`.
-pub(super) fn connect_failed(attempt: &ConnectAttempt, retry_in_ms: Option<u64>) -> String {
+pub(super) fn connect_failed(attempt: &Attempt, retry_in_ms: Option<u64>) -> String {
     let error = attempt
         .error
         .as_ref()

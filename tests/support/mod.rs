@@ -1,6 +1,7 @@
 //! The `Test` builder: writes files into a fresh directory, runs the real `drover` binary
 //! there, and returns what it printed, its exit code and its JSON report.
 
+pub mod fake;
 pub mod mosquitto;
 pub mod net;
 pub mod relay;

@@ -19,7 +19,8 @@ use tokio::time::{Duration, Instant};
 use super::options::BrokerOptions;
 use super::pending::{Delivery, Match, Pending, Waiter};
 use super::proto::{self, Client, EventLoop, Incoming, Message, Outgoing};
-use crate::engine::retry::{fresh_seed, jitter_source, Backoff};
+use super::Secrets;
+use crate::policy::{fresh_seed, jitter_source, Backoff};
 use crate::outcome::{ErrorKind, TaskError};
 
 /// Counters over the whole run, for the report.
@@ -86,10 +87,10 @@ impl BrokerClient {
     pub fn spawn(
         options: &BrokerOptions,
         client_id: &str,
+        secrets: &Secrets,
         stats: Arc<Stats>,
     ) -> Result<BrokerClient, TaskError> {
-        let tls = options.tls_files()?;
-        let password = options.password()?;
+        let Secrets { tls, password } = secrets.clone();
         let (client, events) = proto::build(options, client_id, tls, password);
         let (commands, rx) = mpsc::channel(1024);
         let (state_tx, state) = watch::channel(ConnState::default());

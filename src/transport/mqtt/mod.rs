@@ -14,71 +14,33 @@ mod pending;
 mod proto;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use super::{Output, RunError};
-use crate::engine::retry::{self, fresh_seed, jitter_source, Backoff};
+use super::{
+    Action, ActionKind, BoxFuture, Endpoint, MqttRequest, Output, RunError, Session, Summary,
+    Target, Transport,
+};
 use crate::inventory::Connection;
 use crate::outcome::{ErrorKind, TaskError};
-use crate::playbook::mqtt::{Correlation, JsonPath};
+use crate::playbook::mqtt::Correlation;
+use crate::policy::{retry, Backoff, RetryPolicy, Step};
 
 pub use client::Stats;
 use client::{BrokerClient, ReplyWait, Request};
-pub use options::{node_id, BrokerOptions, Mode, Version};
+pub use options::{node_id, BrokerOptions, Mode, TlsFiles, Version};
 use pending::Match;
 
-/// One `mqtt` task for one host, rendered.
-#[derive(Debug, Clone)]
-pub struct MqttRequest {
-    pub topic: String,
-    pub payload: String,
-    pub qos: u8,
-    pub retain: bool,
-    pub reply: Option<MqttReply>,
-    /// Retry a `no_reply` too, not only a `no_ack`.
-    pub idempotent: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct MqttReply {
-    pub topic: String,
-    /// The subscription that covers the reply topic of every host (`+` for templated levels).
-    pub filter: String,
-    pub correlation: Correlation,
-    pub correlation_id: String,
-    pub field: JsonPath,
-    pub status_field: Option<JsonPath>,
-    pub timeout: Option<Duration>,
-}
-
-/// A fresh correlation id, unique within the run and very likely across runs.
-pub fn correlation_id() -> String {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    static RUN: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    let run = RUN.get_or_init(fresh_seed) & 0xffff_ffff;
-    format!("{run:08x}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
-}
-
-/// The subscription filter for a reply-topic template: each level holding a template
-/// becomes `+`, so one subscription covers every node.
-pub fn reply_filter(template: &str) -> String {
-    template
-        .split('/')
-        .map(|level| {
-            if level.contains("{{") || level.contains("{%") {
-                "+"
-            } else {
-                level
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
+/// Publishes whose PUBACK did not come are sent again this often, this far apart.
+const PUBLISH_BACKOFF: Backoff = Backoff {
+    base: Duration::from_millis(200),
+    cap: Duration::from_secs(2),
+    retries: 2,
+};
 
 /// What the run's MQTT clients saw beyond the hosts' own results, for the report.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -106,16 +68,47 @@ pub struct MqttTransport {
 #[derive(Debug)]
 pub struct MqttSession {
     client: BrokerClient,
-    version: Version,
     per_node: bool,
 }
 
-impl MqttTransport {
-    /// Plan-time check of a host's options.
-    pub fn check(&self, host: &str, conn: &Connection) -> Result<(), String> {
-        BrokerOptions::from_connection(host, conn).map(|_| ())
-    }
+/// A node's MQTT endpoint, parsed once at plan time. The TLS files and the password are
+/// read at its first connect and kept for the run, not read again on every attempt.
+#[derive(Debug)]
+pub struct MqttTarget {
+    pub options: BrokerOptions,
+    /// The client id of a per-node connection.
+    pub client_id: String,
+    secrets: OnceLock<Result<Secrets, TaskError>>,
+}
 
+/// TLS material and the password, as a client needs them. Its `Debug` shows neither.
+#[derive(Clone)]
+pub struct Secrets {
+    pub tls: Option<TlsFiles>,
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Secrets").finish_non_exhaustive()
+    }
+}
+
+impl MqttTarget {
+    fn secrets(&self) -> Result<&Secrets, TaskError> {
+        self.secrets
+            .get_or_init(|| {
+                Ok(Secrets {
+                    tls: self.options.tls_files()?,
+                    password: self.options.password()?,
+                })
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+impl MqttTransport {
     pub fn summary(&self) -> Option<MqttSummary> {
         let s = &self.stats;
         let summary = MqttSummary {
@@ -138,33 +131,26 @@ impl MqttTransport {
         }
     }
 
-    /// Whether connecting this host opens a connection of its own (per-node mode) rather than
-    /// joining the broker's shared client.
-    pub fn opens_connection(&self, host: &str, conn: &Connection) -> bool {
-        BrokerOptions::from_connection(host, conn).map_or(true, |o| o.mode == Mode::PerNode)
-    }
-
-    pub async fn connect(&self, host: &str, conn: &Connection) -> Result<MqttSession, TaskError> {
-        let options = BrokerOptions::from_connection(host, conn)
-            .map_err(|m| TaskError::new(ErrorKind::Protocol, m))?;
+    async fn open(&self, target: &MqttTarget) -> Result<MqttSession, TaskError> {
+        let options = &target.options;
         let client = match options.mode {
-            Mode::PerNode => {
-                let id = options
-                    .client_id
-                    .clone()
-                    .unwrap_or_else(|| node_id(host, conn));
-                BrokerClient::spawn(&options, &id, self.stats.clone())?
-            }
+            Mode::PerNode => BrokerClient::spawn(
+                options,
+                &target.client_id,
+                target.secrets()?,
+                self.stats.clone(),
+            )?,
             Mode::Shared => {
                 // A std mutex: held for a lookup or an insert, never across an await.
                 let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
-                match shared.get(&options) {
+                match shared.get(options) {
                     Some(c) => c.clone(),
                     None => {
                         let id = options.client_id.clone().unwrap_or_else(|| {
                             format!("drover-{}-{}", std::process::id(), shared.len())
                         });
-                        let c = BrokerClient::spawn(&options, &id, self.stats.clone())?;
+                        let secrets = target.secrets()?;
+                        let c = BrokerClient::spawn(options, &id, secrets, self.stats.clone())?;
                         shared.insert(options.clone(), c.clone());
                         c
                     }
@@ -174,8 +160,73 @@ impl MqttTransport {
         client.ready().await?;
         Ok(MqttSession {
             client,
-            version: options.version,
             per_node: options.mode == Mode::PerNode,
+        })
+    }
+}
+
+impl Transport for MqttTransport {
+    fn endpoint(&self, host: &str, conn: &Connection) -> Result<Endpoint, String> {
+        let options = BrokerOptions::from_connection(host, conn)?;
+        let node = node_id(host, conn);
+        let client_id = options.client_id.clone().unwrap_or_else(|| node.clone());
+        let mut vars = Vec::new();
+        if !conn.vars.contains_key("node_id") {
+            // MQTT topics name the node; by default it is the host.
+            vars.push(("node_id", serde_json::Value::String(node)));
+        }
+        Ok(Endpoint {
+            transport: "mqtt",
+            address: conn.address.clone(),
+            opens_connection: options.mode == Mode::PerNode,
+            gateway: Some(options.url()),
+            vars,
+            target: Target::Mqtt(Arc::new(MqttTarget {
+                options,
+                client_id,
+                secrets: OnceLock::new(),
+            })),
+        })
+    }
+
+    fn supports(&self, endpoint: &Endpoint, action: ActionKind) -> Result<(), String> {
+        let version = match &endpoint.target {
+            Target::Mqtt(t) => Some(t.options.version),
+            _ => None,
+        };
+        match action {
+            ActionKind::Mqtt {
+                v5_correlation: true,
+            } if version == Some(Version::V311) => Err(
+                "uses `correlation: v5`, which needs MQTT 5, and this host uses 3.1.1: use `correlation: payload`".into(),
+            ),
+            ActionKind::Mqtt { .. } => Ok(()),
+            other => Err(format!(
+                "is a `{}` task, and an MQTT node runs `mqtt` tasks only",
+                other.name()
+            )),
+        }
+    }
+
+    fn connect<'a>(
+        &'a self,
+        _host: &'a str,
+        endpoint: &'a Endpoint,
+    ) -> BoxFuture<'a, Result<Box<dyn Session>, TaskError>> {
+        Box::pin(async move {
+            let Target::Mqtt(target) = &endpoint.target else {
+                return Err(TaskError::new(ErrorKind::Protocol, "not an MQTT endpoint"));
+            };
+            let session = self.open(target).await?;
+            Ok(Box::new(session) as Box<dyn Session>)
+        })
+    }
+
+    fn finish(&self) -> BoxFuture<'_, Vec<Summary>> {
+        Box::pin(async {
+            let summary = self.summary();
+            self.close().await;
+            summary.map(Summary::Mqtt).into_iter().collect()
         })
     }
 }
@@ -203,7 +254,7 @@ fn is_ok_status(v: &serde_json::Value) -> bool {
 impl MqttSession {
     /// Publishes, waits for the reply if asked, and turns it into output. A `no_ack` is
     /// retried (nothing was delivered); a `no_reply` only when the task is idempotent.
-    pub async fn run(&mut self, req: &MqttRequest, timeout: Duration) -> Result<Output, RunError> {
+    async fn publish(&mut self, req: &MqttRequest, timeout: Duration) -> Result<Output, RunError> {
         let fail = |error: TaskError| RunError {
             error,
             partial: Output::default(),
@@ -213,14 +264,6 @@ impl MqttSession {
                 return Err(fail(TaskError::new(
                     ErrorKind::Protocol,
                     format!("`{topic}` is not a topic to publish or wait on: it must not be empty or hold `+`, `#` or NUL"),
-                )));
-            }
-        }
-        if let Some(reply) = &req.reply {
-            if reply.correlation == Correlation::V5 && self.version == Version::V311 {
-                return Err(fail(TaskError::new(
-                    ErrorKind::Protocol,
-                    "`correlation: v5` needs MQTT 5, and this host uses 3.1.1: use `correlation: payload`",
                 )));
             }
         }
@@ -247,20 +290,17 @@ impl MqttSession {
                 timeout: r.timeout.unwrap_or(timeout),
             }),
         };
-        let backoff = Backoff {
-            base: Duration::from_millis(200),
-            cap: Duration::from_secs(2),
-            retries: 2,
-        };
         let idempotent = req.idempotent;
-        let transient = |e: &TaskError| {
+        let mut policy = RetryPolicy::new(PUBLISH_BACKOFF, |e: &TaskError, _| {
             e.kind == ErrorKind::NoAck || (idempotent && e.kind == ErrorKind::NoReply)
-        };
-        let mut jitter = jitter_source(fresh_seed());
+        });
         let client = &self.client;
-        let retried = retry::retry(&backoff, transient, &mut jitter, |_| {
-            client.request(request.clone(), timeout)
-        })
+        let retried = retry(
+            &mut policy,
+            || 0,
+            |_, _| {},
+            |_| async { Step::tried(client.request(request.clone(), timeout).await) },
+        )
         .await;
         let attempts = retried.attempts.len();
         let message = match retried.result {
@@ -319,26 +359,36 @@ impl MqttSession {
         Ok(output)
     }
 
-    pub async fn close(self) {
+}
+
+impl Session for MqttSession {
+    fn run<'a>(
+        &'a mut self,
+        action: Action<'a>,
+        timeout: Duration,
+    ) -> BoxFuture<'a, Result<Output, RunError>> {
+        Box::pin(async move {
+            match action {
+                Action::Mqtt(request) => self.publish(request, timeout).await,
+                Action::Command(_) | Action::Shell(_) => Err(RunError::new(TaskError::new(
+                    ErrorKind::Protocol,
+                    "an MQTT node runs `mqtt` tasks only, not `command` or `shell`",
+                ))),
+            }
+        })
+    }
+
+    fn close(self: Box<Self>) -> BoxFuture<'static, ()> {
         if self.per_node {
             self.client.disconnect();
         }
+        Box::pin(async {})
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reply_filter_turns_templated_levels_into_wildcards() {
-        assert_eq!(
-            reply_filter("node/{{ node_id }}/from-node"),
-            "node/+/from-node"
-        );
-        assert_eq!(reply_filter("site/x-{{ id }}/{{ a }}/r"), "site/+/+/r");
-        assert_eq!(reply_filter("fixed/topic"), "fixed/topic");
-    }
 
     #[test]
     fn topic_names_exclude_wildcards() {

@@ -258,10 +258,18 @@ fn must_exist(var: &str, path: &Path) -> Result<(), String> {
     }
 }
 
-/// TLS material, read at connect time.
+/// TLS material, read at the first connect and kept for the run.
+#[derive(Clone)]
 pub struct TlsFiles {
     pub ca: Vec<u8>,
     pub identity: Option<(Vec<u8>, Vec<u8>)>,
+}
+
+/// Never prints the key material.
+impl std::fmt::Debug for TlsFiles {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsFiles").finish_non_exhaustive()
+    }
 }
 
 impl BrokerOptions {

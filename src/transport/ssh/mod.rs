@@ -20,10 +20,11 @@ use std::time::Duration;
 
 use openssh::{ControlPersist, KnownHosts, SessionBuilder};
 
+use super::{ActionKind, BoxFuture, Endpoint, Session, Target, Transport};
 use crate::inventory::Connection;
 use crate::outcome::{ErrorKind, TaskError};
 use control::ControlDir;
-use options::{HostKeyPolicy, SshOptions};
+pub use options::{HostKeyPolicy, SshOptions};
 
 pub use session::SshSession;
 
@@ -40,26 +41,28 @@ pub struct SshTransport {
     connect_timeout: Option<Duration>,
 }
 
+/// A host's ssh endpoint, parsed once at plan time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshTarget {
+    pub address: String,
+    pub port: Option<u16>,
+    pub user: Option<String>,
+    pub options: SshOptions,
+}
+
 impl SshTransport {
     pub fn set_connect_timeout(&mut self, timeout: Duration) {
         self.connect_timeout = Some(timeout);
     }
 
-    /// Plan-time validation of the host's ssh variables.
-    pub fn check(&self, conn: &Connection) -> Result<(), String> {
-        check_address(&conn.address)?;
-        SshOptions::from_vars(&conn.vars).map(|_| ())
-    }
-
-    pub async fn connect(&self, conn: &Connection) -> Result<SshSession, TaskError> {
+    async fn open(&self, target: &SshTarget) -> Result<SshSession, TaskError> {
         let protocol = |m: String| TaskError::new(ErrorKind::Protocol, m);
         let control = self
             .control
             .get_or_init(ControlDir::create)
             .as_ref()
             .map_err(|m| protocol(m.clone()))?;
-        check_address(&conn.address).map_err(protocol)?;
-        let options = SshOptions::from_vars(&conn.vars).map_err(protocol)?;
+        let options = &target.options;
         let secs = self
             .connect_timeout
             .map_or(10, |t| t.as_secs_f64().ceil() as u64);
@@ -78,10 +81,10 @@ impl SshTransport {
         if let Some(persist) = NonZeroUsize::new(CONTROL_PERSIST_SECS) {
             builder.control_persist(ControlPersist::IdleFor(persist));
         }
-        if let Some(user) = &conn.user {
+        if let Some(user) = &target.user {
             builder.user(user.clone());
         }
-        if let Some(port) = conn.port {
+        if let Some(port) = target.port {
             builder.port(port);
         }
         if !options.jump.is_empty() {
@@ -91,7 +94,7 @@ impl SshTransport {
         // still ends, and a master that came up late is dropped there, which stops it.
         // Dropped mid-way instead, the crate's `ssh -f` would run on and, authenticated,
         // hold a connection whose control socket directory is already gone.
-        let address = conn.address.clone();
+        let address = target.address.clone();
         let connecting = tokio::spawn(async move { builder.connect_mux(&address).await });
         let connected = connecting
             .await
@@ -103,6 +106,52 @@ impl SshTransport {
             }
             Err(e) => Err(protocol(format!("cannot start ssh: {e}: {}", source(&e)))),
         }
+    }
+}
+
+impl Transport for SshTransport {
+    fn endpoint(&self, _host: &str, conn: &Connection) -> Result<Endpoint, String> {
+        check_address(&conn.address)?;
+        let options = SshOptions::from_vars(&conn.vars)?;
+        Ok(Endpoint {
+            transport: "ssh",
+            address: conn.address.clone(),
+            opens_connection: true,
+            gateway: options.jump.first().cloned(),
+            vars: Vec::new(),
+            target: Target::Ssh(Arc::new(SshTarget {
+                address: conn.address.clone(),
+                port: conn.port,
+                user: conn.user.clone(),
+                options,
+            })),
+        })
+    }
+
+    fn supports(&self, _endpoint: &Endpoint, action: ActionKind) -> Result<(), String> {
+        match action {
+            ActionKind::Command | ActionKind::Shell => Ok(()),
+            ActionKind::Mqtt { .. } => {
+                Err("is an `mqtt` task, and this host's transport is ssh".into())
+            }
+        }
+    }
+
+    fn connect<'a>(
+        &'a self,
+        _host: &'a str,
+        endpoint: &'a Endpoint,
+    ) -> BoxFuture<'a, Result<Box<dyn Session>, TaskError>> {
+        Box::pin(async move {
+            let Target::Ssh(target) = &endpoint.target else {
+                return Err(TaskError::new(
+                    ErrorKind::Protocol,
+                    "not an ssh endpoint",
+                ));
+            };
+            let session = self.open(target).await?;
+            Ok(Box::new(session) as Box<dyn Session>)
+        })
     }
 }
 

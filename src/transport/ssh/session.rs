@@ -4,15 +4,13 @@
 //! command's process group from a second channel where the far end has a POSIX shell, and
 //! otherwise (a device CLI) closes the connection.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use openssh::Stdio;
-use tokio::io::AsyncReadExt;
 
 use crate::outcome::{ErrorKind, TaskError};
-use crate::transport::local::OUTPUT_LIMIT;
-use crate::transport::{Output, RunError, Script};
+use crate::transport::capture::Capture;
+use crate::transport::{Action, BoxFuture, Output, RunError, Session};
 
 /// Run on a second channel after a timeout. Every command sshd starts for a connection is a
 /// child of the same sshd process (our `$PPID`) and leads its own process group, so this
@@ -48,7 +46,7 @@ impl SshSession {
         }
     }
 
-    pub async fn run(&mut self, script: Script<'_>, timeout: Duration) -> Result<Output, RunError> {
+    async fn exec(&mut self, script: Action<'_>, timeout: Duration) -> Result<Output, RunError> {
         let Some(session) = &self.session else {
             return Err(failed(
                 ErrorKind::Protocol,
@@ -127,8 +125,8 @@ impl SshSession {
                 )),
             ),
         };
-        output.stdout = stdout.finish().await;
-        output.stderr = stderr.finish().await;
+        output.stdout = stdout.finish(CLEANUP_WAIT).await;
+        output.stderr = stderr.finish(CLEANUP_WAIT).await;
         match error {
             None => Ok(output),
             Some(error) => Err(RunError {
@@ -164,8 +162,8 @@ impl SshSession {
         };
         let partial = Output {
             exit_code: None,
-            stdout: stdout.finish().await,
-            stderr: stderr.finish().await,
+            stdout: stdout.finish(CLEANUP_WAIT).await,
+            stderr: stderr.finish(CLEANUP_WAIT).await,
         };
         failed(ErrorKind::CommandTimeout, message, partial)
     }
@@ -192,7 +190,7 @@ impl SshSession {
         wait_gone(pid, Duration::from_secs(1)).await;
     }
 
-    pub async fn close(mut self) {
+    async fn shut(mut self) {
         self.close_master(false).await;
     }
 }
@@ -229,17 +227,27 @@ fn describe(e: &openssh::Error) -> String {
 /// What goes on the exec channel: a command line exactly as typed (`show run | include x`
 /// reaches a router as that line); a `shell` script as `sh -c '<script>'`, so it runs under a
 /// POSIX shell whatever the login shell is.
-fn remote_line(script: Script<'_>) -> String {
-    match script {
-        Script::Command(line) => line.to_string(),
-        Script::Shell(script) => format!("sh -c {}", sh_quote(script)),
-        // Never sent: the plan rejects `mqtt` tasks on ssh hosts, and `Session::run` refuses them.
-        Script::Mqtt(_) => String::new(),
+impl Session for SshSession {
+    fn run<'a>(
+        &'a mut self,
+        action: Action<'a>,
+        timeout: Duration,
+    ) -> BoxFuture<'a, Result<Output, RunError>> {
+        Box::pin(self.exec(action, timeout))
+    }
+
+    fn close(self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin((*self).shut())
     }
 }
 
-fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
+fn remote_line(script: Action<'_>) -> String {
+    match script {
+        Action::Command(line) => line.to_string(),
+        Action::Shell(script) => format!("sh -c {}", crate::shell::quote(script)),
+        // Never sent: the plan rejects `mqtt` tasks on ssh hosts, and `Session::run` refuses them.
+        Action::Mqtt(_) => String::new(),
+    }
 }
 
 /// Kills the timed-out command from a fresh channel on the same master; returns the
@@ -300,59 +308,6 @@ fn gone(pid: u32) -> bool {
     }
 }
 
-/// A stream read in the background into a shared buffer, so a timed-out command still
-/// reports what it printed.
-struct Capture {
-    buf: Arc<Mutex<(Vec<u8>, usize)>>,
-    /// The reader, until it has been seen to end.
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Capture {
-    fn start<R: tokio::io::AsyncRead + Unpin + Send + 'static>(stream: Option<R>) -> Capture {
-        let buf: Arc<Mutex<(Vec<u8>, usize)>> = Arc::default();
-        let fill = buf.clone();
-        let task = tokio::spawn(async move {
-            let Some(mut stream) = stream else { return };
-            let mut chunk = [0u8; 8192];
-            while let Ok(n @ 1..) = stream.read(&mut chunk).await {
-                let mut guard = fill.lock().unwrap_or_else(|e| e.into_inner());
-                let (kept, dropped) = &mut *guard;
-                let room = OUTPUT_LIMIT.saturating_sub(kept.len());
-                kept.extend_from_slice(&chunk[..n.min(room)]);
-                *dropped += n.saturating_sub(room);
-            }
-        });
-        Capture {
-            buf,
-            task: Some(task),
-        }
-    }
-
-    /// Waits for the stream to end (cancel-safe: the reader goes on if this is dropped).
-    async fn ended(&mut self) {
-        if let Some(task) = &mut self.task {
-            let _ = task.await;
-            self.task = None;
-        }
-    }
-
-    /// Waits (bounded) for the stream to end and returns its text.
-    async fn finish(mut self) -> String {
-        if let Some(mut task) = self.task.take() {
-            if tokio::time::timeout(CLEANUP_WAIT, &mut task).await.is_err() {
-                task.abort();
-            }
-        }
-        let guard = self.buf.lock().unwrap_or_else(|e| e.into_inner());
-        let mut text = String::from_utf8_lossy(&guard.0).into_owned();
-        if guard.1 > 0 {
-            text.push_str(&format!("\n[drover: {} more bytes not kept]", guard.1));
-        }
-        text
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -360,9 +315,9 @@ mod tests {
     #[test]
     fn lines_go_as_typed_and_scripts_under_sh() {
         let line = "show run | include \"host name\"";
-        assert_eq!(remote_line(Script::Command(line)), line);
+        assert_eq!(remote_line(Action::Command(line)), line);
         assert_eq!(
-            remote_line(Script::Shell("echo 'a'\necho b")),
+            remote_line(Action::Shell("echo 'a'\necho b")),
             "sh -c 'echo '\\''a'\\''\necho b'"
         );
     }

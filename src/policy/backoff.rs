@@ -1,20 +1,13 @@
-//! Connection retries (`retries` / `backoff` settings): exponential backoff with full jitter,
-//! capped. The policy ([`Backoff`]: how many retries, how long to wait) is kept apart from the
-//! mechanism ([`retry`]: the loop that calls, classifies, sleeps and records), so each is
-//! tested alone.
+//! Backoff between attempts: exponential with full jitter, capped. This is policy only (how
+//! many retries, how long to wait); the loop that applies it is [`super::retry`].
 //!
 //! Full jitter (a wait drawn uniformly from zero to the exponential ceiling) spreads the
 //! retries of hosts that failed together, e.g. behind one flapping uplink, instead of sending
 //! them back in lockstep. The random source is a parameter so tests are deterministic; for real
 //! runs [`jitter_source`] is a tiny PRNG, which is all jitter needs (no `rand` dependency).
-//! Waits use tokio's clock, so tests run them on a paused clock, exactly.
 
-use std::future::Future;
 use std::hash::BuildHasher;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-use serde::Serialize;
-use tokio::time::Instant;
 
 /// How often to retry and how long to wait in between.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,89 +77,6 @@ pub fn fresh_seed() -> u64 {
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
     std::collections::hash_map::RandomState::new().hash_one(nanos)
-}
-
-/// One attempt, for the host's report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct AttemptRecord<E> {
-    /// 0 for the first attempt.
-    pub attempt: u32,
-    /// `None` if it succeeded.
-    pub error: Option<E>,
-    /// When it started, from the start of the first attempt.
-    pub started_ms: u64,
-    pub duration_ms: u64,
-    /// The wait after it before the next attempt (0 if there was none).
-    pub slept_ms: u64,
-}
-
-/// The result of the last attempt, and every attempt's record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Retried<T, E> {
-    pub result: Result<T, E>,
-    pub attempts: Vec<AttemptRecord<E>>,
-}
-
-/// Calls `attempt(0)`, `attempt(1)`, … until one succeeds, one fails with an error that
-/// `is_transient` rejects, or `backoff.retries` retries are spent; between attempts it sleeps
-/// `backoff.delay(n, uniform)`. Cancel-safe: dropping it drops the attempt or the sleep in
-/// progress.
-pub async fn retry<T, E, F, Fut>(
-    backoff: &Backoff,
-    mut is_transient: impl FnMut(&E) -> bool,
-    uniform: &mut impl FnMut() -> f64,
-    mut attempt: F,
-) -> Retried<T, E>
-where
-    E: Clone,
-    F: FnMut(u32) -> Fut,
-    Fut: Future<Output = Result<T, E>>,
-{
-    let first = Instant::now();
-    let mut attempts = Vec::new();
-    let mut n = 0;
-    loop {
-        let started = Instant::now();
-        let result = attempt(n).await;
-        let mut record = AttemptRecord {
-            attempt: n,
-            error: None,
-            started_ms: millis(started - first),
-            duration_ms: millis(started.elapsed()),
-            slept_ms: 0,
-        };
-        let error = match result {
-            Ok(value) => {
-                attempts.push(record);
-                return Retried {
-                    result: Ok(value),
-                    attempts,
-                };
-            }
-            Err(error) => error,
-        };
-        let again = n < backoff.retries && is_transient(&error);
-        let delay = if again {
-            backoff.delay(n, uniform)
-        } else {
-            Duration::ZERO
-        };
-        record.error = Some(error.clone());
-        record.slept_ms = millis(delay);
-        attempts.push(record);
-        if !again {
-            return Retried {
-                result: Err(error),
-                attempts,
-            };
-        }
-        tokio::time::sleep(delay).await;
-        n += 1;
-    }
-}
-
-fn millis(d: Duration) -> u64 {
-    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]
@@ -269,141 +179,6 @@ mod tests {
     #[test]
     fn fresh_seeds_differ() {
         assert_ne!(fresh_seed(), fresh_seed());
-    }
-
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    enum Fail {
-        Transient(u32),
-        Fatal(u32),
-    }
-
-    fn is_transient(e: &Fail) -> bool {
-        matches!(e, Fail::Transient(_))
-    }
-
-    /// An attempt that takes 100 ms and then fails or succeeds as `outcome(n)` says.
-    fn attempt_with(
-        outcome: impl Fn(u32) -> Result<&'static str, Fail>,
-    ) -> impl FnMut(u32) -> std::pin::Pin<Box<dyn Future<Output = Result<&'static str, Fail>>>>
-    {
-        move |n| {
-            let result = outcome(n);
-            Box::pin(async move {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                result
-            })
-        }
-    }
-
-    fn record(
-        attempt: u32,
-        error: Option<Fail>,
-        started_ms: u64,
-        slept_ms: u64,
-    ) -> AttemptRecord<Fail> {
-        AttemptRecord {
-            attempt,
-            error,
-            started_ms,
-            duration_ms: 100,
-            slept_ms,
-        }
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn stops_after_the_retry_limit_with_exact_waits_and_records() {
-        let t0 = Instant::now();
-        let out = retry(
-            &Backoff::default(),
-            is_transient,
-            &mut || 0.5,
-            attempt_with(|n| Err(Fail::Transient(n))),
-        )
-        .await;
-        assert_eq!(out.result, Err(Fail::Transient(2)));
-        assert_eq!(
-            out.attempts,
-            [
-                record(0, Some(Fail::Transient(0)), 0, 1_000),
-                record(1, Some(Fail::Transient(1)), 1_100, 2_000),
-                record(2, Some(Fail::Transient(2)), 3_200, 0),
-            ]
-        );
-        assert_eq!(t0.elapsed(), Duration::from_millis(3_300));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_non_transient_error_is_not_retried() {
-        let out = retry(
-            &Backoff::default(),
-            is_transient,
-            &mut || 0.5,
-            attempt_with(|n| {
-                if n == 0 {
-                    Err(Fail::Transient(n))
-                } else {
-                    Err(Fail::Fatal(n))
-                }
-            }),
-        )
-        .await;
-        assert_eq!(out.result, Err(Fail::Fatal(1)));
-        assert_eq!(
-            out.attempts,
-            [
-                record(0, Some(Fail::Transient(0)), 0, 1_000),
-                record(1, Some(Fail::Fatal(1)), 1_100, 0)
-            ]
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_success_after_a_transient_failure_ends_the_loop() {
-        let out = retry(
-            &Backoff {
-                retries: 5,
-                ..Backoff::default()
-            },
-            is_transient,
-            &mut || 0.25,
-            attempt_with(|n| {
-                if n == 0 {
-                    Err(Fail::Transient(n))
-                } else {
-                    Ok("up")
-                }
-            }),
-        )
-        .await;
-        assert_eq!(out.result, Ok("up"));
-        assert_eq!(
-            out.attempts,
-            [
-                record(0, Some(Fail::Transient(0)), 0, 500),
-                record(1, None, 600, 0)
-            ]
-        );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn zero_retries_means_one_attempt() {
-        let mut draws = 0;
-        let out = retry(
-            &Backoff {
-                retries: 0,
-                ..Backoff::default()
-            },
-            is_transient,
-            &mut || {
-                draws += 1;
-                0.5
-            },
-            attempt_with(|n| Err(Fail::Transient(n))),
-        )
-        .await;
-        assert_eq!(out.result, Err(Fail::Transient(0)));
-        assert_eq!(out.attempts, [record(0, Some(Fail::Transient(0)), 0, 0)]);
-        assert_eq!(draws, 0, "no wait is drawn when no retry follows");
     }
 
     proptest! {

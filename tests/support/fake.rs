@@ -1,5 +1,6 @@
-//! An in-process transport for engine tests and benchmarks: it answers every command after a
-//! configurable delay on tokio's clock, so paused-clock tests are exact.
+//! An in-process transport for engine tests and benchmarks (not part of drover's build): it
+//! answers every command after a configurable delay on tokio's clock, so paused-clock tests
+//! are exact. Every host goes through it, whatever its `transport` variable says.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -8,8 +9,11 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{Output, RunError, Script};
-use crate::outcome::{ErrorKind, TaskError};
+use drover::inventory::Connection;
+use drover::outcome::{ErrorKind, TaskError};
+use drover::transport::{
+    Action, ActionKind, BoxFuture, Endpoint, Output, RunError, Session, Target, Transport,
+};
 
 type Responder = dyn Fn(&str, &str) -> Output + Send + Sync;
 
@@ -75,7 +79,7 @@ impl FakeTransport {
             .clone()
     }
 
-    pub async fn connect(&self, host: &str) -> Result<FakeSession, TaskError> {
+    async fn open(&self, host: &str) -> Result<FakeSession, TaskError> {
         let earlier = {
             let mut tries = self.tries.lock().unwrap_or_else(PoisonError::into_inner);
             let n = tries.entry(host.to_string()).or_insert(0);
@@ -110,6 +114,38 @@ impl FakeTransport {
     }
 }
 
+impl Transport for FakeTransport {
+    fn endpoint(&self, _host: &str, conn: &Connection) -> Result<Endpoint, String> {
+        let gateway = ["gateway", "jump", "mqtt_url"].iter().find_map(|k| {
+            match conn.vars.get(*k)? {
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Array(a) => a.first()?.as_str().map(str::to_string),
+                _ => None,
+            }
+        });
+        Ok(Endpoint {
+            transport: conn.transport.as_str(),
+            address: conn.address.clone(),
+            opens_connection: true,
+            gateway,
+            vars: Vec::new(),
+            target: Target::Local,
+        })
+    }
+
+    fn supports(&self, _endpoint: &Endpoint, _action: ActionKind) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn connect<'a>(
+        &'a self,
+        host: &'a str,
+        _endpoint: &'a Endpoint,
+    ) -> BoxFuture<'a, Result<Box<dyn Session>, TaskError>> {
+        Box::pin(async move { Ok(Box::new(self.open(host).await?) as Box<dyn Session>) })
+    }
+}
+
 #[derive(Debug)]
 pub struct FakeSession {
     host: String,
@@ -117,11 +153,26 @@ pub struct FakeSession {
     closed: bool,
 }
 
+impl Session for FakeSession {
+    fn run<'a>(
+        &'a mut self,
+        action: Action<'a>,
+        timeout: Duration,
+    ) -> BoxFuture<'a, Result<Output, RunError>> {
+        Box::pin(self.answer(action, timeout))
+    }
+
+    fn close(mut self: Box<Self>) -> BoxFuture<'static, ()> {
+        self.release();
+        Box::pin(async {})
+    }
+}
+
 impl FakeSession {
-    pub async fn run(&mut self, script: Script<'_>, timeout: Duration) -> Result<Output, RunError> {
-        let text = match script {
-            Script::Command(t) | Script::Shell(t) => t,
-            Script::Mqtt(r) => r.topic.as_str(),
+    async fn answer(&mut self, action: Action<'_>, timeout: Duration) -> Result<Output, RunError> {
+        let text = match action {
+            Action::Command(t) | Action::Shell(t) => t,
+            Action::Mqtt(r) => r.topic.as_str(),
         };
         let delay = self.transport.command_delay;
         if delay > timeout {
@@ -135,10 +186,6 @@ impl FakeSession {
             tokio::time::sleep(delay).await;
         }
         Ok((self.transport.responder)(&self.host, text))
-    }
-
-    pub async fn close(mut self) {
-        self.release();
     }
 
     fn release(&mut self) {
