@@ -102,15 +102,8 @@ async fn once(hosts: usize, overrides: Overrides, label: &str) {
         overrides: unpaced,
         ..PlanOptions::default()
     };
-    let plan = Arc::new(
-        Plan::build(
-            &book,
-            &inv,
-            &options,
-            &FakeTransport::default(),
-        )
-        .expect("plan"),
-    );
+    let plan =
+        Arc::new(Plan::build(&book, &inv, &options, &FakeTransport::default()).expect("plan"));
     // As `drover run` does: the plan holds what the run needs, the parsed inventory goes.
     drop(inv);
     let t_plan = t0.elapsed();

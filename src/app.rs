@@ -101,7 +101,11 @@ impl Job {
 
     /// Runs the job until it ends or `shutdown` says so (the first trigger drains, the second
     /// cancels), whoever fires it: a signal, or a test.
-    pub async fn execute_until(mut self, mut transports: Transports, shutdown: Shutdown) -> Result<i32> {
+    pub async fn execute_until(
+        mut self,
+        mut transports: Transports,
+        shutdown: Shutdown,
+    ) -> Result<i32> {
         let plan = Arc::new(self.plan(&transports)?);
         // The plan holds everything the run needs; the parsed inventory is dead weight now.
         drop(std::mem::take(&mut self.inventory));

@@ -49,9 +49,7 @@ pub fn check(plan: &Plan) -> Result<String> {
         for host in &play.hosts {
             out.push_str(&format!(
                 "  {} ({} {})\n",
-                host.name,
-                host.endpoint.transport,
-                host.endpoint.address
+                host.name, host.endpoint.transport, host.endpoint.address
             ));
             let context = plan.context(host, &registered);
             for task in play.tasks.iter() {

@@ -5,13 +5,13 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::support::fake::FakeTransport;
 use drover::engine::breaker::BreakerState;
 use drover::engine::{self, BreakerStore, Clock, Plan, PlanOptions, RunEnd, RunEnv, Shutdown};
 use drover::event::{Event, EventSink, Stamped};
 use drover::inventory;
 use drover::outcome::{ErrorKind, HostOutcome};
 use drover::playbook::Playbook;
-use crate::support::fake::FakeTransport;
 
 use crate::support::{host, run_play, Test, LAB};
 

@@ -6,11 +6,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::fake::FakeTransport;
 use drover::engine::{self, Plan, PlanOptions, RunEnv, Shutdown};
 use drover::event::{Event, EventSink, HostState, Stamped};
 use drover::inventory;
 use drover::playbook::Playbook;
-use crate::support::fake::FakeTransport;
 
 fn fleet(n: usize) -> String {
     let mut inv = String::from("hosts:\n");

@@ -634,3 +634,47 @@ fn mqtt_nodes_and_ssh_hosts_in_one_run() {
         assert_eq!(sim.seen(node), 1, "{node}");
     }
 }
+
+/// The MQTT summary travels as an event like everything else: the NDJSON log of a run over
+/// a real broker replays into exactly the report the run wrote, summary included.
+#[test]
+fn an_event_log_replays_into_the_same_report_mqtt_summary_included() {
+    use drover::event::Stamped;
+    use drover::report::{ReportBuilder, RunInfo, RunReport};
+    let broker = Mosquitto::start();
+    let _sim = Simulator::start(broker.port, all_ok(Behaviour::Ok));
+    let hosts = nodes("e", 5);
+    let defaults = format!("  mqtt_url: {}\n", broker.url());
+    let out = Test::new()
+        .file("inv.yml", &inventory(&defaults, &hosts))
+        .file("p.yml", REQUEST_V5)
+        .args(&[
+            "run",
+            "p.yml",
+            "-i",
+            "inv.yml",
+            "--events",
+            "events.ndjson",
+            "--report",
+            "report.json",
+        ])
+        .run()
+        .code(0);
+    let written: RunReport = serde_json::from_value(out.report()).unwrap();
+    assert_eq!(written.mqtt.as_ref().map(|m| m.connections), Some(1));
+    let text = std::fs::read_to_string(out.dir.join("events.ndjson")).unwrap();
+    let mut builder = ReportBuilder::default();
+    for line in text.lines() {
+        let event: Stamped = serde_json::from_str(line).unwrap();
+        builder.apply(event);
+    }
+    let mut replayed = builder.build(RunInfo {
+        exit_code: 0,
+        ..written.run.clone()
+    });
+    replayed.run.exit_code = replayed.exit_code();
+    assert_eq!(
+        serde_json::to_value(&replayed).unwrap(),
+        serde_json::to_value(&written).unwrap()
+    );
+}

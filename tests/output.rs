@@ -6,12 +6,12 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::support::fake::FakeTransport;
 use drover::engine::{self, BreakerStore, Clock, Plan, PlanOptions, RunEnv, Shutdown};
 use drover::event::{Event, EventSink, Stamped};
 use drover::inventory;
 use drover::playbook::Playbook;
 use drover::report::{ReportBuilder, RunInfo, RunReport};
-use crate::support::fake::FakeTransport;
 use drover::transport::Output;
 
 use crate::support::{run_play, Test, LAB};

@@ -367,3 +367,72 @@ fn ctrl_c_twice_cancels_running_hosts_and_still_writes_the_report() {
     assert_eq!(host(&report, "lab-r1")["error"]["kind"], "cancelled");
     assert_eq!(report["counts"]["cancelled"], 6);
 }
+
+/// `drover run` as the command layer runs it, with the shutdown trigger in the test's hand
+/// instead of a signal: the first trigger lets running hosts finish and starts no more, the
+/// second cancels the running ones; the report is written either way and the exit is 130.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_run_command_stops_on_a_test_supplied_shutdown_trigger() {
+    use drover::app::Job;
+    use drover::cli::{OutputArgs, RunArgs, TargetArgs};
+    use drover::engine::Shutdown;
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("started");
+    let inventory = "defaults: { transport: local }\nhosts: { a: {}, b: {}, c: {}, d: {} }\n";
+    let playbook = format!(
+        "- hosts: all\n  batch_size: 2\n  command_timeout: 60s\n  tasks:\n    - command: touch {m}.{{{{ inventory_hostname }}}}; sleep 30\n",
+        m = marker.display()
+    );
+    std::fs::write(dir.path().join("inv.yml"), inventory).unwrap();
+    std::fs::write(dir.path().join("p.yml"), playbook).unwrap();
+    let report = dir.path().join("report.json");
+    let args = RunArgs {
+        playbook: dir.path().join("p.yml"),
+        target: TargetArgs {
+            inventories: vec![dir.path().join("inv.yml")],
+            limit: None,
+            extra_vars: Vec::new(),
+        },
+        settings: Default::default(),
+        state: drover::cli::StateArgs {
+            state_dir: Some(dir.path().join("state")),
+            reset_breakers: false,
+        },
+        output: OutputArgs {
+            report: Some(report.clone()),
+            quiet: true,
+            ..OutputArgs::default()
+        },
+    };
+    let job = Job::from_run(args).unwrap();
+    let (trigger, shutdown) = Shutdown::new();
+    let run = tokio::spawn(job.execute_until(drover::transport::Transports::default(), shutdown));
+    // Both hosts of the first batch are running their command.
+    let started = |h: &str| marker.with_extension(h).exists();
+    for _ in 0..600 {
+        if started("a") && started("b") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        started("a") && started("b"),
+        "the first batch never started"
+    );
+    trigger.fire();
+    trigger.fire();
+    let code = run.await.unwrap().unwrap();
+    assert_eq!(code, 130);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(report["run"]["interrupted"], true);
+    assert_eq!(report["counts"]["cancelled"], 4, "{report:#}");
+    let a = host(&report, "a");
+    assert_eq!(a["error"]["message"], "cancelled by a second interrupt");
+    let c = host(&report, "c");
+    assert_eq!(
+        c["error"]["message"],
+        "not started: the run was interrupted"
+    );
+    assert!(!started("c") && !started("d"), "no host of batch 2 started");
+}

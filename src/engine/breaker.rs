@@ -9,7 +9,6 @@
 
 use std::time::Duration;
 
-
 pub use crate::policy::breaker::{BreakerPolicy, BreakerState};
 
 /// What the breaker says to one connection attempt.

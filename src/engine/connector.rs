@@ -119,7 +119,7 @@ impl Connector {
     pub async fn connect(
         &self,
         host: &PlannedHost,
-        mut breaker: Option<&mut Breaker>,
+        breaker: Option<&mut Breaker>,
         events: &EventSink,
         play: usize,
         attempts: &mut Vec<Attempt>,
@@ -127,7 +127,7 @@ impl Connector {
         let mut policy = RetryPolicy::new(self.backoff, |e: &TaskError, probe| {
             e.kind.is_transient() && !probe
         });
-        let breaker = std::sync::Mutex::new(breaker.as_deref_mut());
+        let breaker = std::sync::Mutex::new(breaker);
         let retried = retry(
             &mut policy,
             || events.now_ms(),
@@ -199,21 +199,24 @@ impl Connector {
         let waited_ms = asked.elapsed().as_millis() as u64;
         // Timeout, innermost; a probe has its own limit.
         let limit = match (probe, has_breaker) {
-            (true, true) => self
-                .breaker_policy
-                .map_or(self.connect_timeout, |p| p.probe_timeout.min(self.connect_timeout)),
+            (true, true) => self.breaker_policy.map_or(self.connect_timeout, |p| {
+                p.probe_timeout.min(self.connect_timeout)
+            }),
             _ => self.connect_timeout,
         };
-        let result = match tokio::time::timeout(limit, self.transport.connect(&host.name, endpoint))
-            .await
+        let result =
+            match tokio::time::timeout(limit, self.transport.connect(&host.name, endpoint)).await {
+                Ok(r) => r,
+                Err(_) => Err(TaskError::new(
+                    ErrorKind::ConnectTimeout,
+                    format!("no connection after {}", humantime::format_duration(limit)),
+                )),
+            };
+        if let Some(b) = breaker
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_deref_mut()
         {
-            Ok(r) => r,
-            Err(_) => Err(TaskError::new(
-                ErrorKind::ConnectTimeout,
-                format!("no connection after {}", humantime::format_duration(limit)),
-            )),
-        };
-        if let Some(b) = breaker.lock().unwrap_or_else(|e| e.into_inner()).as_deref_mut() {
             match &result {
                 Ok(_) => b.on_success(),
                 Err(e) if e.kind.feeds_breaker() => b.on_failure(self.now_ms()),

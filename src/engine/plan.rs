@@ -49,7 +49,7 @@ pub enum PlannedAction {
     Command(Text),
     Shell(Text),
     /// An MQTT publish to the topic `Text`.
-    Mqtt(Text, PlannedMqtt),
+    Mqtt(Text, Box<PlannedMqtt>),
 }
 
 impl PlannedTask {
@@ -248,9 +248,10 @@ impl Plan {
                 let stdout_contains = texts(&task.expect.stdout_contains.0, "c", &mut add)?;
                 let stdout_not_contains = texts(&task.expect.stdout_not_contains.0, "n", &mut add)?;
                 let action = match &task.action {
-                    Action::Mqtt(m) => {
-                        PlannedAction::Mqtt(command, plan_mqtt(m, task.idempotent, &key, &mut add)?)
-                    }
+                    Action::Mqtt(m) => PlannedAction::Mqtt(
+                        command,
+                        Box::new(plan_mqtt(m, task.idempotent, &key, &mut add)?),
+                    ),
                     Action::Shell(_) => PlannedAction::Shell(command),
                     _ => PlannedAction::Command(command),
                 };

@@ -123,7 +123,11 @@ impl<'p, P: Fn(&TaskError, bool) -> bool, C: Fn() -> u64> Retrier<'p, P, C> {
 
     /// Records how the attempt went. `on_failed` sees a failed attempt's record and the wait
     /// before the next, if one follows.
-    pub fn end<T>(&mut self, step: Step<T>, on_failed: impl FnOnce(&Attempt, Option<u64>)) -> Next<T> {
+    pub fn end<T>(
+        &mut self,
+        step: Step<T>,
+        on_failed: impl FnOnce(&Attempt, Option<u64>),
+    ) -> Next<T> {
         let (result, waited_ms, probe) = match step {
             Step::Refused(error) => return self.done(Err(error)),
             Step::Tried {
@@ -267,7 +271,11 @@ mod tests {
         // Waits of half the ceiling: 1 s after the first, 2 s after the second.
         assert_eq!(
             shape(&out.attempts),
-            [(1, 0, 1_000, true), (2, 1_100, 2_000, true), (3, 3_200, 0, true)]
+            [
+                (1, 0, 1_000, true),
+                (2, 1_100, 2_000, true),
+                (3, 3_200, 0, true)
+            ]
         );
         assert_eq!(seen, [(1, Some(1_000)), (2, Some(2_000)), (3, None)]);
         assert_eq!(t0.elapsed(), Duration::from_millis(3_300));
@@ -279,7 +287,13 @@ mod tests {
             &mut policy(2, 0.5),
             clock(),
             |_, _| {},
-            attempt_with(|n| if n == 0 { Err(transient(n)) } else { Err(fatal(n)) }),
+            attempt_with(|n| {
+                if n == 0 {
+                    Err(transient(n))
+                } else {
+                    Err(fatal(n))
+                }
+            }),
         )
         .await;
         assert_eq!(out.result.unwrap_err().kind, ErrorKind::AuthFailed);
@@ -354,7 +368,10 @@ mod tests {
         .await;
         let a = &out.attempts[..];
         assert_eq!(a.len(), 1);
-        assert_eq!((a[0].started_ms, a[0].waited_ms, a[0].duration_ms), (200, 200, 100));
+        assert_eq!(
+            (a[0].started_ms, a[0].waited_ms, a[0].duration_ms),
+            (200, 200, 100)
+        );
         assert!(a[0].probe);
     }
 }

@@ -16,10 +16,10 @@ use crate::outcome::{HostOutcome, HostStatus, TaskResult};
 use crate::settings::RunSettings;
 use crate::transport::{MqttSummary, Summary};
 
+pub use crate::atomic_write::write_atomic;
 pub use events::EventLog;
 pub use groups::{fold, group_outputs, OutputGroup};
 pub use junit::junit;
-pub use crate::atomic_write::write_atomic;
 
 /// The JSON Schema of [`RunReport`], as shipped in `schema/report.schema.json`.
 pub fn schema() -> String {

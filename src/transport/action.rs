@@ -37,7 +37,9 @@ pub enum ActionKind {
     Command,
     Shell,
     /// An MQTT publish; `v5_correlation` when its reply is matched by MQTT 5 properties.
-    Mqtt { v5_correlation: bool },
+    Mqtt {
+        v5_correlation: bool,
+    },
 }
 
 impl ActionKind {

@@ -7,7 +7,9 @@ use std::time::Duration;
 use tokio::process::Command;
 
 use super::capture::Capture;
-use super::{Action, ActionKind, BoxFuture, Endpoint, Output, RunError, Session, Target, Transport};
+use super::{
+    Action, ActionKind, BoxFuture, Endpoint, Output, RunError, Session, Target, Transport,
+};
 use crate::inventory::Connection;
 use crate::outcome::{ErrorKind, TaskError};
 

@@ -116,13 +116,14 @@ impl FakeTransport {
 
 impl Transport for FakeTransport {
     fn endpoint(&self, _host: &str, conn: &Connection) -> Result<Endpoint, String> {
-        let gateway = ["gateway", "jump", "mqtt_url"].iter().find_map(|k| {
-            match conn.vars.get(*k)? {
-                serde_json::Value::String(s) => Some(s.clone()),
-                serde_json::Value::Array(a) => a.first()?.as_str().map(str::to_string),
-                _ => None,
-            }
-        });
+        let gateway =
+            ["gateway", "jump", "mqtt_url"]
+                .iter()
+                .find_map(|k| match conn.vars.get(*k)? {
+                    serde_json::Value::String(s) => Some(s.clone()),
+                    serde_json::Value::Array(a) => a.first()?.as_str().map(str::to_string),
+                    _ => None,
+                });
         Ok(Endpoint {
             transport: conn.transport.as_str(),
             address: conn.address.clone(),

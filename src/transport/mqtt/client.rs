@@ -20,8 +20,8 @@ use super::options::BrokerOptions;
 use super::pending::{Delivery, Match, Pending, Waiter};
 use super::proto::{self, Client, EventLoop, Incoming, Message, Outgoing};
 use super::Secrets;
-use crate::policy::{fresh_seed, jitter_source, Backoff};
 use crate::outcome::{ErrorKind, TaskError};
+use crate::policy::{fresh_seed, jitter_source, Backoff};
 
 /// Counters over the whole run, for the report.
 #[derive(Debug, Default)]

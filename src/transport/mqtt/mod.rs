@@ -358,7 +358,6 @@ impl MqttSession {
         }
         Ok(output)
     }
-
 }
 
 impl Session for MqttSession {

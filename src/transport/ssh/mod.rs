@@ -144,10 +144,7 @@ impl Transport for SshTransport {
     ) -> BoxFuture<'a, Result<Box<dyn Session>, TaskError>> {
         Box::pin(async move {
             let Target::Ssh(target) = &endpoint.target else {
-                return Err(TaskError::new(
-                    ErrorKind::Protocol,
-                    "not an ssh endpoint",
-                ));
+                return Err(TaskError::new(ErrorKind::Protocol, "not an ssh endpoint"));
             };
             let session = self.open(target).await?;
             Ok(Box::new(session) as Box<dyn Session>)
