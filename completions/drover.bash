@@ -105,7 +105,7 @@ _drover() {
             return 0
             ;;
         drover__subcmd__exec)
-            opts="-i -l -e -v -q -h -V --inventory --limit --extra-vars --output --batch-size --concurrency --strategy --connect-timeout --command-timeout --host-timeout --rate --burst --gateway-rate --retries --backoff --backoff-cap --breaker-threshold --breaker-cooldown --max-fail-percentage --min-hosts-done --any-errors-fatal --state-dir --reset-breakers --report --verbose --quiet --junit --events --color --help --version"
+            opts="-i -l -e -v -q -h -V --inventory --limit --extra-vars --output --batch-size --strategy --concurrency --connect-timeout --command-timeout --host-timeout --batch-pause --rate --burst --gateway-rate --retries --backoff --backoff-cap --breaker-threshold --breaker-cooldown --max-fail-percentage --min-hosts-done --any-errors-fatal --state-dir --reset-breakers --report --verbose --quiet --junit --events --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -143,12 +143,12 @@ _drover() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --concurrency)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --strategy)
                     COMPREPLY=($(compgen -W "batched rolling" -- "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --connect-timeout)
@@ -160,6 +160,10 @@ _drover() {
                     return 0
                     ;;
                 --host-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --batch-pause)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -201,6 +205,10 @@ _drover() {
                     ;;
                 --min-hosts-done)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --any-errors-fatal)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
                 --state-dir)
@@ -341,7 +349,7 @@ _drover() {
             return 0
             ;;
         drover__subcmd__run)
-            opts="-i -l -e -v -q -h -V --inventory --limit --extra-vars --batch-size --concurrency --strategy --connect-timeout --command-timeout --host-timeout --rate --burst --gateway-rate --retries --backoff --backoff-cap --breaker-threshold --breaker-cooldown --max-fail-percentage --min-hosts-done --any-errors-fatal --state-dir --reset-breakers --report --verbose --quiet --junit --events --color --help --version"
+            opts="-i -l -e -v -q -h -V --inventory --limit --extra-vars --batch-size --strategy --concurrency --connect-timeout --command-timeout --host-timeout --batch-pause --rate --burst --gateway-rate --retries --backoff --backoff-cap --breaker-threshold --breaker-cooldown --max-fail-percentage --min-hosts-done --any-errors-fatal --state-dir --reset-breakers --report --verbose --quiet --junit --events --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -375,12 +383,12 @@ _drover() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --concurrency)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --strategy)
                     COMPREPLY=($(compgen -W "batched rolling" -- "${cur}"))
+                    return 0
+                    ;;
+                --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --connect-timeout)
@@ -392,6 +400,10 @@ _drover() {
                     return 0
                     ;;
                 --host-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --batch-pause)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -433,6 +445,10 @@ _drover() {
                     ;;
                 --min-hosts-done)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --any-errors-fatal)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
                 --state-dir)

@@ -34,23 +34,26 @@ complete -c drover -n "__fish_drover_needs_command" -f -a "help" -d 'Print this 
 complete -c drover -n "__fish_drover_using_subcommand run" -s i -l inventory -d 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand run" -s l -l limit -d 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -s e -l extra-vars -d 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)' -r
-complete -c drover -n "__fish_drover_using_subcommand run" -l batch-size -d 'Hosts per batch; 0 = one batch of all hosts [play default: 10]' -r
-complete -c drover -n "__fish_drover_using_subcommand run" -l concurrency -d 'Most hosts in flight at once [play default: 10]' -r
-complete -c drover -n "__fish_drover_using_subcommand run" -l strategy -d 'batched: a batch finishes before the next starts; rolling: a window of hosts' -r -f -a "batched\t'A batch connects, runs and disconnects before the next batch starts'
+complete -c drover -n "__fish_drover_using_subcommand run" -l batch-size -d 'Hosts per batch; a batch connects, runs and disconnects before the next starts; 0 = one batch [default: 10]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l strategy -d 'batched, or rolling: a window of `concurrency` hosts, the next starts as one ends [default: batched]' -r -f -a "batched\t'A batch connects, runs and disconnects before the next batch starts'
 rolling\t'A window of `concurrency` hosts; the next host starts as one ends'"
-complete -c drover -n "__fish_drover_using_subcommand run" -l connect-timeout -d 'Per connection attempt, e.g. 10s [default: 10s]' -r
-complete -c drover -n "__fish_drover_using_subcommand run" -l command-timeout -d 'Per command, e.g. 8s, 2m [default: 8s]' -r
-complete -c drover -n "__fish_drover_using_subcommand run" -l host-timeout -d 'Whole-host deadline, e.g. 5m [default: none]' -r
-complete -c drover -n "__fish_drover_using_subcommand run" -l rate -d 'New connections per time, fleet-wide: 20/s, 300/m, 120/h [default: 20/s]' -r
-complete -c drover -n "__fish_drover_using_subcommand run" -l burst -d 'Connections that may start at once after an idle spell [default: 1]' -r
-complete -c drover -n "__fish_drover_using_subcommand run" -l gateway-rate -d 'New connections per time through one gateway (jump host, broker, `gateway` var)' -r
-complete -c drover -n "__fish_drover_using_subcommand run" -l retries -d 'Connection attempts after the first, for transient failures [default: 2]' -r
-complete -c drover -n "__fish_drover_using_subcommand run" -l backoff -d 'Backoff base between connection attempts (full jitter) [default: 2s]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l concurrency -d 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l connect-timeout -d 'Per connection attempt [default: 10s]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l command-timeout -d 'Per command (a task\'s `timeout` overrides it) [default: 8s]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l host-timeout -d 'Whole-host deadline [default: none]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l batch-pause -d 'Wait between batches [default: 0s]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l rate -d 'New connections per time, fleet-wide and across batches: 20/s, 300/m, 120/h, 5/10s [default: 20/s]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l burst -d 'Connections that may start at once after an idle spell (1 = evenly spaced) [default: 1]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l gateway-rate -d 'New connections per time through one gateway (the `gateway` var, else the first jump host, else the broker) [default: none]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l retries -d 'Connection attempts after the first, for transient failures only [default: 2]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l backoff -d 'Base of the exponential backoff between connection attempts (full jitter) [default: 2s]' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l backoff-cap -d 'Longest wait between connection attempts [default: 60s]' -r
-complete -c drover -n "__fish_drover_using_subcommand run" -l breaker-threshold -d 'Consecutive connection failures that open a host\'s breaker; 0 = off [default: 3]' -r
-complete -c drover -n "__fish_drover_using_subcommand run" -l breaker-cooldown -d 'How long an open breaker skips its host [default: 180s]' -r
-complete -c drover -n "__fish_drover_using_subcommand run" -l max-fail-percentage -d 'Stop starting hosts once more than this percentage of finished hosts failed (exit 3)' -r
-complete -c drover -n "__fish_drover_using_subcommand run" -l min-hosts-done -d 'Finished hosts needed before --max-fail-percentage is judged [default: 1]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l breaker-threshold -d 'Consecutive transport failures that open a host\'s circuit breaker; 0 = off (play: circuit_breaker.threshold) [default: 3]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l breaker-cooldown -d 'How long an open breaker skips its host before one probe (play: circuit_breaker.cooldown) [default: 180s]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l max-fail-percentage -d 'Stop starting hosts once more than this share of the finished hosts failed (exit 3) [default: none]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l min-hosts-done -d 'Finished hosts needed before max_fail_percentage is judged [default: 1]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l any-errors-fatal -d 'Stop starting hosts at the first failed host (exit 3) [default: false]' -r -f -a "true\t''
+false\t''"
 complete -c drover -n "__fish_drover_using_subcommand run" -l state-dir -d 'Directory of the breaker state files [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]' -r -F
 complete -c drover -n "__fish_drover_using_subcommand run" -l report -d 'Write the JSON report here (atomically, also when interrupted)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand run" -l junit -d 'Write JUnit XML here, one test case per host × task (atomically)' -r -F
@@ -58,7 +61,6 @@ complete -c drover -n "__fish_drover_using_subcommand run" -l events -d 'Stream 
 complete -c drover -n "__fish_drover_using_subcommand run" -l color -d 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c drover -n "__fish_drover_using_subcommand run" -l any-errors-fatal -d 'Stop starting hosts at the first failed host (exit 3)'
 complete -c drover -n "__fish_drover_using_subcommand run" -l reset-breakers -d 'Forget every breaker of this inventory before the run'
 complete -c drover -n "__fish_drover_using_subcommand run" -s v -l verbose -d 'Print every task, not only failures'
 complete -c drover -n "__fish_drover_using_subcommand run" -s q -l quiet -d 'Print only the summary (on a terminal: only the overall bar while running)'
@@ -69,23 +71,26 @@ complete -c drover -n "__fish_drover_using_subcommand exec" -s l -l limit -d 'On
 complete -c drover -n "__fish_drover_using_subcommand exec" -s e -l extra-vars -d 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l output -d '`json`: print the report on stdout, for scripts (the summary goes to stderr)' -r -f -a "text\t'Progress on stderr, the summary on stdout'
 json\t'The JSON report on stdout and nothing else there'"
-complete -c drover -n "__fish_drover_using_subcommand exec" -l batch-size -d 'Hosts per batch; 0 = one batch of all hosts [play default: 10]' -r
-complete -c drover -n "__fish_drover_using_subcommand exec" -l concurrency -d 'Most hosts in flight at once [play default: 10]' -r
-complete -c drover -n "__fish_drover_using_subcommand exec" -l strategy -d 'batched: a batch finishes before the next starts; rolling: a window of hosts' -r -f -a "batched\t'A batch connects, runs and disconnects before the next batch starts'
+complete -c drover -n "__fish_drover_using_subcommand exec" -l batch-size -d 'Hosts per batch; a batch connects, runs and disconnects before the next starts; 0 = one batch [default: 10]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l strategy -d 'batched, or rolling: a window of `concurrency` hosts, the next starts as one ends [default: batched]' -r -f -a "batched\t'A batch connects, runs and disconnects before the next batch starts'
 rolling\t'A window of `concurrency` hosts; the next host starts as one ends'"
-complete -c drover -n "__fish_drover_using_subcommand exec" -l connect-timeout -d 'Per connection attempt, e.g. 10s [default: 10s]' -r
-complete -c drover -n "__fish_drover_using_subcommand exec" -l command-timeout -d 'Per command, e.g. 8s, 2m [default: 8s]' -r
-complete -c drover -n "__fish_drover_using_subcommand exec" -l host-timeout -d 'Whole-host deadline, e.g. 5m [default: none]' -r
-complete -c drover -n "__fish_drover_using_subcommand exec" -l rate -d 'New connections per time, fleet-wide: 20/s, 300/m, 120/h [default: 20/s]' -r
-complete -c drover -n "__fish_drover_using_subcommand exec" -l burst -d 'Connections that may start at once after an idle spell [default: 1]' -r
-complete -c drover -n "__fish_drover_using_subcommand exec" -l gateway-rate -d 'New connections per time through one gateway (jump host, broker, `gateway` var)' -r
-complete -c drover -n "__fish_drover_using_subcommand exec" -l retries -d 'Connection attempts after the first, for transient failures [default: 2]' -r
-complete -c drover -n "__fish_drover_using_subcommand exec" -l backoff -d 'Backoff base between connection attempts (full jitter) [default: 2s]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l concurrency -d 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l connect-timeout -d 'Per connection attempt [default: 10s]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l command-timeout -d 'Per command (a task\'s `timeout` overrides it) [default: 8s]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l host-timeout -d 'Whole-host deadline [default: none]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l batch-pause -d 'Wait between batches [default: 0s]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l rate -d 'New connections per time, fleet-wide and across batches: 20/s, 300/m, 120/h, 5/10s [default: 20/s]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l burst -d 'Connections that may start at once after an idle spell (1 = evenly spaced) [default: 1]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l gateway-rate -d 'New connections per time through one gateway (the `gateway` var, else the first jump host, else the broker) [default: none]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l retries -d 'Connection attempts after the first, for transient failures only [default: 2]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l backoff -d 'Base of the exponential backoff between connection attempts (full jitter) [default: 2s]' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l backoff-cap -d 'Longest wait between connection attempts [default: 60s]' -r
-complete -c drover -n "__fish_drover_using_subcommand exec" -l breaker-threshold -d 'Consecutive connection failures that open a host\'s breaker; 0 = off [default: 3]' -r
-complete -c drover -n "__fish_drover_using_subcommand exec" -l breaker-cooldown -d 'How long an open breaker skips its host [default: 180s]' -r
-complete -c drover -n "__fish_drover_using_subcommand exec" -l max-fail-percentage -d 'Stop starting hosts once more than this percentage of finished hosts failed (exit 3)' -r
-complete -c drover -n "__fish_drover_using_subcommand exec" -l min-hosts-done -d 'Finished hosts needed before --max-fail-percentage is judged [default: 1]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l breaker-threshold -d 'Consecutive transport failures that open a host\'s circuit breaker; 0 = off (play: circuit_breaker.threshold) [default: 3]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l breaker-cooldown -d 'How long an open breaker skips its host before one probe (play: circuit_breaker.cooldown) [default: 180s]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l max-fail-percentage -d 'Stop starting hosts once more than this share of the finished hosts failed (exit 3) [default: none]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l min-hosts-done -d 'Finished hosts needed before max_fail_percentage is judged [default: 1]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l any-errors-fatal -d 'Stop starting hosts at the first failed host (exit 3) [default: false]' -r -f -a "true\t''
+false\t''"
 complete -c drover -n "__fish_drover_using_subcommand exec" -l state-dir -d 'Directory of the breaker state files [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]' -r -F
 complete -c drover -n "__fish_drover_using_subcommand exec" -l report -d 'Write the JSON report here (atomically, also when interrupted)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand exec" -l junit -d 'Write JUnit XML here, one test case per host × task (atomically)' -r -F
@@ -93,7 +98,6 @@ complete -c drover -n "__fish_drover_using_subcommand exec" -l events -d 'Stream
 complete -c drover -n "__fish_drover_using_subcommand exec" -l color -d 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c drover -n "__fish_drover_using_subcommand exec" -l any-errors-fatal -d 'Stop starting hosts at the first failed host (exit 3)'
 complete -c drover -n "__fish_drover_using_subcommand exec" -l reset-breakers -d 'Forget every breaker of this inventory before the run'
 complete -c drover -n "__fish_drover_using_subcommand exec" -s v -l verbose -d 'Print every task, not only failures'
 complete -c drover -n "__fish_drover_using_subcommand exec" -s q -l quiet -d 'Print only the summary (on a terminal: only the overall bar while running)'

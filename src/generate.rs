@@ -33,5 +33,28 @@ pub fn generate(root: &Path) -> Result<()> {
     let path = schema.join("report.schema.json");
     std::fs::write(&path, crate::report::schema())
         .map_err(|e| Error::io(&path, "write the schema", e))?;
+    let readme = root.join("README.md");
+    if let Ok(text) = std::fs::read_to_string(&readme) {
+        if let Some(updated) = with_settings_table(&text) {
+            std::fs::write(&readme, updated).map_err(|e| Error::io(&readme, "write", e))?;
+        }
+    }
     Ok(())
+}
+
+const TABLE_START: &str = "<!-- run-settings:";
+const TABLE_END: &str = "<!-- /run-settings -->";
+
+/// `text` with the settings table between its markers made anew from the declaration, or
+/// `None` when it has no markers.
+pub fn with_settings_table(text: &str) -> Option<String> {
+    let start = text.find(TABLE_START)?;
+    let body = start + text[start..].find('\n')? + 1;
+    let end = body + text[body..].find(TABLE_END)?;
+    Some(format!(
+        "{}{}{}",
+        &text[..body],
+        crate::settings::markdown_table(),
+        &text[end..]
+    ))
 }

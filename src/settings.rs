@@ -1,4 +1,8 @@
-//! Run settings: defaults from DESIGN.md, overridden by play keys, overridden by CLI flags.
+//! Run settings: defaults, overridden by play keys, overridden by CLI flags. Each setting is
+//! declared once, in [`run_settings!`] below — name, type, default, play key, CLI flag, help
+//! — and the settings struct, the overrides, the play keys (`play_keys!`), the CLI flags
+//! (`SettingsArgs`), the report's `settings` block and the README's table ([`table`]) all
+//! come from that declaration.
 
 use std::fmt;
 use std::time::Duration;
@@ -19,123 +23,283 @@ pub enum Strategy {
     Rolling,
 }
 
-/// The settings one play runs with.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunSettings {
-    /// Hosts per batch; 0 means one batch of every host.
-    pub batch_size: usize,
-    pub strategy: Strategy,
-    /// Most hosts in flight at once.
-    pub concurrency: usize,
-    #[serde(with = "millis")]
-    pub connect_timeout: Duration,
-    #[serde(with = "millis")]
-    pub command_timeout: Duration,
-    #[serde(with = "opt_millis")]
-    pub host_timeout: Option<Duration>,
-    #[serde(with = "millis")]
-    pub batch_pause: Duration,
-    /// New connections per time, fleet-wide.
-    pub rate: Rate,
-    /// Connections that may start at once after an idle spell (1: evenly spaced).
-    pub burst: u32,
-    /// New connections per time through one gateway (jump host, broker, or `gateway` var).
-    pub gateway_rate: Option<Rate>,
-    /// Connection attempts after the first, for transient failures.
-    pub retries: u32,
-    /// Base of the exponential backoff between attempts (full jitter).
-    #[serde(with = "millis")]
-    pub backoff: Duration,
-    /// Longest wait between attempts.
-    #[serde(with = "millis")]
-    pub backoff_cap: Duration,
-    /// Consecutive failures that open a host's breaker; 0 turns breakers off.
-    pub breaker_threshold: u32,
-    /// How long an open breaker skips its host.
-    #[serde(with = "millis")]
-    pub breaker_cooldown: Duration,
-    /// Stop starting hosts once more than this share of finished hosts failed.
-    pub max_fail_percentage: Option<f64>,
-    /// Finished hosts needed before `max_fail_percentage` is judged.
-    pub min_hosts_done: usize,
-    /// Stop starting hosts at the first failed host.
-    pub any_errors_fatal: bool,
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Strategy::Batched => "batched",
+            Strategy::Rolling => "rolling",
+        })
+    }
 }
 
-impl Default for RunSettings {
-    fn default() -> RunSettings {
-        RunSettings {
-            batch_size: 10,
-            strategy: Strategy::Batched,
-            concurrency: 10,
-            connect_timeout: Duration::from_secs(10),
-            command_timeout: Duration::from_secs(8),
-            host_timeout: None,
-            batch_pause: Duration::ZERO,
-            rate: Rate {
-                count: 20,
-                per: Duration::from_secs(1),
-            },
-            burst: 1,
-            gateway_rate: None,
-            retries: 2,
-            backoff: Duration::from_secs(2),
-            backoff_cap: Duration::from_secs(60),
-            breaker_threshold: 3,
-            breaker_cooldown: Duration::from_secs(180),
-            max_fail_percentage: None,
-            min_hosts_done: 1,
-            any_errors_fatal: false,
+/// One row of the settings table: for `--help`, the README and `drover check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SettingDoc {
+    pub name: &'static str,
+    /// The play key, when the setting has one of its own (the breaker's two are under
+    /// `circuit_breaker:`).
+    pub play_key: Option<&'static str>,
+    pub flag: &'static str,
+    pub help: &'static str,
+    pub default: &'static str,
+}
+
+/// Declares every run setting once. Each entry:
+/// `name: Type = default, input Type, flag "--flag" "VALUE", default "shown", [play,]
+///  serde [attrs], arg [clap attrs], help "text";`
+/// where `input` is what a play key and a flag parse into (converted with `From`).
+macro_rules! run_settings {
+    (@key $play:ident) => { Some(stringify!($play)) };
+    (@key) => { None };
+    ($d:tt $(
+        $field:ident: $ty:ty = $default:expr,
+        input $input:ty,
+        flag $flag:literal $value_name:literal,
+        default $shown:literal,
+        $( play $play:ident, )?
+        serde [$($sattr:meta),*],
+        arg [$($aattr:tt)*],
+        help $help:literal;
+    )*) => {
+        /// The settings one play runs with.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        pub struct RunSettings {
+            $(
+                #[doc = $help]
+                #[serde($($sattr),*)]
+                pub $field: $ty,
+            )*
+        }
+
+        impl Default for RunSettings {
+            fn default() -> RunSettings {
+                RunSettings { $( $field: $default, )* }
+            }
+        }
+
+        /// Settings given by a play or on the command line; `None` keeps what is below.
+        #[derive(Debug, Clone, Default, PartialEq)]
+        pub struct Overrides {
+            $( pub $field: Option<$ty>, )*
+        }
+
+        impl RunSettings {
+            pub fn with(mut self, o: &Overrides) -> RunSettings {
+                $(
+                    if let Some(v) = &o.$field {
+                        self.$field = v.clone();
+                    }
+                )*
+                self
+            }
+        }
+
+        /// Run settings given on the command line; they override the play's.
+        #[derive(Debug, clap::Args, Clone, Default)]
+        pub struct SettingsArgs {
+            $(
+                #[arg(
+                    long = $flag,
+                    value_name = $value_name,
+                    help = concat!($help, " [default: ", $shown, "]"),
+                    $($aattr)*
+                )]
+                pub $field: Option<$input>,
+            )*
+        }
+
+        impl SettingsArgs {
+            pub fn overrides(&self) -> Overrides {
+                Overrides {
+                    $( $field: self.$field.clone().map(<$ty>::from), )*
+                }
+            }
+        }
+
+        /// Every setting, in declaration order.
+        pub fn table() -> &'static [SettingDoc] {
+            &[$(
+                SettingDoc {
+                    name: stringify!($field),
+                    play_key: run_settings!(@key $($play)?),
+                    flag: concat!("--", $flag),
+                    help: $help,
+                    default: $shown,
+                },
+            )*]
+        }
+
+        /// Adds the play keys of the settings that have one to a play struct (`#[serde(default)]`
+        /// fields of their input types) and gives it `settings_overrides()`, which reads them.
+        macro_rules! play_keys {
+            ($d(#[$d meta:meta])* $d vis:vis struct $d name:ident { $d($d body:tt)* }) => {
+                $d(#[$d meta])*
+                $d vis struct $d name {
+                    $d($d body)*
+                    $($(
+                        #[serde(default)]
+                        $play: Option<$input>,
+                    )?)*
+                }
+
+                impl $d name {
+                    /// The run settings this play's own keys set.
+                    fn settings_overrides(&self) -> crate::settings::Overrides {
+                        crate::settings::Overrides {
+                            $($( $play: self.$play.clone().map(<$ty>::from), )?)*
+                            ..crate::settings::Overrides::default()
+                        }
+                    }
+                }
+            };
+        }
+        pub(crate) use play_keys;
+    };
+}
+
+run_settings! { $
+    batch_size: usize = 10,
+        input usize, flag "batch-size" "N", default "10", play batch_size,
+        serde [], arg [],
+        help "Hosts per batch; a batch connects, runs and disconnects before the next starts; 0 = one batch";
+    strategy: crate::settings::Strategy = Strategy::Batched,
+        input crate::settings::Strategy, flag "strategy" "STRATEGY", default "batched", play strategy,
+        serde [], arg [value_enum],
+        help "batched, or rolling: a window of `concurrency` hosts, the next starts as one ends";
+    concurrency: usize = 10,
+        input usize, flag "concurrency" "N", default "10", play concurrency,
+        serde [], arg [value_parser = positive],
+        help "Most hosts in flight at once (in batched, never above batch_size)";
+    connect_timeout: std::time::Duration = Duration::from_secs(10),
+        input crate::settings::DurationValue, flag "connect-timeout" "DURATION", default "10s", play connect_timeout,
+        serde [with = "millis"], arg [],
+        help "Per connection attempt";
+    command_timeout: std::time::Duration = Duration::from_secs(8),
+        input crate::settings::DurationValue, flag "command-timeout" "DURATION", default "8s", play command_timeout,
+        serde [with = "millis"], arg [],
+        help "Per command (a task's `timeout` overrides it)";
+    host_timeout: Option<std::time::Duration> = None,
+        input crate::settings::DurationValue, flag "host-timeout" "DURATION", default "none", play host_timeout,
+        serde [with = "opt_millis"], arg [],
+        help "Whole-host deadline";
+    batch_pause: std::time::Duration = Duration::ZERO,
+        input crate::settings::DurationValue, flag "batch-pause" "DURATION", default "0s", play batch_pause,
+        serde [with = "millis"], arg [],
+        help "Wait between batches";
+    rate: crate::settings::Rate = Rate { count: 20, per: Duration::from_secs(1) },
+        input crate::settings::Rate, flag "rate" "RATE", default "20/s", play rate,
+        serde [], arg [],
+        help "New connections per time, fleet-wide and across batches: 20/s, 300/m, 120/h, 5/10s";
+    burst: u32 = 1,
+        input u32, flag "burst" "N", default "1", play burst,
+        serde [], arg [value_parser = clap::value_parser!(u32).range(1..)],
+        help "Connections that may start at once after an idle spell (1 = evenly spaced)";
+    gateway_rate: Option<crate::settings::Rate> = None,
+        input crate::settings::Rate, flag "gateway-rate" "RATE", default "none", play gateway_rate,
+        serde [], arg [],
+        help "New connections per time through one gateway (the `gateway` var, else the first jump host, else the broker)";
+    retries: u32 = 2,
+        input u32, flag "retries" "N", default "2", play retries,
+        serde [], arg [],
+        help "Connection attempts after the first, for transient failures only";
+    backoff: std::time::Duration = Duration::from_secs(2),
+        input crate::settings::DurationValue, flag "backoff" "DURATION", default "2s", play backoff,
+        serde [with = "millis"], arg [],
+        help "Base of the exponential backoff between connection attempts (full jitter)";
+    backoff_cap: std::time::Duration = Duration::from_secs(60),
+        input crate::settings::DurationValue, flag "backoff-cap" "DURATION", default "60s", play backoff_cap,
+        serde [with = "millis"], arg [],
+        help "Longest wait between connection attempts";
+    breaker_threshold: u32 = 3,
+        input u32, flag "breaker-threshold" "N", default "3",
+        serde [], arg [],
+        help "Consecutive transport failures that open a host's circuit breaker; 0 = off (play: circuit_breaker.threshold)";
+    breaker_cooldown: std::time::Duration = Duration::from_secs(180),
+        input crate::settings::DurationValue, flag "breaker-cooldown" "DURATION", default "180s",
+        serde [with = "millis"], arg [],
+        help "How long an open breaker skips its host before one probe (play: circuit_breaker.cooldown)";
+    max_fail_percentage: Option<f64> = None,
+        input crate::settings::Percentage, flag "max-fail-percentage" "PERCENT", default "none", play max_fail_percentage,
+        serde [], arg [],
+        help "Stop starting hosts once more than this share of the finished hosts failed (exit 3)";
+    min_hosts_done: usize = 1,
+        input usize, flag "min-hosts-done" "N", default "1", play min_hosts_done,
+        serde [], arg [],
+        help "Finished hosts needed before max_fail_percentage is judged";
+    any_errors_fatal: bool = false,
+        input bool, flag "any-errors-fatal" "BOOL", default "false", play any_errors_fatal,
+        serde [], arg [num_args = 0..=1, default_missing_value = "true", require_equals = true],
+        help "Stop starting hosts at the first failed host (exit 3)";
+}
+
+/// `--concurrency`: at least 1.
+fn positive(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("`{text}` is not a number from 1 up")),
+    }
+}
+
+/// A percentage from 0 to 100, as a play key or a flag.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Percentage(pub f64);
+
+impl std::str::FromStr for Percentage {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Percentage, String> {
+        match text.parse::<f64>() {
+            Ok(p) if (0.0..=100.0).contains(&p) => Ok(Percentage(p)),
+            _ => Err(format!("`{text}` is not a percentage from 0 to 100")),
         }
     }
 }
 
-/// Settings given by a play or on the command line; `None` keeps what is below.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Overrides {
-    pub batch_size: Option<usize>,
-    pub strategy: Option<Strategy>,
-    pub concurrency: Option<usize>,
-    pub connect_timeout: Option<Duration>,
-    pub command_timeout: Option<Duration>,
-    pub host_timeout: Option<Duration>,
-    pub batch_pause: Option<Duration>,
-    pub rate: Option<Rate>,
-    pub burst: Option<u32>,
-    pub gateway_rate: Option<Rate>,
-    pub retries: Option<u32>,
-    pub backoff: Option<Duration>,
-    pub backoff_cap: Option<Duration>,
-    pub breaker_threshold: Option<u32>,
-    pub breaker_cooldown: Option<Duration>,
-    pub max_fail_percentage: Option<f64>,
-    pub min_hosts_done: Option<usize>,
-    pub any_errors_fatal: Option<bool>,
+impl<'de> Deserialize<'de> for Percentage {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = f64::deserialize(d)?;
+        if (0.0..=100.0).contains(&value) {
+            Ok(Percentage(value))
+        } else {
+            Err(serde::de::Error::custom(crate::diagnostic::with_needle(
+                format!("a percentage must be from 0 to 100, not {value}"),
+                &value.to_string(),
+            )))
+        }
+    }
+}
+
+impl From<Percentage> for Option<f64> {
+    fn from(p: Percentage) -> Option<f64> {
+        Some(p.0)
+    }
+}
+
+impl From<DurationValue> for Duration {
+    fn from(d: DurationValue) -> Duration {
+        d.0
+    }
+}
+
+impl From<DurationValue> for Option<Duration> {
+    fn from(d: DurationValue) -> Option<Duration> {
+        Some(d.0)
+    }
+}
+
+/// The settings table as the README shows it (`drover generate` writes it there).
+pub fn markdown_table() -> String {
+    let mut out = String::from("| play key / flag | meaning | default |\n| --- | --- | --- |\n");
+    for s in table() {
+        let key = match s.play_key {
+            Some(k) => format!("`{k}` / `{}`", s.flag),
+            None => format!("`{}`", s.flag),
+        };
+        out.push_str(&format!("| {key} | {} | {} |\n", s.help, s.default));
+    }
+    out
 }
 
 impl RunSettings {
-    pub fn with(mut self, o: &Overrides) -> RunSettings {
-        self.batch_size = o.batch_size.unwrap_or(self.batch_size);
-        self.strategy = o.strategy.unwrap_or(self.strategy);
-        self.concurrency = o.concurrency.unwrap_or(self.concurrency);
-        self.connect_timeout = o.connect_timeout.unwrap_or(self.connect_timeout);
-        self.command_timeout = o.command_timeout.unwrap_or(self.command_timeout);
-        self.host_timeout = o.host_timeout.or(self.host_timeout);
-        self.batch_pause = o.batch_pause.unwrap_or(self.batch_pause);
-        self.rate = o.rate.unwrap_or(self.rate);
-        self.burst = o.burst.unwrap_or(self.burst);
-        self.gateway_rate = o.gateway_rate.or(self.gateway_rate);
-        self.retries = o.retries.unwrap_or(self.retries);
-        self.backoff = o.backoff.unwrap_or(self.backoff);
-        self.backoff_cap = o.backoff_cap.unwrap_or(self.backoff_cap);
-        self.breaker_threshold = o.breaker_threshold.unwrap_or(self.breaker_threshold);
-        self.breaker_cooldown = o.breaker_cooldown.unwrap_or(self.breaker_cooldown);
-        self.max_fail_percentage = o.max_fail_percentage.or(self.max_fail_percentage);
-        self.min_hosts_done = o.min_hosts_done.unwrap_or(self.min_hosts_done);
-        self.any_errors_fatal = o.any_errors_fatal.unwrap_or(self.any_errors_fatal);
-        self
-    }
-
     /// The connection backoff policy these settings describe.
     pub fn backoff_policy(&self) -> Backoff {
         Backoff {

@@ -618,3 +618,22 @@ fn a_terminal_shows_bars_a_batch_line_and_host_lines() {
         "host lines are cleared:\n{last}"
     );
 }
+
+/// The README's settings table is the one declaration of the settings, rendered.
+#[test]
+fn the_readme_settings_table_is_the_settings_declaration() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(repo.join("README.md")).unwrap();
+    let fresh = drover::generate::with_settings_table(&readme).expect("the table's markers");
+    assert!(
+        fresh == readme,
+        "the README's run settings table is stale: run `cargo run -- generate`"
+    );
+    for setting in drover::settings::table() {
+        assert!(
+            readme.contains(setting.flag),
+            "{} in the README",
+            setting.flag
+        );
+    }
+}

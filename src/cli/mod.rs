@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::settings::{DurationValue, Overrides, Rate, Strategy};
+pub use crate::settings::SettingsArgs;
 
 pub use extra_vars::parse_extra_vars;
 
@@ -88,69 +88,6 @@ pub struct TargetArgs {
     pub extra_vars: Vec<String>,
 }
 
-/// Run settings given on the command line; they override the play's.
-#[derive(Debug, Args, Clone, Default)]
-pub struct SettingsArgs {
-    /// Hosts per batch; 0 = one batch of all hosts [play default: 10]
-    #[arg(long, value_name = "N")]
-    pub batch_size: Option<usize>,
-    /// Most hosts in flight at once [play default: 10]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub concurrency: Option<u32>,
-    /// batched: a batch finishes before the next starts; rolling: a window of hosts
-    #[arg(long, value_enum)]
-    pub strategy: Option<Strategy>,
-    /// Per connection attempt, e.g. 10s [default: 10s]
-    #[arg(long, value_name = "DURATION")]
-    pub connect_timeout: Option<DurationValue>,
-    /// Per command, e.g. 8s, 2m [default: 8s]
-    #[arg(long, value_name = "DURATION")]
-    pub command_timeout: Option<DurationValue>,
-    /// Whole-host deadline, e.g. 5m [default: none]
-    #[arg(long, value_name = "DURATION")]
-    pub host_timeout: Option<DurationValue>,
-    /// New connections per time, fleet-wide: 20/s, 300/m, 120/h [default: 20/s]
-    #[arg(long, value_name = "RATE")]
-    pub rate: Option<Rate>,
-    /// Connections that may start at once after an idle spell [default: 1]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub burst: Option<u32>,
-    /// New connections per time through one gateway (jump host, broker, `gateway` var)
-    #[arg(long, value_name = "RATE")]
-    pub gateway_rate: Option<Rate>,
-    /// Connection attempts after the first, for transient failures [default: 2]
-    #[arg(long, value_name = "N")]
-    pub retries: Option<u32>,
-    /// Backoff base between connection attempts (full jitter) [default: 2s]
-    #[arg(long, value_name = "DURATION")]
-    pub backoff: Option<DurationValue>,
-    /// Longest wait between connection attempts [default: 60s]
-    #[arg(long, value_name = "DURATION")]
-    pub backoff_cap: Option<DurationValue>,
-    /// Consecutive connection failures that open a host's breaker; 0 = off [default: 3]
-    #[arg(long, value_name = "N")]
-    pub breaker_threshold: Option<u32>,
-    /// How long an open breaker skips its host [default: 180s]
-    #[arg(long, value_name = "DURATION")]
-    pub breaker_cooldown: Option<DurationValue>,
-    /// Stop starting hosts once more than this percentage of finished hosts failed (exit 3)
-    #[arg(long, value_name = "PERCENT", value_parser = percentage)]
-    pub max_fail_percentage: Option<f64>,
-    /// Finished hosts needed before --max-fail-percentage is judged [default: 1]
-    #[arg(long, value_name = "N")]
-    pub min_hosts_done: Option<usize>,
-    /// Stop starting hosts at the first failed host (exit 3)
-    #[arg(long)]
-    pub any_errors_fatal: bool,
-}
-
-fn percentage(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(p) if (0.0..=100.0).contains(&p) => Ok(p),
-        _ => Err(format!("`{text}` is not a percentage from 0 to 100")),
-    }
-}
-
 /// Where breaker state lives between runs.
 #[derive(Debug, Args, Clone, Default)]
 pub struct StateArgs {
@@ -160,31 +97,6 @@ pub struct StateArgs {
     /// Forget every breaker of this inventory before the run
     #[arg(long)]
     pub reset_breakers: bool,
-}
-
-impl SettingsArgs {
-    pub fn overrides(&self) -> Overrides {
-        Overrides {
-            batch_size: self.batch_size,
-            strategy: self.strategy,
-            concurrency: self.concurrency.map(|c| c as usize),
-            connect_timeout: self.connect_timeout.map(|d| d.0),
-            command_timeout: self.command_timeout.map(|d| d.0),
-            host_timeout: self.host_timeout.map(|d| d.0),
-            batch_pause: None,
-            rate: self.rate,
-            burst: self.burst,
-            gateway_rate: self.gateway_rate,
-            retries: self.retries,
-            backoff: self.backoff.map(|d| d.0),
-            backoff_cap: self.backoff_cap.map(|d| d.0),
-            breaker_threshold: self.breaker_threshold,
-            breaker_cooldown: self.breaker_cooldown.map(|d| d.0),
-            max_fail_percentage: self.max_fail_percentage,
-            min_hosts_done: self.min_hosts_done,
-            any_errors_fatal: self.any_errors_fatal.then_some(true),
-        }
-    }
 }
 
 /// What a run writes and prints.

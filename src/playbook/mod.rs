@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::diagnostic::SourceError;
 use crate::error::{Error, Result};
 use crate::inventory::Vars;
-use crate::settings::{DurationValue, Overrides, Rate, Strategy};
+use crate::settings::{DurationValue, Overrides};
 
 pub use task::{Action, Expect, Task};
 pub use values::{Condition, OneOrMany, RegexValue, TemplateText};
@@ -25,49 +25,21 @@ pub struct Playbook {
     pub plays: Vec<Play>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Play {
-    #[serde(default)]
-    pub name: Option<String>,
-    pub hosts: String,
-    #[serde(default)]
-    pub vars: Vars,
-    #[serde(default)]
-    batch_size: Option<usize>,
-    #[serde(default)]
-    strategy: Option<Strategy>,
-    #[serde(default)]
-    concurrency: Option<usize>,
-    #[serde(default)]
-    connect_timeout: Option<DurationValue>,
-    #[serde(default)]
-    command_timeout: Option<DurationValue>,
-    #[serde(default)]
-    host_timeout: Option<DurationValue>,
-    #[serde(default)]
-    batch_pause: Option<DurationValue>,
-    #[serde(default)]
-    rate: Option<Rate>,
-    #[serde(default)]
-    burst: Option<u32>,
-    #[serde(default)]
-    gateway_rate: Option<Rate>,
-    #[serde(default)]
-    retries: Option<u32>,
-    #[serde(default)]
-    backoff: Option<DurationValue>,
-    #[serde(default)]
-    backoff_cap: Option<DurationValue>,
-    #[serde(default)]
-    circuit_breaker: Option<BreakerKeys>,
-    #[serde(default)]
-    max_fail_percentage: Option<Percentage>,
-    #[serde(default)]
-    min_hosts_done: Option<usize>,
-    #[serde(default)]
-    any_errors_fatal: Option<bool>,
-    pub tasks: Vec<Task>,
+crate::settings::play_keys! {
+    /// One play. Its run-setting keys (`batch_size`, `rate`, ...) are added by
+    /// `settings::play_keys!`, from the one declaration of every setting.
+    #[derive(Debug, Clone, Default, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Play {
+        #[serde(default)]
+        pub name: Option<String>,
+        pub hosts: String,
+        #[serde(default)]
+        pub vars: Vars,
+        #[serde(default)]
+        circuit_breaker: Option<BreakerKeys>,
+        pub tasks: Vec<Task>,
+    }
 }
 
 /// `circuit_breaker: { threshold: 3, cooldown: 180s }`; `threshold: 0` turns breakers off.
@@ -80,76 +52,24 @@ struct BreakerKeys {
     cooldown: Option<DurationValue>,
 }
 
-/// A percentage from 0 to 100.
-#[derive(Debug, Clone, Copy)]
-struct Percentage(f64);
-
-impl<'de> Deserialize<'de> for Percentage {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let value = f64::deserialize(d)?;
-        if (0.0..=100.0).contains(&value) {
-            Ok(Percentage(value))
-        } else {
-            Err(serde::de::Error::custom(crate::diagnostic::with_needle(
-                format!("a percentage must be from 0 to 100, not {value}"),
-                &value.to_string(),
-            )))
-        }
-    }
-}
-
 impl Play {
     /// A play built in code, as `drover exec` does.
     pub fn adhoc(hosts: &str, tasks: Vec<Task>) -> Play {
         Play {
             name: Some("ad-hoc".into()),
             hosts: hosts.to_string(),
-            vars: Vars::new(),
-            batch_size: None,
-            strategy: None,
-            concurrency: None,
-            connect_timeout: None,
-            command_timeout: None,
-            host_timeout: None,
-            batch_pause: None,
-            rate: None,
-            burst: None,
-            gateway_rate: None,
-            retries: None,
-            backoff: None,
-            backoff_cap: None,
-            circuit_breaker: None,
-            max_fail_percentage: None,
-            min_hosts_done: None,
-            any_errors_fatal: None,
             tasks,
+            ..Play::default()
         }
     }
 
     /// The run settings this play sets.
     pub fn overrides(&self) -> Overrides {
+        let breaker = self.circuit_breaker.as_ref();
         Overrides {
-            batch_size: self.batch_size,
-            strategy: self.strategy,
-            concurrency: self.concurrency,
-            connect_timeout: self.connect_timeout.map(|d| d.0),
-            command_timeout: self.command_timeout.map(|d| d.0),
-            host_timeout: self.host_timeout.map(|d| d.0),
-            batch_pause: self.batch_pause.map(|d| d.0),
-            rate: self.rate,
-            burst: self.burst,
-            gateway_rate: self.gateway_rate,
-            retries: self.retries,
-            backoff: self.backoff.map(|d| d.0),
-            backoff_cap: self.backoff_cap.map(|d| d.0),
-            breaker_threshold: self.circuit_breaker.as_ref().and_then(|b| b.threshold),
-            breaker_cooldown: self
-                .circuit_breaker
-                .as_ref()
-                .and_then(|b| b.cooldown.map(|d| d.0)),
-            max_fail_percentage: self.max_fail_percentage.map(|p| p.0),
-            min_hosts_done: self.min_hosts_done,
-            any_errors_fatal: self.any_errors_fatal,
+            breaker_threshold: breaker.and_then(|b| b.threshold),
+            breaker_cooldown: breaker.and_then(|b| b.cooldown.map(|d| d.0)),
+            ..self.settings_overrides()
         }
     }
 
