@@ -1,16 +1,20 @@
-//! The `ssh` transport: the system OpenSSH client through the `openssh` crate, one
-//! ControlMaster per host (native mux), reused by every task on that host and closed when
-//! the host is done.
+//! The `ssh` transport, two backends behind one set of host variables (`backend` says which
+//! a host gets): `native`, SSH inside drover on russh (see `native/`), and `openssh`, the
+//! system OpenSSH client through the `openssh` crate, one ControlMaster per host (native
+//! mux), reused by every task on that host and closed when the host is done.
 //!
 //! What the crate leaves to us: options go into a per-run ssh config file that includes the
 //! user's (`options`), masters live in a short private control directory that is removed at
 //! exit and whose leftovers from crashed runs are cleaned (`control`), `ControlPersist` is
 //! bounded so a killed drover's masters die on their own, and OpenSSH's messages are
 //! classified (`classify`). The crate forces `BatchMode`: key, agent and certificate
-//! authentication only.
+//! authentication only, which is why a host with a password goes native.
 
+mod backend;
+mod capture;
 mod classify;
 mod control;
+mod native;
 mod options;
 mod session;
 
@@ -20,12 +24,43 @@ use std::time::Duration;
 
 use openssh::{ControlPersist, KnownHosts, SessionBuilder};
 
-use crate::inventory::Connection;
+use crate::inventory::{Connection, Vars};
 use crate::outcome::{ErrorKind, TaskError};
+use crate::transport::{Output, RunError, Script};
 use control::ControlDir;
 use options::{HostKeyPolicy, SshOptions};
 
-pub use session::SshSession;
+pub use backend::Backend;
+pub use native::NativeSession;
+pub use session::OpenSshSession;
+
+/// The backend a host with these variables gets, and why, in words (for `inventory --host`).
+pub fn backend_of(vars: &Vars) -> Result<(Backend, String), String> {
+    backend::choose(vars)
+}
+
+/// One host's open ssh session, on the backend it was given.
+#[derive(Debug)]
+pub enum SshSession {
+    OpenSsh(OpenSshSession),
+    Native(NativeSession),
+}
+
+impl SshSession {
+    pub async fn run(&mut self, script: Script<'_>, timeout: Duration) -> Result<Output, RunError> {
+        match self {
+            SshSession::OpenSsh(s) => s.run(script, timeout).await,
+            SshSession::Native(s) => s.run(script, timeout).await,
+        }
+    }
+
+    pub async fn close(self) {
+        match self {
+            SshSession::OpenSsh(s) => s.close().await,
+            SshSession::Native(s) => s.close().await,
+        }
+    }
+}
 
 /// How long a master with no channel open stays up. Tasks follow each other without a
 /// pause, so this only matters when drover dies without closing: then the masters go too.
@@ -45,13 +80,29 @@ impl SshTransport {
         self.connect_timeout = Some(timeout);
     }
 
-    /// Plan-time validation of the host's ssh variables.
+    /// Plan-time validation of the host's ssh variables, for the backend it gets.
     pub fn check(&self, conn: &Connection) -> Result<(), String> {
         check_address(&conn.address)?;
-        SshOptions::from_vars(&conn.vars).map(|_| ())
+        match backend::choose(&conn.vars)?.0 {
+            Backend::Native => native::NativeTarget::from_connection(conn).map(|_| ()),
+            Backend::OpenSsh => SshOptions::from_vars(&conn.vars).map(|_| ()),
+        }
     }
 
     pub async fn connect(&self, conn: &Connection) -> Result<SshSession, TaskError> {
+        let protocol = |m: String| TaskError::new(ErrorKind::Protocol, m);
+        if backend::choose(&conn.vars).map_err(protocol)?.0 == Backend::Native {
+            check_address(&conn.address).map_err(protocol)?;
+            let target = native::NativeTarget::from_connection(conn).map_err(protocol)?;
+            let timeout = self.connect_timeout.unwrap_or(Duration::from_secs(10));
+            return native::connect(&target, timeout)
+                .await
+                .map(SshSession::Native);
+        }
+        self.connect_openssh(conn).await.map(SshSession::OpenSsh)
+    }
+
+    async fn connect_openssh(&self, conn: &Connection) -> Result<OpenSshSession, TaskError> {
         let protocol = |m: String| TaskError::new(ErrorKind::Protocol, m);
         let control = self
             .control
@@ -97,7 +148,7 @@ impl SshTransport {
             .await
             .map_err(|e| protocol(format!("the connect task failed: {e}")))?;
         match connected {
-            Ok(session) => Ok(SshSession::new(session).await),
+            Ok(session) => Ok(OpenSshSession::new(session).await),
             Err(openssh::Error::Connect(e)) => {
                 Err(classify::connect_error(&e.to_string(), &options.jump))
             }
