@@ -15,17 +15,31 @@ pub fn tcp_error(label: &str, e: &std::io::Error) -> TaskError {
     TaskError::new(kind, format!("connect to {label}: {e}"))
 }
 
-/// The handshake failed. `banner_seen` tells a server that closed before saying anything
-/// (sshd over `MaxStartups`) from one that hung up later.
-pub fn handshake_error(e: ClientError, label: &str, seen: &Seen, banner_seen: bool) -> TaskError {
+/// The handshake failed. `head`, the first bytes the server sent, tells a server that hung
+/// up before its banner (sshd over `MaxStartups`, which says so in plain text, or nothing)
+/// from one that hung up later.
+pub fn handshake_error(e: ClientError, label: &str, seen: &Seen, head: &[u8]) -> TaskError {
     let e = match e {
         ClientError::HostKey(e) => return e,
         ClientError::Ssh(e) => e,
     };
+    let text = String::from_utf8_lossy(head);
+    let banner_seen = text.starts_with("SSH-") || text.contains("\nSSH-");
     if !banner_seen {
+        let said = text.trim();
+        let kind = if said.is_empty() || said.contains("MaxStartups") {
+            ErrorKind::Throttled
+        } else {
+            ErrorKind::Protocol
+        };
+        let said = if said.is_empty() {
+            String::new()
+        } else {
+            format!(", saying {said:?}")
+        };
         return TaskError::new(
-            ErrorKind::Throttled,
-            format!("{label} closed the connection before its banner (sshd's MaxStartups?): {e}"),
+            kind,
+            format!("{label} closed the connection before its banner{said}: {e}"),
         );
     }
     if let russh::Error::NoCommonAlgo { kind, ours, theirs } = &e {
@@ -77,9 +91,17 @@ mod tests {
             ClientError::Ssh(russh::Error::Disconnect),
             "192.0.2.1:22",
             &Seen::default(),
-            false,
+            b"",
         );
         assert_eq!(e.kind, ErrorKind::Throttled);
+        let e = handshake_error(
+            ClientError::Ssh(russh::Error::Disconnect),
+            "192.0.2.1:22",
+            &Seen::default(),
+            b"Exceeded MaxStartups\r\n",
+        );
+        assert_eq!(e.kind, ErrorKind::Throttled);
+        assert!(e.message.contains("saying \"Exceeded MaxStartups\""), "{}", e.message);
     }
 
     #[test]
@@ -97,7 +119,7 @@ mod tests {
             }),
             "192.0.2.1:22",
             &Seen::default(),
-            true,
+            b"SSH-2.0-OpenSSH_9.6\r\n",
         );
         assert_eq!(e.kind, ErrorKind::Protocol);
         assert!(e.message.contains("offers diffie-hellman-group1-sha1"), "{}", e.message);

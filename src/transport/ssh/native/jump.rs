@@ -144,14 +144,17 @@ async fn open(
         known_hosts: target.known_hosts.clone(),
         seen: seen.clone(),
     };
+    let head: Arc<Mutex<Vec<u8>>> = Arc::default();
     let counted = Counted {
         inner: stream,
         read: read.clone(),
+        head: head.clone(),
     };
     let mut handle = russh::client::connect_stream(config, counted, client)
         .await
         .map_err(|e| {
-            classify::handshake_error(e, &label, &seen, read.load(Ordering::Relaxed) > 0)
+            let head = head.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            classify::handshake_error(e, &label, &seen, &head)
         })?;
     progress.set(&label, Phase::Login, &read);
     auth::authenticate(&mut handle, hop, &seen).await?;
@@ -161,12 +164,16 @@ async fn open(
 trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
-/// A stream that counts what it has read: nothing read means the server never sent its
-/// banner.
+/// A stream that counts what it has read and keeps the first bytes: a server that hangs up
+/// before its banner may have said why in plain text (sshd: "Exceeded MaxStartups").
 struct Counted {
     inner: Box<dyn Stream>,
     read: Arc<AtomicU64>,
+    head: Arc<Mutex<Vec<u8>>>,
 }
+
+/// How much of the start of a connection is kept for messages.
+const HEAD: usize = 256;
 
 impl AsyncRead for Counted {
     fn poll_read(
@@ -179,6 +186,11 @@ impl AsyncRead for Counted {
         let n = buf.filled().len() - before;
         if n > 0 {
             self.read.fetch_add(n as u64, Ordering::Relaxed);
+            let mut head = self.head.lock().unwrap_or_else(|e| e.into_inner());
+            if head.len() < HEAD {
+                let take = n.min(HEAD - head.len());
+                head.extend_from_slice(&buf.filled()[before..before + take]);
+            }
         }
         polled
     }
