@@ -241,11 +241,9 @@ fn masked(key: &str, value: &serde_json::Value) -> serde_json::Value {
         return Value::String("********".to_string());
     }
     match value {
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), masked(k, v)))
-                .collect(),
-        ),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), masked(k, v))).collect())
+        }
         Value::Array(items) => Value::Array(items.iter().map(|v| masked(key, v)).collect()),
         other => other.clone(),
     }

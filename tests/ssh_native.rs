@@ -32,7 +32,10 @@ fn error_of(report: &Value, name: &str) -> (String, String) {
     let h = host(report, name);
     (
         h["error"]["kind"].as_str().unwrap_or_default().to_string(),
-        h["error"]["message"].as_str().unwrap_or_default().to_string(),
+        h["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
     )
 }
 
@@ -124,7 +127,9 @@ fn both_backends_give_the_same_report_apart_from_timings() {
         MULTI_TASK.replace("- hosts: all\n", "- hosts: all:!router\n")
     );
     let openssh = run(&lab.inventory(""), &playbook, &[]).code(2).report();
-    let native = run(&lab.native_inventory(""), &playbook, &[]).code(2).report();
+    let native = run(&lab.native_inventory(""), &playbook, &[])
+        .code(2)
+        .report();
     assert_eq!(
         serde_json::to_string_pretty(&comparable(&openssh["hosts"])).unwrap(),
         serde_json::to_string_pretty(&comparable(&native["hosts"])).unwrap()
@@ -132,7 +137,10 @@ fn both_backends_give_the_same_report_apart_from_timings() {
     assert_eq!(openssh["counts"], native["counts"]);
     let router = host(&native, "router");
     assert_eq!(router["tasks"][0]["stdout"], "ToyOS 1.0\n", "{router}");
-    assert_eq!(router["tasks"][1]["stderr"], "% Invalid input: bogus\n", "{router}");
+    assert_eq!(
+        router["tasks"][1]["stderr"], "% Invalid input: bogus\n",
+        "{router}"
+    );
 }
 
 /// A real `ssh-agent` on a socket in `dir`, holding `key`; killed on drop.
@@ -194,9 +202,15 @@ fn the_agent_logs_in_when_no_key_file_is_given() {
         .code(0)
         .report();
     let user = crate::support::sshd::user();
-    assert_eq!(host(&report, "h000")["tasks"][0]["stdout"], format!("ok from {user}\n"));
+    assert_eq!(
+        host(&report, "h000")["tasks"][0]["stdout"],
+        format!("ok from {user}\n")
+    );
     lab.wait_for("Accepted publickey", 1);
-    assert!(lab.log().iter().any(|l| l.text.contains("Accepted publickey")));
+    assert!(lab
+        .log()
+        .iter()
+        .any(|l| l.text.contains("Accepted publickey")));
     // Without the agent the same host is refused.
     let test = Test::new()
         .file("inv.yml", &inventory)
@@ -225,7 +239,11 @@ fn login_inventory(lab: &Lab, name: &str, password: &str) -> String {
 
 fn assert_no_secret(out: &Outcome, secret: &str) {
     let report = std::fs::read_to_string(out.dir.join("report.json")).unwrap_or_default();
-    for (what, text) in [("stdout", &out.stdout), ("stderr", &out.stderr), ("report", &report)] {
+    for (what, text) in [
+        ("stdout", &out.stdout),
+        ("stderr", &out.stderr),
+        ("report", &report),
+    ] {
         assert!(!text.contains(secret), "the password is in drover's {what}");
     }
 }
@@ -235,23 +253,30 @@ fn a_password_logs_in_and_a_wrong_one_is_auth_failed() {
     let lab = Lab::builder().with(Kind::Password).start();
     let login = lab.login.as_ref().expect("a lab user");
     // No `ssh_backend`: a host with a password gets the native backend by default.
-    let out = run(&login_inventory(&lab, "password", &login.password), ECHO, &[]).code(0);
+    let out = run(
+        &login_inventory(&lab, "password", &login.password),
+        ECHO,
+        &[],
+    )
+    .code(0);
     assert_eq!(
         host(&out.report(), "password")["tasks"][0]["stdout"],
         format!("ok from {}\n", login.name)
     );
     assert_no_secret(&out, &login.password);
     lab.wait_for("Accepted password", 1);
-    assert!(lab
-        .log()
-        .iter()
-        .any(|l| l.text.contains(&format!("Accepted password for {}", login.name))));
+    assert!(lab.log().iter().any(|l| l
+        .text
+        .contains(&format!("Accepted password for {}", login.name))));
 
     let wrong = "not-the-password-42";
     let out = run(&login_inventory(&lab, "password", wrong), ECHO, &[]).code(2);
     let (kind, message) = error_of(&out.report(), "password");
     assert_eq!(kind, "auth_failed", "{message}");
-    assert!(message.contains("Permission denied (password)"), "{message}");
+    assert!(
+        message.contains("Permission denied (password)"),
+        "{message}"
+    );
     assert!(message.contains("tried password"), "{message}");
     assert_no_secret(&out, wrong);
 }
@@ -276,7 +301,10 @@ fn keyboard_interactive_prompts_are_answered_with_the_password() {
     let out = run(&lab.inventory_with("", &[("kbdint", &vars)]), ECHO, &[]).code(2);
     let (kind, message) = error_of(&out.report(), "kbdint");
     assert_eq!(kind, "auth_failed", "{message}");
-    assert!(message.contains("keyboard-interactive asks \"Password:\""), "{message}");
+    assert!(
+        message.contains("keyboard-interactive asks \"Password:\""),
+        "{message}"
+    );
 }
 
 #[test]
@@ -296,16 +324,29 @@ fn host_keys_unknown_changed_and_accepted_new() {
     assert_eq!(kind, "host_key_mismatch", "{message}");
     assert!(message.starts_with("unknown host key for ["), "{message}");
     assert!(message.contains("ED25519 SHA256:"), "{message}");
-    assert!(message.contains("host_key_checking: accept-new"), "{message}");
     assert!(
-        message.contains(&format!("ssh-keyscan -p {good} {} >> {}", net::host(), empty.display())),
+        message.contains("host_key_checking: accept-new"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!(
+            "ssh-keyscan -p {good} {} >> {}",
+            net::host(),
+            empty.display()
+        )),
         "{message}"
     );
     let (kind, message) = error_of(&report, "badhostkey");
     assert_eq!(kind, "host_key_mismatch", "{message}");
     assert!(message.starts_with("host key mismatch for ["), "{message}");
-    assert!(message.contains("the server offers ED25519 SHA256:"), "{message}");
-    assert!(message.contains(":1 has ED25519 SHA256:") || message.contains(" has ED25519 SHA256:"), "{message}");
+    assert!(
+        message.contains("the server offers ED25519 SHA256:"),
+        "{message}"
+    );
+    assert!(
+        message.contains(":1 has ED25519 SHA256:") || message.contains(" has ED25519 SHA256:"),
+        "{message}"
+    );
 
     // accept-new: the unknown key is written, and is then known under `strict`.
     let accept = format!(
@@ -316,7 +357,12 @@ fn host_keys_unknown_changed_and_accepted_new() {
         &format!("port: {good}\n"),
         &format!("port: {good}\n    vars: {accept}\n"),
     );
-    let out = run(&inventory, "- hosts: h000\n  tasks:\n    - command: echo ok\n", &[]).code(0);
+    let out = run(
+        &inventory,
+        "- hosts: h000\n  tasks:\n    - command: echo ok\n",
+        &[],
+    )
+    .code(0);
     assert_eq!(host(&out.report(), "h000")["status"], "ok");
     let written = std::fs::read_to_string(&empty).unwrap();
     assert!(
@@ -327,7 +373,12 @@ fn host_keys_unknown_changed_and_accepted_new() {
         &format!("port: {good}\n"),
         &format!("port: {good}\n    vars: {unknown}\n"),
     );
-    run(&inventory, "- hosts: h000\n  tasks:\n    - command: echo ok\n", &[]).code(0);
+    run(
+        &inventory,
+        "- hosts: h000\n  tasks:\n    - command: echo ok\n",
+        &[],
+    )
+    .code(0);
     // accept-new never replaces a changed key.
     let out = run(
         &lab.native_inventory("host_key_checking: accept-new"),
@@ -366,7 +417,9 @@ fn a_two_hop_jump_chain_carries_the_connection_and_each_hop_keeps_its_errors() {
     let conns = lab.connections();
     for n in ["h000", "h001", "h002"] {
         assert!(
-            conns.iter().any(|c| c.server_port == port(n) && c.authenticated.is_some()),
+            conns
+                .iter()
+                .any(|c| c.server_port == port(n) && c.authenticated.is_some()),
             "{n} saw no login: {conns:?}"
         );
     }
@@ -380,7 +433,11 @@ fn a_two_hop_jump_chain_carries_the_connection_and_each_hop_keeps_its_errors() {
         ("badhostkey", "host_key_mismatch", "host key mismatch"),
         ("badkey", "auth_failed", "Permission denied (publickey)"),
     ] {
-        let chain = format!("{{jump: [\"{ip}:{}\", \"{ip}:{}\"]}}", port("h000"), port(bad));
+        let chain = format!(
+            "{{jump: [\"{ip}:{}\", \"{ip}:{}\"]}}",
+            port("h000"),
+            port(bad)
+        );
         let inventory = lab.native_inventory("").replace(
             &format!("port: {}\n", port("h002")),
             &format!("port: {}\n    vars: {chain}\n", port("h002")),
@@ -406,8 +463,16 @@ fn a_legacy_only_server_needs_the_host_to_ask_for_legacy_algorithms() {
     assert!(message.contains("no matching"), "{message}");
     assert!(message.contains("ssh_legacy_algorithms: true"), "{message}");
 
-    let out = run(&lab.native_inventory("ssh_legacy_algorithms: true"), play, &[]).code(0);
-    assert_eq!(host(&out.report(), "legacy")["tasks"][0]["stdout"], "old router\n");
+    let out = run(
+        &lab.native_inventory("ssh_legacy_algorithms: true"),
+        play,
+        &[],
+    )
+    .code(0);
+    assert_eq!(
+        host(&out.report(), "legacy")["tasks"][0]["stdout"],
+        "old router\n"
+    );
 
     let lists = "ssh_kex: [diffie-hellman-group14-sha1]\nssh_ciphers: 3des-cbc\n\
                  ssh_macs: [hmac-sha1]\nssh_host_key_algorithms: [ssh-rsa]";
@@ -444,7 +509,11 @@ fn every_connect_error_class_comes_from_a_real_endpoint_natively() {
         ("blackhole", "connect_timeout", "waiting for the banner of"),
         ("badhostkey", "host_key_mismatch", "host key mismatch"),
         ("badkey", "auth_failed", "Permission denied (publickey)"),
-        ("throttled", "throttled", "closed the connection before its banner"),
+        (
+            "throttled",
+            "throttled",
+            "closed the connection before its banner",
+        ),
     ] {
         let (k, message) = error_of(&report, name);
         assert_eq!(host(&report, name)["status"], "unreachable", "{name}");
@@ -481,7 +550,10 @@ fn a_native_command_timeout_kills_the_remote_process_group_and_signals_are_repor
     assert_eq!(tasks[2]["error"]["kind"], "nonzero_exit", "{tasks}");
     let message = tasks[2]["error"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("killed by signal KILL"), "{message}");
-    let left = Command::new("pgrep").args(["-f", "sleep 3001"]).output().unwrap();
+    let left = Command::new("pgrep")
+        .args(["-f", "sleep 3001"])
+        .output()
+        .unwrap();
     assert!(left.stdout.is_empty(), "the timed-out command survived");
 }
 
@@ -498,21 +570,39 @@ fn inventory_host_says_which_backend_and_why_without_the_password() {
         .run()
         .code(0);
     assert!(
-        out.stdout.contains("# ssh backend: native (the host has a password (`ansible_password`)"),
+        out.stdout
+            .contains("# ssh backend: native (the host has a password (`ansible_password`)"),
         "{}",
         out.stdout
     );
-    assert!(!out.stdout.contains("hunter2hunter") && !out.stdout.contains("bastion-secret"), "{}", out.stdout);
+    assert!(
+        !out.stdout.contains("hunter2hunter") && !out.stdout.contains("bastion-secret"),
+        "{}",
+        out.stdout
+    );
     let out = Test::new()
         .file("inv.yml", "hosts:\n  r2:\n    address: 192.0.2.3\n    vars: {platform: cisco_ios}\n  s1:\n    address: 192.0.2.4\n    vars: {ssh_backend: openssh}\n")
         .args(&["inventory", "-i", "inv.yml", "--host", "r2"])
         .run()
         .code(0);
-    assert!(out.stdout.contains("# ssh backend: native (the host is a network device (`platform`))"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("# ssh backend: native (the host is a network device (`platform`))"),
+        "{}",
+        out.stdout
+    );
     let out = Test::new()
-        .file("inv.yml", "hosts:\n  s1:\n    address: 192.0.2.4\n    vars: {ssh_backend: openssh}\n")
+        .file(
+            "inv.yml",
+            "hosts:\n  s1:\n    address: 192.0.2.4\n    vars: {ssh_backend: openssh}\n",
+        )
         .args(&["inventory", "-i", "inv.yml", "--host", "s1"])
         .run()
         .code(0);
-    assert!(out.stdout.contains("# ssh backend: openssh (`ssh_backend: openssh`)"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("# ssh backend: openssh (`ssh_backend: openssh`)"),
+        "{}",
+        out.stdout
+    );
 }

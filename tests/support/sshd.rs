@@ -102,9 +102,7 @@ impl LocalUser {
                 .status()
         });
         retry_locked(|| {
-            let mut child = Command::new("chpasswd")
-                .stdin(Stdio::piped())
-                .spawn()?;
+            let mut child = Command::new("chpasswd").stdin(Stdio::piped()).spawn()?;
             use std::io::Write;
             child
                 .stdin
@@ -333,7 +331,8 @@ impl Lab {
                     lab.sshd(&[e.port], "host_key", "no_keys", "100", extra)
                 }
                 Kind::KbdInteractive => {
-                    let extra = "UsePAM yes\nKbdInteractiveAuthentication yes\nPubkeyAuthentication no\n";
+                    let extra =
+                        "UsePAM yes\nKbdInteractiveAuthentication yes\nPubkeyAuthentication no\n";
                     lab.sshd(&[e.port], "host_key", "no_keys", "100", extra)
                 }
                 Kind::Legacy => {

@@ -81,7 +81,8 @@ fn openssh_installed() -> bool {
         };
         std::env::split_paths(&path).any(|dir| {
             let ssh = Path::new(&dir).join("ssh");
-            std::fs::metadata(&ssh).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+            std::fs::metadata(&ssh)
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
         })
     })
 }
@@ -100,8 +101,13 @@ mod tests {
         assert_eq!(backend("ansible_ssh_pass: x"), Ok(Backend::Native));
         assert_eq!(backend("platform: cisco_ios"), Ok(Backend::Native));
         assert_eq!(backend("ansible_network_os: eos"), Ok(Backend::Native));
-        assert_eq!(backend("password: x\nssh_backend: openssh"), Ok(Backend::OpenSsh));
+        assert_eq!(
+            backend("password: x\nssh_backend: openssh"),
+            Ok(Backend::OpenSsh)
+        );
         assert_eq!(backend("ssh_backend: native"), Ok(Backend::Native));
-        assert!(backend("ssh_backend: paramiko").unwrap_err().contains("`ssh_backend` must be"));
+        assert!(backend("ssh_backend: paramiko")
+            .unwrap_err()
+            .contains("`ssh_backend` must be"));
     }
 }

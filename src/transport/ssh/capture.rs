@@ -13,8 +13,7 @@ pub struct Bounded {
 impl Bounded {
     pub fn push(&mut self, chunk: &[u8]) {
         let room = OUTPUT_LIMIT.saturating_sub(self.kept.len());
-        self.kept
-            .extend_from_slice(&chunk[..chunk.len().min(room)]);
+        self.kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
         self.dropped += chunk.len().saturating_sub(room);
     }
 
@@ -37,6 +36,10 @@ mod tests {
         b.push(&vec![b'a'; OUTPUT_LIMIT - 1]);
         b.push(b"bcd");
         let text = b.text();
-        assert!(text.ends_with("ab\n[drover: 2 more bytes not kept]"), "{}", &text[text.len() - 40..]);
+        assert!(
+            text.ends_with("ab\n[drover: 2 more bytes not kept]"),
+            "{}",
+            &text[text.len() - 40..]
+        );
     }
 }

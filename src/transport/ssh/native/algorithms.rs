@@ -99,7 +99,9 @@ impl Algorithms {
         };
         let key = match &self.host_keys {
             Some(list) => parse(list, "ssh_host_key_algorithms", |s| {
-                Algorithm::new(s).ok().filter(|a| !matches!(a, Algorithm::Other(_)))
+                Algorithm::new(s)
+                    .ok()
+                    .filter(|a| !matches!(a, Algorithm::Other(_)))
             })?,
             None => {
                 let mut v: Vec<Algorithm> = base
@@ -145,7 +147,9 @@ fn names(vars: &Vars, name: &str) -> Result<Option<Vec<String>>, String> {
             .iter()
             .map(|v| match v {
                 Value::String(s) => Ok(s.trim().to_string()),
-                other => Err(format!("`{name}` entries must be algorithm names, not {other}")),
+                other => Err(format!(
+                    "`{name}` entries must be algorithm names, not {other}"
+                )),
             })
             .collect::<Result<_, _>>()?,
         Some(other) => {
@@ -155,7 +159,9 @@ fn names(vars: &Vars, name: &str) -> Result<Option<Vec<String>>, String> {
         }
     };
     if list.iter().any(String::is_empty) || list.is_empty() {
-        return Err(format!("`{name}` must name at least one algorithm, without empty entries"));
+        return Err(format!(
+            "`{name}` must name at least one algorithm, without empty entries"
+        ));
     }
     Ok(Some(list))
 }
@@ -188,7 +194,10 @@ mod tests {
 
     #[test]
     fn legacy_algorithms_are_offered_only_when_asked_for() {
-        let plain = Algorithms::from_vars(&Vars::new()).unwrap().preferred().unwrap();
+        let plain = Algorithms::from_vars(&Vars::new())
+            .unwrap()
+            .preferred()
+            .unwrap();
         let (kex, ciphers, keys) = offered(&plain);
         assert!(!kex.contains(&"diffie-hellman-group14-sha1"), "{kex:?}");
         assert!(!ciphers.contains(&"aes128-cbc"), "{ciphers:?}");
@@ -210,10 +219,12 @@ mod tests {
 
     #[test]
     fn explicit_lists_replace_the_defaults_and_unknown_names_are_refused() {
-        let a = Algorithms::from_vars(&vars("ssh_kex: diffie-hellman-group14-sha1\nssh_ciphers: [aes128-cbc]"))
-            .unwrap()
-            .preferred()
-            .unwrap();
+        let a = Algorithms::from_vars(&vars(
+            "ssh_kex: diffie-hellman-group14-sha1\nssh_ciphers: [aes128-cbc]",
+        ))
+        .unwrap()
+        .preferred()
+        .unwrap();
         let (kex, ciphers, _) = offered(&a);
         assert_eq!(kex[0], "diffie-hellman-group14-sha1");
         assert_eq!(ciphers, ["aes128-cbc"]);

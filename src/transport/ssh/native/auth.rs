@@ -36,7 +36,11 @@ enum Step {
     Next,
 }
 
-pub async fn authenticate(handle: &mut Handle<Client>, hop: &Hop, seen: &Seen) -> Result<(), TaskError> {
+pub async fn authenticate(
+    handle: &mut Handle<Client>,
+    hop: &Hop,
+    seen: &Seen,
+) -> Result<(), TaskError> {
     let first = handle
         .authenticate_none(hop.user.clone())
         .await
@@ -172,7 +176,9 @@ impl Login<'_> {
                         return Ok(Step::Done);
                     }
                 }
-                Err(e) => self.tried.push(format!("{what} (the agent did not sign: {e})")),
+                Err(e) => self
+                    .tried
+                    .push(format!("{what} (the agent did not sign: {e})")),
             }
         }
         Ok(Step::Next)
@@ -224,8 +230,9 @@ impl Login<'_> {
                 .await
                 .map_err(|e| self.lost(&e))?;
         }
-        self.tried
-            .push(format!("keyboard-interactive (more than {MAX_ROUNDS} rounds of questions)"));
+        self.tried.push(format!(
+            "keyboard-interactive (more than {MAX_ROUNDS} rounds of questions)"
+        ));
         Ok(Step::Next)
     }
 

@@ -101,7 +101,11 @@ mod tests {
             b"Exceeded MaxStartups\r\n",
         );
         assert_eq!(e.kind, ErrorKind::Throttled);
-        assert!(e.message.contains("saying \"Exceeded MaxStartups\""), "{}", e.message);
+        assert!(
+            e.message.contains("saying \"Exceeded MaxStartups\""),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
@@ -110,7 +114,11 @@ mod tests {
         *seen.disconnect.lock().unwrap() = Some("Too many authentication failures".into());
         let e = from_server(&russh::Error::Disconnect, "192.0.2.1:22", &seen);
         assert_eq!(e.kind, ErrorKind::AuthFailed);
-        assert!(e.message.ends_with("Too many authentication failures"), "{}", e.message);
+        assert!(
+            e.message.ends_with("Too many authentication failures"),
+            "{}",
+            e.message
+        );
         let e = handshake_error(
             ClientError::Ssh(russh::Error::NoCommonAlgo {
                 kind: AlgorithmKind::Kex,
@@ -122,7 +130,15 @@ mod tests {
             b"SSH-2.0-OpenSSH_9.6\r\n",
         );
         assert_eq!(e.kind, ErrorKind::Protocol);
-        assert!(e.message.contains("offers diffie-hellman-group1-sha1"), "{}", e.message);
-        assert!(e.message.contains("ssh_legacy_algorithms: true"), "{}", e.message);
+        assert!(
+            e.message.contains("offers diffie-hellman-group1-sha1"),
+            "{}",
+            e.message
+        );
+        assert!(
+            e.message.contains("ssh_legacy_algorithms: true"),
+            "{}",
+            e.message
+        );
     }
 }

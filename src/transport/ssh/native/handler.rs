@@ -60,7 +60,9 @@ impl Handler for Client {
         server_key: &PublicKeyOrCertificate,
     ) -> Result<bool, ClientError> {
         let key = server_key.public_key();
-        self.verify(&key).map(|()| true).map_err(ClientError::HostKey)
+        self.verify(&key)
+            .map(|()| true)
+            .map_err(ClientError::HostKey)
     }
 
     async fn disconnected(
@@ -69,8 +71,11 @@ impl Handler for Client {
     ) -> Result<(), ClientError> {
         match reason {
             DisconnectReason::ReceivedDisconnect(info) => {
-                *self.seen.disconnect.lock().unwrap_or_else(|e| e.into_inner()) =
-                    Some(info.message);
+                *self
+                    .seen
+                    .disconnect
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()) = Some(info.message);
                 Ok(())
             }
             DisconnectReason::Error(e) => Err(e),
@@ -111,7 +116,7 @@ impl Client {
             )),
             Verdict::Unknown { .. } if self.policy == HostKeyPolicy::AcceptNew => {
                 known_hosts::append(path, &self.host_name, key)
-                    .or_else(|m| mismatch(m))
+                    .or_else(mismatch)
             }
             Verdict::Unknown { others } => {
                 let also = if others.is_empty() {

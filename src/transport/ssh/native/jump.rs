@@ -39,7 +39,8 @@ enum Phase {
 
 impl Progress {
     fn set(&self, label: &str, phase: Phase, read: &Arc<AtomicU64>) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = (label.to_string(), phase, read.clone());
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) =
+            (label.to_string(), phase, read.clone());
     }
 
     /// `waiting for the banner of 192.0.2.1:22`, and so on.

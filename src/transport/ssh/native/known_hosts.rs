@@ -13,10 +13,17 @@ use russh::keys::{HashAlg, PublicKey};
 pub enum Verdict {
     Known,
     /// No key of this type for the host; `others` lists the types it has.
-    Unknown { others: Vec<String> },
+    Unknown {
+        others: Vec<String>,
+    },
     /// Another key of the same type is recorded, on this line.
-    Changed { line: usize, recorded: String },
-    Revoked { line: usize },
+    Changed {
+        line: usize,
+        recorded: String,
+    },
+    Revoked {
+        line: usize,
+    },
 }
 
 /// The name OpenSSH looks a host up under: `addr` on port 22, `[addr]:port` otherwise.
@@ -30,11 +37,7 @@ pub fn host_name(address: &str, port: u16) -> String {
 
 /// `ED25519 SHA256:…`, as OpenSSH names a key in its messages.
 pub fn describe(key: &PublicKey) -> String {
-    format!(
-        "{} {}",
-        key_type(key),
-        key.fingerprint(HashAlg::Sha256)
-    )
+    format!("{} {}", key_type(key), key.fingerprint(HashAlg::Sha256))
 }
 
 fn key_type(key: &PublicKey) -> String {
@@ -60,7 +63,9 @@ pub fn check(text: &str, host: &str, key: &PublicKey) -> Verdict {
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
         let mut fields = raw.split_whitespace();
-        let Some(mut first) = fields.next() else { continue };
+        let Some(mut first) = fields.next() else {
+            continue;
+        };
         if first.starts_with('#') {
             continue;
         }
@@ -205,8 +210,10 @@ fn base64(s: &str) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
-    const KEY_A: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFm/Xyq7O2cU6X100EnYAzkHAVdoBEH+4OPtgAbJVJ1v";
-    const KEY_B: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEtLCP0rJtorzwDSUk3MdMunngeIOCSxfRwcVC7ryXPf";
+    const KEY_A: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFm/Xyq7O2cU6X100EnYAzkHAVdoBEH+4OPtgAbJVJ1v";
+    const KEY_B: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIEtLCP0rJtorzwDSUk3MdMunngeIOCSxfRwcVC7ryXPf";
 
     fn key(s: &str) -> PublicKey {
         PublicKey::from_openssh(s).expect("key")
@@ -215,7 +222,10 @@ mod tests {
     #[test]
     fn plain_bracketed_and_wildcard_entries_match() {
         let text = format!("# c\n[192.0.2.1]:2222 {KEY_A}\n192.0.2.*,!192.0.2.9 {KEY_A}\n");
-        assert_eq!(check(&text, "[192.0.2.1]:2222", &key(KEY_A)), Verdict::Known);
+        assert_eq!(
+            check(&text, "[192.0.2.1]:2222", &key(KEY_A)),
+            Verdict::Known
+        );
         assert_eq!(check(&text, "192.0.2.5", &key(KEY_A)), Verdict::Known);
         assert_eq!(
             check(&text, "192.0.2.9", &key(KEY_A)),
@@ -231,11 +241,16 @@ mod tests {
     fn a_changed_key_names_its_line_and_a_revoked_one_wins() {
         let text = format!("[192.0.2.1]:2222 {KEY_A}\n");
         match check(&text, "[192.0.2.1]:2222", &key(KEY_B)) {
-            Verdict::Changed { line: 1, recorded } => assert!(recorded.starts_with("ED25519 SHA256:")),
+            Verdict::Changed { line: 1, recorded } => {
+                assert!(recorded.starts_with("ED25519 SHA256:"))
+            }
             other => panic!("{other:?}"),
         }
         let text = format!("@revoked * {KEY_A}\n192.0.2.1 {KEY_A}\n");
-        assert_eq!(check(&text, "192.0.2.1", &key(KEY_A)), Verdict::Revoked { line: 1 });
+        assert_eq!(
+            check(&text, "192.0.2.1", &key(KEY_A)),
+            Verdict::Revoked { line: 1 }
+        );
     }
 
     #[test]
@@ -246,14 +261,21 @@ mod tests {
         let tag = ring::hmac::sign(&k, b"192.0.2.1");
         let text = format!("|1|{}|{} {KEY_A}\n", b64(&salt), b64(tag.as_ref()));
         assert_eq!(check(&text, "192.0.2.1", &key(KEY_A)), Verdict::Known);
-        assert!(matches!(check(&text, "192.0.2.2", &key(KEY_A)), Verdict::Unknown { .. }));
+        assert!(matches!(
+            check(&text, "192.0.2.2", &key(KEY_A)),
+            Verdict::Unknown { .. }
+        ));
     }
 
     fn b64(bytes: &[u8]) -> String {
         const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         let mut s = String::new();
         for chunk in bytes.chunks(3) {
-            let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
             let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
             for i in 0..4 {
                 if i <= chunk.len() {
@@ -273,6 +295,9 @@ mod tests {
         append(&path, "[192.0.2.1]:2222", &key(KEY_A)).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text, format!("[192.0.2.1]:2222 {KEY_A}\n"));
-        assert_eq!(check(&text, "[192.0.2.1]:2222", &key(KEY_A)), Verdict::Known);
+        assert_eq!(
+            check(&text, "[192.0.2.1]:2222", &key(KEY_A)),
+            Verdict::Known
+        );
     }
 }

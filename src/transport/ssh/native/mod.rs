@@ -26,7 +26,10 @@ pub use target::{NativeTarget, PASSWORD_VARS};
 /// it: every TCP connect, key exchange and login on the way.
 pub async fn connect(target: &NativeTarget, timeout: Duration) -> Result<NativeSession, TaskError> {
     let progress = jump::Progress::default();
-    match tokio::time::timeout(timeout, jump::connect(target, &progress)).await {
+    // A hair inside the engine's own deadline for the attempt (the same duration, started
+    // just before), so the message that says what was being waited for is the one reported.
+    let limit = timeout.saturating_sub(timeout / 100);
+    match tokio::time::timeout(limit, jump::connect(target, &progress)).await {
         Ok(chain) => chain.map(NativeSession::new),
         Err(_) => Err(TaskError::new(
             ErrorKind::ConnectTimeout,

@@ -167,9 +167,7 @@ impl NativeSession {
     /// Ends the connection to the host (not the jump hosts); later commands are refused.
     async fn disconnect(&mut self) {
         if let Some(handle) = self.handle.take() {
-            let _ = handle
-                .disconnect(Disconnect::ByApplication, "", "en")
-                .await;
+            let _ = handle.disconnect(Disconnect::ByApplication, "", "en").await;
             let _ = tokio::time::timeout(CLEANUP_WAIT, handle).await;
         }
     }

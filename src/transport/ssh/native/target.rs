@@ -138,7 +138,9 @@ impl NativeTarget {
                     None => Vec::new(),
                 },
                 Some((name, other)) => {
-                    return Err(format!("`{name}` must be a string of ssh options, not {other}"))
+                    return Err(format!(
+                        "`{name}` must be a string of ssh options, not {other}"
+                    ))
                 }
                 None => Vec::new(),
             },
@@ -231,7 +233,9 @@ fn jump_list(name: &str, value: &Value, defaults: &Hop) -> Result<Vec<Hop>, Stri
 /// `[user@]host[:port]`, as `ssh -J` takes it.
 fn jump_string(name: &str, s: &str, defaults: &Hop) -> Result<Hop, String> {
     let bad = |why: &str| format!("`{name}`: `{s}` is not a `[user@]host[:port]` jump host: {why}");
-    if s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"') {
+    if s.chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '"')
+    {
         return Err(bad("spaces and quotes are not allowed"));
     }
     let (user, rest) = match s.rsplit_once('@') {
@@ -265,7 +269,11 @@ fn jump_string(name: &str, s: &str, defaults: &Hop) -> Result<Hop, String> {
 }
 
 /// `{host, port, user, identity_file, password}`, each but `host` optional.
-fn jump_map(name: &str, map: &serde_json::Map<String, Value>, defaults: &Hop) -> Result<Hop, String> {
+fn jump_map(
+    name: &str,
+    map: &serde_json::Map<String, Value>,
+    defaults: &Hop,
+) -> Result<Hop, String> {
     let mut hop = defaults.clone();
     for (key, v) in map {
         let what = format!("{name}.{key}");
@@ -374,15 +382,25 @@ mod tests {
         let t = target("jump: [ops@192.0.2.9:2222, 192.0.2.8]\njump_password: pw").expect("ok");
         assert_eq!(t.jumps.len(), 2);
         assert_eq!(
-            (t.jumps[0].user.as_str(), t.jumps[0].address.as_str(), t.jumps[0].port),
+            (
+                t.jumps[0].user.as_str(),
+                t.jumps[0].address.as_str(),
+                t.jumps[0].port
+            ),
             ("ops", "192.0.2.9", 2222)
         );
         assert_eq!(t.jumps[1].user, "admin");
         assert_eq!(t.jumps[1].password.as_ref().map(Secret::expose), Some("pw"));
         let t = target("jump: [{host: 192.0.2.7, port: 22, user: b, password: x}]").expect("ok");
         assert_eq!(t.jumps[0].password.as_ref().map(Secret::expose), Some("x"));
-        let t = target("ansible_ssh_common_args: '-o StrictHostKeyChecking=no -J a@192.0.2.5:23,192.0.2.6'").expect("ok");
-        assert_eq!(t.jumps.iter().map(Hop::label).collect::<Vec<_>>(), ["192.0.2.5:23", "192.0.2.6:22"]);
+        let t = target(
+            "ansible_ssh_common_args: '-o StrictHostKeyChecking=no -J a@192.0.2.5:23,192.0.2.6'",
+        )
+        .expect("ok");
+        assert_eq!(
+            t.jumps.iter().map(Hop::label).collect::<Vec<_>>(),
+            ["192.0.2.5:23", "192.0.2.6:22"]
+        );
         let t = target("ansible_ssh_common_args: '-oProxyJump=192.0.2.4'").expect("ok");
         assert_eq!(t.jumps[0].address, "192.0.2.4");
     }
