@@ -606,3 +606,83 @@ fn inventory_host_says_which_backend_and_why_without_the_password() {
         out.stdout
     );
 }
+
+#[test]
+fn large_outputs_on_both_streams_come_back_whole_and_capped_natively() {
+    let lab = Lab::builder().good(2).start();
+    // Past the 2 MiB window on both streams at once, and past the 4 MiB cap on stdout.
+    let playbook = "
+- hosts: all
+  tasks:
+    - shell: head -c 3000000 /dev/zero | tr '\\0' o; head -c 3000000 /dev/zero | tr '\\0' e >&2
+    - shell: head -c 5000000 /dev/zero | tr '\\0' x
+";
+    let out = run(&lab.native_inventory(""), playbook, &[]).code(0);
+    let report = out.report();
+    for e in &lab.endpoints {
+        let tasks = &host(&report, &e.name)["tasks"];
+        let stdout = tasks[0]["stdout"].as_str().unwrap_or_default();
+        let stderr = tasks[0]["stderr"].as_str().unwrap_or_default();
+        assert_eq!(stdout.len(), 3_000_000, "{}: stdout", e.name);
+        assert_eq!(stderr.len(), 3_000_000, "{}: stderr", e.name);
+        assert!(stdout.bytes().all(|b| b == b'o') && stderr.bytes().all(|b| b == b'e'));
+        let capped = tasks[1]["stdout"].as_str().unwrap_or_default();
+        assert!(
+            capped.ends_with(&format!(
+                "\n[drover: {} more bytes not kept]",
+                5_000_000 - (4 << 20)
+            )),
+            "{}: {}",
+            e.name,
+            &capped[capped.len().saturating_sub(60)..]
+        );
+    }
+}
+
+#[test]
+fn a_host_deadline_mid_command_ends_the_native_connection() {
+    let lab = Lab::builder().good(1).start();
+    let playbook = "
+- hosts: all
+  host_timeout: 2s
+  command_timeout: 60s
+  tasks:
+    - command: sleep 20
+";
+    let out = run(&lab.native_inventory(""), playbook, &[]).code(2);
+    assert_eq!(host(&out.report(), "h000")["error"]["kind"], "host_timeout");
+    lab.wait_for("Disconnected from", 1);
+    let conns = lab.connections();
+    let conn = conns
+        .iter()
+        .find(|c| c.authenticated.is_some())
+        .expect("a login");
+    assert!(
+        conn.closed.is_some(),
+        "the connection outlived drover: {conn:?}"
+    );
+}
+
+#[test]
+fn bad_native_settings_stop_the_run_before_anything_connects() {
+    for (vars, says) in [
+        (
+            "{ssh_backend: native, ssh_kex: [diffie-hellman-group99-sha1]}",
+            "`ssh_kex`: `diffie-hellman-group99-sha1` is not",
+        ),
+        (
+            "{password: sekrit-value, jump: [{port: 22}]}",
+            "a jump host map needs a `host`",
+        ),
+        (
+            "{ssh_backend: putty}",
+            "`ssh_backend` must be `native` or `openssh`",
+        ),
+    ] {
+        let inventory =
+            format!("hosts:\n  r1:\n    address: 127.0.0.1\n    port: 9\n    vars: {vars}\n");
+        let out = run(&inventory, ECHO, &[]).code(1);
+        assert!(out.stderr.contains(says), "{vars}: {}", out.stderr);
+        assert!(!out.stderr.contains("sekrit-value"), "{}", out.stderr);
+    }
+}
