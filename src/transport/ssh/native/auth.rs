@@ -4,7 +4,7 @@
 //! answered with the password. Any other prompt ends the login with a message quoting it.
 //! The password itself never goes into a message.
 
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use russh::client::{AuthResult, Handle, KeyboardInteractiveAuthResponse};
@@ -117,7 +117,7 @@ impl Login<'_> {
                     continue;
                 }
             };
-            let cert_path = Path::new(&format!("{}-cert.pub", path.display())).to_path_buf();
+            let cert_path = PathBuf::from(format!("{}-cert.pub", path.display()));
             if let Ok(cert) = load_openssh_certificate(&cert_path) {
                 let r = self
                     .handle
