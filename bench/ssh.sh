@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # ssh fan-out benchmark: N real sshd endpoints on 127.0.0.1 (16 per sshd process), then
-# `drover exec ... -- echo ok` and the floor — the same fan-out with `xargs -P` and plain
-# `ssh` — at concurrency 10 and 100. Prints wall time, CPU time (drover or xargs and every
-# process under it, ssh masters included: a subreaper collects the forked masters) and
-# drover's own peak RSS. drover gets
+# `drover exec ... -- echo ok` on the native backend (russh in the process), on the openssh
+# backend (a ControlMaster per host), and the floor — the same fan-out with `xargs -P` and
+# plain `ssh` — at concurrency 10 and 100, all with the same key exchange
+# (curve25519-sha256, ed25519 host key). Prints wall time, CPU time (drover or xargs and
+# every process under it, ssh masters included: a subreaper collects the forked masters)
+# and drover's own peak RSS. drover gets
 # generous connect and command timeouts, as plain ssh has none here: with the sshd processes
 # on the same 2 cores, 100 handshakes at once can take longer than the 10 s default.
 #
-#   bench/ssh.sh                 # 50, 200 and 1000 endpoints
+#   bench/ssh.sh                 # 200 and 1000 endpoints
 #   bench/ssh.sh 50 200          # other sizes
 #   DROVER=target/debug/drover bench/ssh.sh 50
 #
@@ -17,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BIN=${DROVER:-target/release/drover}
-SIZES=${*:-50 200 1000}
+SIZES=${*:-200 1000}
 CONCURRENCY=${CONCURRENCY:-10 100}
 [ -x "$BIN" ] || cargo build --release --quiet
 BIN=$(realpath "$BIN")
@@ -42,6 +44,7 @@ Host *
   IdentityFile $work/client_key
   IdentitiesOnly yes
   BatchMode yes
+  KexAlgorithms curve25519-sha256
   LogLevel ERROR
 EOF
 
@@ -94,6 +97,12 @@ PY
     printf 'defaults:\n  transport: ssh\n  ssh_config: %s\nhosts:\n' "$work/ssh_config"
     awk '{ printf "  h%04d:\n    address: 127.0.0.1\n    port: %s\n", NR, $1 }' "$d/ports"
   } >"$d/inv.yml"
+  {
+    printf 'defaults:\n  transport: ssh\n  ssh_backend: native\n'
+    printf '  ssh_identity_file: %s\n  known_hosts_file: %s\n' "$work/client_key" "$work/known_hosts"
+    printf '  ssh_kex: [curve25519-sha256]\nhosts:\n'
+    awk '{ printf "  h%04d:\n    address: 127.0.0.1\n    port: %s\n", NR, $1 }' "$d/ports"
+  } >"$d/inv-native.yml"
   split -l 16 -d -a 3 "$d/ports" "$d/chunk."
   for chunk in "$d"/chunk.*; do
     {
@@ -138,23 +147,32 @@ PY
 
 ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
 
-printf '| endpoints | concurrency | drover wall | drover CPU | drover peak RSS | floor wall | floor CPU | wall ratio | CPU ratio |\n'
-printf '| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n'
+# drover exec on inventory $1, report $2: prints "wall_s cpu_s peak_rss_kib exit".
+drover() {
+  measure "$BIN" exec -i "$1" all \
+    --strategy rolling --batch-size 0 --concurrency "$c" \
+    --connect-timeout 120s --command-timeout 120s \
+    --rate 100000/s --burst 100000 --state-dir "$work/state" \
+    --report "$2" -- echo ok
+}
+
+printf '| endpoints | concurrency | native wall | native CPU | native CPU/host | native RSS | openssh wall | openssh CPU | openssh RSS | floor wall | floor CPU | native/floor wall |\n'
+printf '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n'
 for n in $SIZES; do
   up "$n"
   d="$work/$n"
   for c in $CONCURRENCY; do
-    read -r dw dc drss dcode < <(measure "$BIN" exec -i "$d/inv.yml" all \
-      --strategy rolling --batch-size 0 --concurrency "$c" \
-      --connect-timeout 120s --command-timeout 120s \
-      --rate 100000/s --burst 100000 --state-dir "$work/state" \
-      --report "$d/report-$c.json" -- echo ok)
+    read -r nw nc nrss ncode < <(drover "$d/inv-native.yml" "$d/native-$c.json")
+    read -r ow oc orss ocode < <(drover "$d/inv.yml" "$d/openssh-$c.json")
     read -r fw fc _ fcode < <(measure sh -c \
       "xargs -P $c -I{} ssh -F '$work/ssh_config' -p {} 127.0.0.1 echo ok <'$d/ports'")
-    printf '| %s | %s | %ss | %ss | %s MiB | %ss | %ss | %s | %s |' \
-      "$n" "$c" "$dw" "$dc" "$((drss / 1024))" "$fw" "$fc" "$(ratio "$dw" "$fw")" "$(ratio "$dc" "$fc")"
-    if [ "$dcode" != 0 ] || [ "$fcode" != 0 ]; then
-      printf ' drover exit %s (%s), floor exit %s' "$dcode" "$(kinds "$d/report-$c.json")" "$fcode"
+    per_host=$(python3 -c "print(f'{$nc * 1000 / $n:.1f}')")
+    printf '| %s | %s | %ss | %ss | %s ms | %s MiB | %ss | %ss | %s MiB | %ss | %ss | %s |' \
+      "$n" "$c" "$nw" "$nc" "$per_host" "$((nrss / 1024))" "$ow" "$oc" "$((orss / 1024))" \
+      "$fw" "$fc" "$(ratio "$nw" "$fw")"
+    if [ "$ncode" != 0 ] || [ "$ocode" != 0 ] || [ "$fcode" != 0 ]; then
+      printf ' native exit %s (%s), openssh exit %s (%s), floor exit %s' \
+        "$ncode" "$(kinds "$d/native-$c.json")" "$ocode" "$(kinds "$d/openssh-$c.json")" "$fcode"
     fi
     printf '\n'
   done

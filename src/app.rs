@@ -270,6 +270,22 @@ async fn wait_for_signal() -> bool {
     }
 }
 
+/// A variable as `inventory --host` shows it: secret-named values, also inside maps and
+/// lists (a jump host's `password`), as stars.
+fn masked(key: &str, value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    if inventory::is_secret_name(key) {
+        return Value::String("********".to_string());
+    }
+    match value {
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), masked(k, v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.iter().map(|v| masked(key, v)).collect()),
+        other => other.clone(),
+    }
+}
+
 /// `drover inventory`.
 pub fn inventory(args: InventoryArgs) -> Result<i32> {
     let inv = inventory::load(&args.inventories)?;
@@ -286,12 +302,17 @@ pub fn inventory(args: InventoryArgs) -> Result<i32> {
         let resolved = inv.resolve_with_sources(host);
         let width = resolved.keys().map(|k| k.len()).max().unwrap_or(0);
         for (key, (value, source)) in &resolved {
-            let shown = if inventory::is_secret_name(key) {
-                "\"********\"".to_string()
-            } else {
-                value.to_string()
-            };
+            let shown = masked(key, value).to_string();
             println!("{key:<width$}  {shown}  # from {source}");
+        }
+        let vars: inventory::Vars = inv.resolve(host);
+        if let Ok(conn) = inventory::Connection::from_vars(host, vars) {
+            if conn.transport == inventory::TransportKind::Ssh {
+                match crate::transport::ssh::backend_of(&conn.vars) {
+                    Ok((backend, why)) => println!("# ssh backend: {} ({why})", backend.as_str()),
+                    Err(message) => println!("# ssh backend: none ({message})"),
+                }
+            }
         }
     } else {
         let json = inventory::to_ansible_json(&inv);

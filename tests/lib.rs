@@ -13,5 +13,6 @@ mod output;
 mod run;
 mod ssh;
 mod ssh_fleet;
+mod ssh_native;
 mod templates;
 mod validation;

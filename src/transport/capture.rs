@@ -11,26 +11,47 @@ use tokio::io::AsyncReadExt;
 /// The most output kept per stream; the rest is dropped and the text says so.
 pub const OUTPUT_LIMIT: usize = 4 << 20;
 
-/// A stream read in the background into a shared buffer.
+/// A bounded buffer: the first [`OUTPUT_LIMIT`] bytes are kept, the rest only counted, and
+/// the text says how much was not kept.
+#[derive(Debug, Default)]
+pub struct Bounded {
+    kept: Vec<u8>,
+    dropped: usize,
+}
+
+impl Bounded {
+    pub fn push(&mut self, chunk: &[u8]) {
+        let room = OUTPUT_LIMIT.saturating_sub(self.kept.len());
+        self.kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        self.dropped += chunk.len().saturating_sub(room);
+    }
+
+    pub fn text(&self) -> String {
+        let mut text = String::from_utf8_lossy(&self.kept).into_owned();
+        if self.dropped > 0 {
+            text.push_str(&format!("\n[drover: {} more bytes not kept]", self.dropped));
+        }
+        text
+    }
+}
+
+/// A stream read in the background into a shared [`Bounded`] buffer.
 pub struct Capture {
-    buf: Arc<Mutex<(Vec<u8>, usize)>>,
+    buf: Arc<Mutex<Bounded>>,
     /// The reader, until it has been seen to end.
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Capture {
     pub fn start<R: tokio::io::AsyncRead + Unpin + Send + 'static>(stream: Option<R>) -> Capture {
-        let buf: Arc<Mutex<(Vec<u8>, usize)>> = Arc::default();
+        let buf: Arc<Mutex<Bounded>> = Arc::default();
         let fill = buf.clone();
         let task = tokio::spawn(async move {
             let Some(mut stream) = stream else { return };
             let mut chunk = [0u8; 8192];
             while let Ok(n @ 1..) = stream.read(&mut chunk).await {
                 let mut guard = fill.lock().unwrap_or_else(|e| e.into_inner());
-                let (kept, dropped) = &mut *guard;
-                let room = OUTPUT_LIMIT.saturating_sub(kept.len());
-                kept.extend_from_slice(&chunk[..n.min(room)]);
-                *dropped += n.saturating_sub(room);
+                guard.push(&chunk[..n]);
             }
         });
         Capture {
@@ -55,10 +76,24 @@ impl Capture {
             }
         }
         let guard = self.buf.lock().unwrap_or_else(|e| e.into_inner());
-        let mut text = String::from_utf8_lossy(&guard.0).into_owned();
-        if guard.1 > 0 {
-            text.push_str(&format!("\n[drover: {} more bytes not kept]", guard.1));
-        }
-        text
+        guard.text()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_past_the_limit_is_counted_not_kept() {
+        let mut b = Bounded::default();
+        b.push(&vec![b'a'; OUTPUT_LIMIT - 1]);
+        b.push(b"bcd");
+        let text = b.text();
+        assert!(
+            text.ends_with("ab\n[drover: 2 more bytes not kept]"),
+            "{}",
+            &text[text.len() - 40..]
+        );
     }
 }

@@ -25,6 +25,7 @@ pub fn run_play(inventory: &str, playbook: &str) -> Outcome {
 pub struct Test {
     dir: tempfile::TempDir,
     args: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 pub struct Outcome {
@@ -40,6 +41,7 @@ impl Test {
         Test {
             dir: tempfile::tempdir().expect("temp dir"),
             args: Vec::new(),
+            env: Vec::new(),
         }
     }
 
@@ -71,11 +73,18 @@ impl Test {
         self
     }
 
+    /// Sets an environment variable for drover (`SSH_AUTH_SOCK`, `HOME`...).
+    pub fn env(mut self, key: &str, value: &str) -> Test {
+        self.env.push((key.to_string(), value.to_string()));
+        self
+    }
+
     pub fn command(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_drover"));
         cmd.args(&self.args)
             .current_dir(self.dir.path())
-            .env("NO_COLOR", "1");
+            .env("NO_COLOR", "1")
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd
     }
 

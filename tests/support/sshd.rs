@@ -30,6 +30,13 @@ pub enum Kind {
     Throttled,
     /// A toy router CLI (sshd `ForceCommand`): knows a few lines, refuses anything else.
     Device,
+    /// Password login only (no public keys), as the lab's throwaway user (`Lab::user`).
+    Password,
+    /// Keyboard-interactive only (through PAM, which asks `Password:`), as the lab's user.
+    KbdInteractive,
+    /// Only SHA-1 key exchange, CBC ciphers, SHA-1 MACs and an `ssh-rsa` host key: an old
+    /// router. Its RSA host key is in known_hosts too.
+    Legacy,
 }
 
 #[derive(Debug, Clone)]
@@ -68,6 +75,66 @@ pub struct Lab {
     stop: Arc<AtomicBool>,
     /// Held open so the throttled sshd has its one unauthenticated slot taken.
     _held: Vec<TcpStream>,
+    /// The throwaway local user password and keyboard-interactive endpoints log in as.
+    pub login: Option<LocalUser>,
+}
+
+/// A local user with a known password, created with `useradd`/`chpasswd` (the tests run as
+/// root) and removed on drop. The name is unique per process and lab, so parallel test
+/// processes never share one; `/etc/passwd` is locked by the tools while they write, so a
+/// busy lock is tried again (bounded).
+pub struct LocalUser {
+    pub name: String,
+    pub password: String,
+}
+
+impl LocalUser {
+    fn create(home: &Path) -> LocalUser {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let name = format!("drvt{}x{n}", std::process::id());
+        let password = format!("pw-{}-{n}-Secret", std::process::id());
+        retry_locked(|| {
+            Command::new("useradd")
+                .args(["-M", "-s", "/bin/sh", "-d"])
+                .arg(home)
+                .arg(&name)
+                .status()
+        });
+        retry_locked(|| {
+            let mut child = Command::new("chpasswd").stdin(Stdio::piped()).spawn()?;
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .expect("chpasswd stdin")
+                .write_all(format!("{name}:{password}\n").as_bytes())?;
+            child.wait()
+        });
+        LocalUser { name, password }
+    }
+}
+
+/// Runs a user-database tool until it succeeds (another process may hold the lock).
+fn retry_locked(mut run: impl FnMut() -> std::io::Result<std::process::ExitStatus>) {
+    for _ in 0..50 {
+        if run().is_ok_and(|s| s.success()) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("a user-database tool kept failing (is the test running as root?)");
+}
+
+impl Drop for LocalUser {
+    fn drop(&mut self) {
+        retry_locked(|| {
+            Command::new("userdel")
+                .arg(&self.name)
+                .stderr(Stdio::null())
+                .status()
+        });
+    }
 }
 
 #[derive(Default)]
@@ -123,12 +190,19 @@ fn name_of(kind: Kind) -> &'static str {
         Kind::WrongUserKey => "badkey",
         Kind::Throttled => "throttled",
         Kind::Device => "router",
+        Kind::Password => "password",
+        Kind::KbdInteractive => "kbdint",
+        Kind::Legacy => "legacy",
     }
 }
 
 fn keygen(path: &Path) -> String {
+    keygen_type(path, "ed25519")
+}
+
+fn keygen_type(path: &Path, kind: &str) -> String {
     let status = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", "drover-test", "-f"])
+        .args(["-q", "-t", kind, "-N", "", "-C", "drover-test", "-f"])
         .arg(path)
         .stdin(Stdio::null())
         .status()
@@ -164,6 +238,11 @@ impl Lab {
         keygen(&d.join("other_host_key"));
         let client_key = keygen(&d.join("client_key"));
         keygen(&d.join("stranger_key"));
+        let rsa_host_key = if spec.special.contains(&Kind::Legacy) {
+            keygen_type(&d.join("rsa_host_key"), "rsa")
+        } else {
+            String::new()
+        };
         std::fs::write(d.join("authorized_keys"), format!("{client_key}\n")).expect("keys");
         std::fs::write(d.join("no_keys"), "").expect("empty keys");
         std::fs::write(
@@ -197,6 +276,9 @@ impl Lab {
             // Every endpoint is "known" with the lab's host key, so the one served with
             // another key is a changed key, not an unknown one.
             known.push_str(&format!("[{}]:{} {host_key}\n", net::host(), e.port));
+            if e.kind == Kind::Legacy {
+                known.push_str(&format!("[{}]:{} {rsa_host_key}\n", net::host(), e.port));
+            }
         }
         std::fs::write(d.join("known_hosts"), known).expect("known_hosts");
 
@@ -209,7 +291,15 @@ impl Lab {
             log: log.clone(),
             stop: stop.clone(),
             _held: Vec::new(),
+            login: None,
         };
+        if spec
+            .special
+            .iter()
+            .any(|k| matches!(k, Kind::Password | Kind::KbdInteractive))
+        {
+            lab.login = Some(LocalUser::create(&d));
+        }
         let good: Vec<u16> = endpoints
             .iter()
             .filter(|e| e.kind == Kind::Good)
@@ -235,6 +325,20 @@ impl Lab {
                         .expect("chmod toy cli");
                     let extra = format!("ForceCommand {}\n", cli.display());
                     lab.sshd(&[e.port], "host_key", "authorized_keys", "100", &extra)
+                }
+                Kind::Password => {
+                    let extra = "PasswordAuthentication yes\nPubkeyAuthentication no\n";
+                    lab.sshd(&[e.port], "host_key", "no_keys", "100", extra)
+                }
+                Kind::KbdInteractive => {
+                    let extra =
+                        "UsePAM yes\nKbdInteractiveAuthentication yes\nPubkeyAuthentication no\n";
+                    lab.sshd(&[e.port], "host_key", "no_keys", "100", extra)
+                }
+                Kind::Legacy => {
+                    let extra = "KexAlgorithms diffie-hellman-group14-sha1\nCiphers aes128-cbc,3des-cbc\n\
+                                 MACs hmac-sha1\nHostKeyAlgorithms ssh-rsa\nPubkeyAcceptedAlgorithms +ssh-rsa\n";
+                    lab.sshd(&[e.port], "rsa_host_key", "authorized_keys", "100", extra)
                 }
                 Kind::Blackhole => {
                     let listener =
@@ -266,7 +370,8 @@ impl Lab {
 
     fn sshd(&mut self, ports: &[u16], host_key: &str, keys: &str, max_startups: &str, extra: &str) {
         let d = self.dir.path();
-        let mut conf = String::new();
+        // sshd keeps the first value it reads for an option, so the endpoint's own come first.
+        let mut conf = String::from(extra);
         for p in ports {
             conf.push_str(&format!("ListenAddress {}:{p}\n", net::host()));
         }
@@ -282,7 +387,6 @@ impl Lab {
             // racing 24 sessions...) would land in every command's stderr.
             home = d.display(),
         ));
-        conf.push_str(extra);
         let path = d.join(format!("sshd{}.conf", self.servers.len()));
         std::fs::write(&path, conf).expect("sshd config");
         let mut child = Command::new("/usr/sbin/sshd")
@@ -352,6 +456,21 @@ impl Lab {
         text
     }
 
+    /// The variables the native backend needs to reach the lab the way the lab's
+    /// `ssh_config` tells OpenSSH (that file is OpenSSH's alone): its key and known_hosts.
+    pub fn native_vars(&self) -> String {
+        format!(
+            "ssh_backend: native\nssh_identity_file: {}\nknown_hosts_file: {}\n",
+            self.path("client_key").display(),
+            self.path("known_hosts").display()
+        )
+    }
+
+    /// As `inventory`, on the native backend.
+    pub fn native_inventory(&self, extra_defaults: &str) -> String {
+        self.inventory(&format!("{}{extra_defaults}", self.native_vars()))
+    }
+
     pub fn log(&self) -> Vec<LogLine> {
         self.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
@@ -408,7 +527,10 @@ impl Lab {
             };
             if let Some(i) = conn("Starting session: ") {
                 conns[i].sessions += 1;
-            } else if let Some(i) = conn("Accepted publickey for ") {
+            } else if let Some(i) = conn("Accepted publickey for ")
+                .or_else(|| conn("Accepted password for "))
+                .or_else(|| conn("Accepted keyboard-interactive/pam for "))
+            {
                 conns[i].authenticated = Some(line.at);
             } else if let Some(i) = conn("Disconnected from ")
                 .or_else(|| conn("Connection closed by "))

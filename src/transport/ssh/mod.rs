@@ -1,16 +1,19 @@
-//! The `ssh` transport: the system OpenSSH client through the `openssh` crate, one
-//! ControlMaster per host (native mux), reused by every task on that host and closed when
-//! the host is done.
+//! The `ssh` transport, two backends behind one set of host variables (`backend` says which
+//! a host gets): `native`, SSH inside drover on russh (see `native/`), and `openssh`, the
+//! system OpenSSH client through the `openssh` crate, one ControlMaster per host (native
+//! mux), reused by every task on that host and closed when the host is done.
 //!
 //! What the crate leaves to us: options go into a per-run ssh config file that includes the
 //! user's (`options`), masters live in a short private control directory that is removed at
 //! exit and whose leftovers from crashed runs are cleaned (`control`), `ControlPersist` is
 //! bounded so a killed drover's masters die on their own, and OpenSSH's messages are
 //! classified (`classify`). The crate forces `BatchMode`: key, agent and certificate
-//! authentication only.
+//! authentication only, which is why a host with a password goes native.
 
+mod backend;
 mod classify;
 mod control;
+mod native;
 mod options;
 mod session;
 
@@ -21,12 +24,19 @@ use std::time::Duration;
 use openssh::{ControlPersist, KnownHosts, SessionBuilder};
 
 use super::{ActionKind, BoxFuture, Endpoint, Session, Target, Transport};
-use crate::inventory::Connection;
+use crate::inventory::{Connection, Vars};
 use crate::outcome::{ErrorKind, TaskError};
 use control::ControlDir;
 pub use options::{HostKeyPolicy, SshOptions};
 
-pub use session::SshSession;
+pub use backend::Backend;
+pub use native::{NativeSession, NativeTarget};
+pub use session::OpenSshSession;
+
+/// The backend a host with these variables gets, and why, in words (for `inventory --host`).
+pub fn backend_of(vars: &Vars) -> Result<(Backend, String), String> {
+    backend::choose(vars)
+}
 
 /// How long a master with no channel open stays up. Tasks follow each other without a
 /// pause, so this only matters when drover dies without closing: then the masters go too.
@@ -41,9 +51,16 @@ pub struct SshTransport {
     connect_timeout: Option<Duration>,
 }
 
-/// A host's ssh endpoint, parsed once at plan time.
+/// A host's ssh endpoint, parsed once at plan time, for the backend it gets.
+#[derive(Debug)]
+pub enum SshTarget {
+    OpenSsh(OpenSshTarget),
+    Native(NativeTarget),
+}
+
+/// What the openssh backend needs of a host.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SshTarget {
+pub struct OpenSshTarget {
     pub address: String,
     pub port: Option<u16>,
     pub user: Option<String>,
@@ -55,7 +72,7 @@ impl SshTransport {
         self.connect_timeout = Some(timeout);
     }
 
-    async fn open(&self, target: &SshTarget) -> Result<SshSession, TaskError> {
+    async fn open(&self, target: &OpenSshTarget) -> Result<OpenSshSession, TaskError> {
         let protocol = |m: String| TaskError::new(ErrorKind::Protocol, m);
         let control = self
             .control
@@ -100,7 +117,7 @@ impl SshTransport {
             .await
             .map_err(|e| protocol(format!("the connect task failed: {e}")))?;
         match connected {
-            Ok(session) => Ok(SshSession::new(session).await),
+            Ok(session) => Ok(OpenSshSession::new(session).await),
             Err(openssh::Error::Connect(e)) => {
                 Err(classify::connect_error(&e.to_string(), &options.jump))
             }
@@ -112,19 +129,31 @@ impl SshTransport {
 impl Transport for SshTransport {
     fn endpoint(&self, _host: &str, conn: &Connection) -> Result<Endpoint, String> {
         check_address(&conn.address)?;
-        let options = SshOptions::from_vars(&conn.vars)?;
+        let (target, gateway) = match backend::choose(&conn.vars)?.0 {
+            Backend::Native => {
+                let target = NativeTarget::from_connection(conn)?;
+                let gateway = target.jumps.first().map(|h| h.label());
+                (SshTarget::Native(target), gateway)
+            }
+            Backend::OpenSsh => {
+                let options = SshOptions::from_vars(&conn.vars)?;
+                let gateway = options.jump.first().cloned();
+                let target = OpenSshTarget {
+                    address: conn.address.clone(),
+                    port: conn.port,
+                    user: conn.user.clone(),
+                    options,
+                };
+                (SshTarget::OpenSsh(target), gateway)
+            }
+        };
         Ok(Endpoint {
             transport: "ssh",
             address: conn.address.clone(),
             opens_connection: true,
-            gateway: options.jump.first().cloned(),
+            gateway,
             vars: Vec::new(),
-            target: Target::Ssh(Arc::new(SshTarget {
-                address: conn.address.clone(),
-                port: conn.port,
-                user: conn.user.clone(),
-                options,
-            })),
+            target: Target::Ssh(Arc::new(target)),
         })
     }
 
@@ -146,8 +175,13 @@ impl Transport for SshTransport {
             let Target::Ssh(target) = &endpoint.target else {
                 return Err(TaskError::new(ErrorKind::Protocol, "not an ssh endpoint"));
             };
-            let session = self.open(target).await?;
-            Ok(Box::new(session) as Box<dyn Session>)
+            match &**target {
+                SshTarget::OpenSsh(t) => Ok(Box::new(self.open(t).await?) as Box<dyn Session>),
+                SshTarget::Native(t) => {
+                    let timeout = self.connect_timeout.unwrap_or(Duration::from_secs(10));
+                    Ok(Box::new(native::connect(t, timeout).await?) as Box<dyn Session>)
+                }
+            }
         })
     }
 }

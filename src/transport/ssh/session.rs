@@ -17,30 +17,30 @@ use crate::transport::{Action, BoxFuture, Output, RunError, Session};
 /// kills the groups of our siblings, which is the timed-out command (one command runs per
 /// host at a time). `ps -A -o pid= -o ppid=` is POSIX. The last line tells a POSIX shell
 /// with a working `ps`, which did the work, from a device CLI, which refused the line.
-const KILL_SIBLINGS: &str = "procs=$(ps -A -o pid= -o ppid=) || exit 1; \
+pub(super) const KILL_SIBLINGS: &str = "procs=$(ps -A -o pid= -o ppid=) || exit 1; \
 echo \"$procs\" | while read -r p pp; do \
 [ \"$pp\" = \"$PPID\" ] && [ \"$p\" != \"$$\" ] && kill -9 -\"$p\" 2>/dev/null && echo \"killed $p\"; \
 done; echo drover-kill-done";
 
 /// How long a kill or a close may take before drover stops waiting for it.
-const CLEANUP_WAIT: Duration = Duration::from_secs(5);
+pub(super) const CLEANUP_WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Debug)]
-pub struct SshSession {
+pub struct OpenSshSession {
     /// `None` once the connection was closed after a command timeout on a device.
     session: Option<openssh::Session>,
     /// The master process, so `close` can wait until the TCP connection is really gone.
     master_pid: Option<u32>,
 }
 
-impl SshSession {
-    pub async fn new(session: openssh::Session) -> SshSession {
+impl OpenSshSession {
+    pub async fn new(session: openssh::Session) -> OpenSshSession {
         let master_pid =
             match openssh_mux_client::Connection::connect(session.control_socket()).await {
                 Ok(mut c) => c.send_alive_check().await.ok().map(|p| p.get()),
                 Err(_) => None,
             };
-        SshSession {
+        OpenSshSession {
             session: Some(session),
             master_pid,
         }
@@ -137,29 +137,14 @@ impl SshSession {
     }
 
     async fn timed_out(&mut self, timeout: Duration, stdout: Capture, stderr: Capture) -> RunError {
-        let after = humantime::format_duration(timeout);
         let killed = match &self.session {
             Some(session) => kill_siblings(session).await,
             None => Err("no connection".to_string()),
         };
-        let message = match killed {
-            Ok(groups) if groups.is_empty() => {
-                format!(
-                    "no exit after {after}; the remote command was gone before drover killed it"
-                )
-            }
-            Ok(groups) => format!(
-                "no exit after {after}; the remote process group {} was killed",
-                groups.join(", ")
-            ),
-            Err(why) => {
-                self.close_master(true).await;
-                format!(
-                    "no exit after {after}; the connection was closed to end the command \
-                     (the far end could not kill it: {why})"
-                )
-            }
-        };
+        if killed.is_err() {
+            self.close_master(true).await;
+        }
+        let message = timeout_message(timeout, &killed);
         let partial = Output {
             exit_code: None,
             stdout: stdout.finish(CLEANUP_WAIT).await,
@@ -197,7 +182,7 @@ impl SshSession {
 
 /// A session dropped without `close` (the host was cancelled or hit its deadline mid-command):
 /// the master would stay up for as long as the remote command runs, so it is ended here.
-impl Drop for SshSession {
+impl Drop for OpenSshSession {
     fn drop(&mut self) {
         if let (Some(pid), Some(_)) = (self.master_pid, &self.session) {
             signal(pid, libc::SIGTERM);
@@ -212,6 +197,37 @@ fn failed(kind: ErrorKind, message: String, partial: Output) -> RunError {
     }
 }
 
+/// What a command timeout did, from what the kill on a second channel found: the groups it
+/// killed, or why it could not (then the connection was closed to end the command).
+pub(super) fn timeout_message(timeout: Duration, killed: &Result<Vec<String>, String>) -> String {
+    let after = humantime::format_duration(timeout);
+    match killed {
+        Ok(groups) if groups.is_empty() => {
+            format!("no exit after {after}; the remote command was gone before drover killed it")
+        }
+        Ok(groups) => format!(
+            "no exit after {after}; the remote process group {} was killed",
+            groups.join(", ")
+        ),
+        Err(why) => format!(
+            "no exit after {after}; the connection was closed to end the command \
+             (the far end could not kill it: {why})"
+        ),
+    }
+}
+
+/// The kill script's output: the process groups it killed, or why it did not run.
+pub(super) fn killed_groups(stdout: &str) -> Result<Vec<String>, String> {
+    if !stdout.lines().any(|l| l == "drover-kill-done") {
+        return Err("no POSIX shell with `ps` at the other end".to_string());
+    }
+    Ok(stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("killed "))
+        .map(str::to_string)
+        .collect())
+}
+
 /// The error with its causes, as one line.
 fn describe(e: &openssh::Error) -> String {
     let mut text = e.to_string();
@@ -224,10 +240,7 @@ fn describe(e: &openssh::Error) -> String {
     text
 }
 
-/// What goes on the exec channel: a command line exactly as typed (`show run | include x`
-/// reaches a router as that line); a `shell` script as `sh -c '<script>'`, so it runs under a
-/// POSIX shell whatever the login shell is.
-impl Session for SshSession {
+impl Session for OpenSshSession {
     fn run<'a>(
         &'a mut self,
         action: Action<'a>,
@@ -241,7 +254,10 @@ impl Session for SshSession {
     }
 }
 
-fn remote_line(script: Action<'_>) -> String {
+/// What goes on the exec channel: a command line exactly as typed (`show run | include x`
+/// reaches a router as that line); a `shell` script as `sh -c '<script>'`, so it runs under a
+/// POSIX shell whatever the login shell is.
+pub(super) fn remote_line(script: Action<'_>) -> String {
     match script {
         Action::Command(line) => line.to_string(),
         Action::Shell(script) => format!("sh -c {}", crate::shell::quote(script)),
@@ -263,15 +279,7 @@ async fn kill_siblings(session: &openssh::Session) -> Result<Vec<String>, String
         Ok(Err(e)) => return Err(describe(&e)),
         Err(_) => return Err("the kill command did not answer".to_string()),
     };
-    let text = String::from_utf8_lossy(&output.stdout);
-    if !text.lines().any(|l| l == "drover-kill-done") {
-        return Err("no POSIX shell with `ps` at the other end".to_string());
-    }
-    Ok(text
-        .lines()
-        .filter_map(|l| l.strip_prefix("killed "))
-        .map(str::to_string)
-        .collect())
+    killed_groups(&String::from_utf8_lossy(&output.stdout))
 }
 
 async fn wait_gone(pid: u32, wait: Duration) -> bool {

@@ -1,0 +1,226 @@
+//! One host's native session: one authenticated connection, an exec channel per command.
+//! Every message of a channel is read until the server closes it, so stdout and stderr are
+//! complete before the exit status is looked at (servers send the status before the last
+//! data now and then). A command timeout kills the command's process group from a second
+//! channel, as the openssh backend does, and closes the connection where that cannot work.
+
+use std::time::Duration;
+
+use russh::client::Handle;
+use russh::{ChannelMsg, Disconnect};
+
+use super::handler::Client;
+use super::jump::Chain;
+use crate::outcome::{ErrorKind, TaskError};
+use crate::transport::capture::Bounded;
+use crate::transport::ssh::session::{
+    killed_groups, remote_line, timeout_message, CLEANUP_WAIT, KILL_SIBLINGS,
+};
+use crate::transport::{Action, BoxFuture, Output, RunError, Session};
+
+pub struct NativeSession {
+    /// `None` once the connection was closed after a command timeout it could not end.
+    handle: Option<Handle<Client>>,
+    jumps: Vec<Handle<Client>>,
+    label: String,
+    seen: std::sync::Arc<super::handler::Seen>,
+}
+
+impl std::fmt::Debug for NativeSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NativeSession")
+            .field("label", &self.label)
+            .field("jumps", &self.jumps.len())
+            .finish()
+    }
+}
+
+/// What one channel produced before it closed.
+#[derive(Default)]
+struct Collected {
+    stdout: Bounded,
+    stderr: Bounded,
+    exit_code: Option<i32>,
+    signal: Option<String>,
+    refused: bool,
+}
+
+impl Collected {
+    fn output(&self) -> Output {
+        Output {
+            exit_code: self.exit_code,
+            stdout: self.stdout.text(),
+            stderr: self.stderr.text(),
+        }
+    }
+}
+
+fn failed(kind: ErrorKind, message: String, partial: Output) -> RunError {
+    RunError {
+        error: TaskError::new(kind, message),
+        partial,
+    }
+}
+
+impl NativeSession {
+    pub(super) fn new(chain: Chain) -> NativeSession {
+        NativeSession {
+            handle: Some(chain.handle),
+            jumps: chain.jumps,
+            label: chain.label,
+            seen: chain.seen,
+        }
+    }
+
+    async fn exec(&mut self, script: Action<'_>, timeout: Duration) -> Result<Output, RunError> {
+        let Some(handle) = &self.handle else {
+            return Err(failed(
+                ErrorKind::Protocol,
+                "the connection was closed after an earlier command timeout".to_string(),
+                Output::default(),
+            ));
+        };
+        let deadline = tokio::time::Instant::now() + timeout;
+        let lost = |e: russh::Error| {
+            let e = super::classify::from_server(&e, &self.label, &self.seen);
+            failed(
+                ErrorKind::Protocol,
+                format!("cannot open a channel: {}", e.message),
+                Output::default(),
+            )
+        };
+        let opened = tokio::time::timeout_at(deadline, async {
+            let channel = handle.channel_open_session().await?;
+            channel.exec(true, remote_line(script)).await?;
+            Ok::<_, russh::Error>(channel)
+        })
+        .await;
+        let mut channel = match opened {
+            Ok(Ok(channel)) => channel,
+            Ok(Err(e)) => return Err(lost(e)),
+            Err(_) => {
+                self.disconnect().await;
+                return Err(failed(
+                    ErrorKind::CommandTimeout,
+                    format!(
+                        "no channel after {}; the connection was closed",
+                        humantime::format_duration(timeout)
+                    ),
+                    Output::default(),
+                ));
+            }
+        };
+        let mut got = Collected::default();
+        let drained = tokio::time::timeout_at(deadline, collect(&mut channel, &mut got)).await;
+        if drained.is_err() {
+            let _ = channel.close().await;
+            let killed = self.kill().await;
+            if killed.is_err() {
+                self.disconnect().await;
+            }
+            let mut partial = got.output();
+            partial.exit_code = None;
+            return Err(failed(
+                ErrorKind::CommandTimeout,
+                timeout_message(timeout, &killed),
+                partial,
+            ));
+        }
+        let output = got.output();
+        if got.refused {
+            return Err(failed(
+                ErrorKind::Protocol,
+                format!("{} refused to run the command", self.label),
+                output,
+            ));
+        }
+        match got.signal {
+            Some(signal) => Err(failed(
+                ErrorKind::NonzeroExit,
+                format!("the remote process was killed by signal {signal}"),
+                output,
+            )),
+            None => Ok(output),
+        }
+    }
+
+    /// Runs the kill script on a fresh channel; the process groups killed, or why not.
+    async fn kill(&self) -> Result<Vec<String>, String> {
+        let Some(handle) = &self.handle else {
+            return Err("no connection".to_string());
+        };
+        let ran = tokio::time::timeout(CLEANUP_WAIT, async {
+            let mut channel = handle.channel_open_session().await?;
+            channel.exec(true, KILL_SIBLINGS).await?;
+            let mut got = Collected::default();
+            collect(&mut channel, &mut got).await;
+            Ok::<_, russh::Error>(got.stdout.text())
+        })
+        .await;
+        match ran {
+            Ok(Ok(stdout)) => killed_groups(&stdout),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err("the kill command did not answer".to_string()),
+        }
+    }
+
+    /// Ends the connection to the host (not the jump hosts); later commands are refused.
+    async fn disconnect(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            let _ = handle.disconnect(Disconnect::ByApplication, "", "en").await;
+            let _ = tokio::time::timeout(CLEANUP_WAIT, handle).await;
+        }
+    }
+
+    /// Says goodbye to the host, then to each jump host, last first, and waits (bounded)
+    /// for each connection to end: in a batched run the next batch connects only after this.
+    async fn shut(mut self) {
+        self.disconnect().await;
+        while let Some(jump) = self.jumps.pop() {
+            let _ = jump.disconnect(Disconnect::ByApplication, "", "en").await;
+            let _ = tokio::time::timeout(CLEANUP_WAIT, jump).await;
+        }
+    }
+}
+
+impl Session for NativeSession {
+    fn run<'a>(
+        &'a mut self,
+        action: Action<'a>,
+        timeout: Duration,
+    ) -> BoxFuture<'a, Result<Output, RunError>> {
+        Box::pin(self.exec(action, timeout))
+    }
+
+    fn close(self: Box<Self>) -> BoxFuture<'static, ()> {
+        Box::pin((*self).shut())
+    }
+}
+
+/// Reads a channel until the server closes it.
+async fn collect(channel: &mut russh::Channel<russh::client::Msg>, got: &mut Collected) {
+    while let Some(msg) = channel.wait().await {
+        match msg {
+            ChannelMsg::Data { data } => got.stdout.push(&data),
+            ChannelMsg::ExtendedData { data, ext: 1 } => got.stderr.push(&data),
+            ChannelMsg::ExitStatus { exit_status } => {
+                got.exit_code = i32::try_from(exit_status).ok();
+            }
+            ChannelMsg::ExitSignal {
+                signal_name,
+                error_message,
+                ..
+            } => {
+                let name = format!("{signal_name:?}");
+                got.signal = Some(if error_message.is_empty() {
+                    name
+                } else {
+                    format!("{name} ({error_message})")
+                });
+            }
+            ChannelMsg::Failure => got.refused = true,
+            ChannelMsg::Close => break,
+            _ => {}
+        }
+    }
+}
