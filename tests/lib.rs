@@ -7,6 +7,7 @@ mod cli;
 mod connector;
 mod engine;
 mod inventory;
+mod inventory_ansible;
 mod mqtt;
 mod output;
 mod run;

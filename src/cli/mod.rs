@@ -297,13 +297,22 @@ pub struct InventoryArgs {
         required = true
     )]
     pub inventories: Vec<PathBuf>,
-    /// Print the whole inventory as Ansible-style JSON (the default)
-    #[arg(long, conflicts_with_all = ["host", "graph"])]
+    /// Print the whole inventory as Ansible-style JSON (the default); secret-named values
+    /// are masked
+    #[arg(long, conflicts_with_all = ["host", "graph", "list_hosts"])]
     pub list: bool,
     /// Print one host's resolved variables and where each came from
-    #[arg(long, value_name = "NAME", conflicts_with = "graph")]
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["graph", "list_hosts"])]
     pub host: Option<String>,
     /// Draw the group tree
-    #[arg(long)]
+    #[arg(long, conflicts_with = "list_hosts")]
     pub graph: bool,
+    /// Print the hosts PATTERN selects, one per line, in the order a run takes them (what
+    /// `ansible PATTERN --list-hosts` prints)
+    #[arg(long, value_name = "PATTERN")]
+    pub list_hosts: Option<String>,
+    /// Also read `group_vars/` and `host_vars/` in DIR, as for a playbook there (Ansible's
+    /// `--playbook-dir`)
+    #[arg(long, value_name = "DIR")]
+    pub playbook_dir: Option<PathBuf>,
 }
