@@ -6,7 +6,8 @@
 //!
 //! ansible-core is found through `DROVER_ANSIBLE_BIN` (the directory holding
 //! `ansible-inventory`) or in `target/ansible-venv/bin`, where `.ci/run` installs it. Without
-//! it the tests say loudly that they were skipped, except under CI, where they fail.
+//! it the tests say loudly that they were skipped, except under CI (`CI` or
+//! `DROVER_REQUIRE_ANSIBLE` set, as `.ci/run` does), where they fail.
 //!
 //! Documented differences the comparison allows:
 //! - drover masks secret-named values (`*pass*`, `*secret*`, ...) in every listing, so
@@ -51,7 +52,9 @@ impl Ansible {
                  target/ansible-venv && target/ansible-venv/bin/pip install ansible-core)",
                 bin.display()
             );
-            if std::env::var_os("CI").is_some() {
+            if std::env::var_os("CI").is_some()
+                || std::env::var_os("DROVER_REQUIRE_ANSIBLE").is_some()
+            {
                 panic!("{message}");
             }
             eprintln!("\n*** SKIPPED the differential test against ansible-core: {message} ***\n");
@@ -454,4 +457,180 @@ fn patterns_select_what_ansible_selects() {
         failures.join("\n")
     );
     assert!(compared >= 100, "only {compared} patterns compared");
+}
+
+// drover's own side of reading Ansible inventories: errors and connection variables.
+
+use crate::support::Test;
+
+fn inventory_fails(name: &str, text: &str) -> crate::support::Outcome {
+    Test::new()
+        .file(name, text)
+        .args(&["inventory", "-i", name, "--list"])
+        .run()
+        .code(1)
+}
+
+#[test]
+fn unsupported_ini_constructs_name_file_line_and_construct() {
+    inventory_fails("hosts", "[web:hosts2]\n10.0.0.1\n")
+        .stderr_has("section `[web:hosts2]` has the unknown type `hosts2`")
+        .stderr_has("--> hosts:1:1");
+    inventory_fails("hosts", "[web]\n10.0.0.1 foo\n")
+        .stderr_has("`foo` is not a `key=value` host variable")
+        .stderr_has("--> hosts:2:10");
+    inventory_fails("hosts", "[web]\n10.0.0.[1:]\n")
+        .stderr_has("host range `[1:]` in `10.0.0.[1:]` has no end value")
+        .stderr_has("--> hosts:2:1");
+    inventory_fails("hosts", "[core:children]\nedge\n")
+        .stderr_has("section [core:children] names the group `edge`, which is not defined")
+        .stderr_has("--> hosts:2:1");
+    inventory_fails("hosts", "[web]\n10.0.0.1 ansible_connection=netconf\n")
+        .stderr_has("`ansible_connection: netconf` is not supported")
+        .stderr_has("netconf, httpapi and winrm are not supported")
+        .stderr_has("--> hosts:2:10");
+    inventory_fails(
+        "hosts",
+        "[all:vars]\nansible_ssh_common_args=-C -o Compression=yes\n",
+    )
+    .stderr_has("`ansible_ssh_common_args`: `-C` is not supported")
+    .stderr_has("--> hosts:2:1");
+    inventory_fails("hosts", "[web]\nops@10.0.0.1 x=1\n")
+        .stderr_has("pssh-style `user@host` entry")
+        .stderr_has("write `10.0.0.1 ansible_user=ops`");
+}
+
+#[test]
+fn unsupported_yaml_constructs_name_file_line_and_construct() {
+    inventory_fails(
+        "hosts.yml",
+        "all:\n  children:\n    routers:\n      vars:\n        ansible_connection: ansible.netcommon.httpapi\n",
+    )
+    .stderr_has("`ansible_connection: ansible.netcommon.httpapi` is not supported")
+    .stderr_has("--> hosts.yml:5:9");
+    inventory_fails(
+        "aws.yml",
+        "plugin: amazon.aws.aws_ec2\nregions: [eu-central-1]\n",
+    )
+    .stderr_has("inventory plugin configuration (`plugin:`) is not supported")
+    .stderr_has("--> aws.yml:1:1");
+    inventory_fails("hosts.yml", "all:\n  hosts:\n    10.0.0.[3:1:x]:\n")
+        .stderr_has("the step must be a positive number")
+        .stderr_has("--> hosts.yml:3:5");
+    inventory_fails("hosts.yml", "web:\n  hostz:\n    10.0.0.1:\n")
+        .stderr_has("unknown key `hostz` in group `web` (expected `hosts`, `children` or `vars`)")
+        .stderr_has("--> hosts.yml:2:3");
+    Test::new()
+        .file("hosts", "[web]\n10.0.0.1\n")
+        .file("group_vars/web.yml", "ok: 1\nansible_connection: winrm\n")
+        .args(&["inventory", "-i", "hosts"])
+        .run()
+        .code(1)
+        .stderr_has("`ansible_connection: winrm` is not supported")
+        .stderr_has("--> group_vars/web.yml:2:1");
+}
+
+#[test]
+fn a_vault_value_is_listed_and_refused_by_name_when_used() {
+    let vault = "all:\n  hosts:\n    10.0.0.1:\n      ansible_connection: local\n      api_key: !vault |\n        $ANSIBLE_VAULT;1.1;AES256\n        3131\n    10.0.0.2:\n      ansible_connection: local\n";
+    // The rest of the inventory stays readable.
+    Test::new()
+        .file("hosts.yml", vault)
+        .args(&["inventory", "-i", "hosts.yml", "--list-hosts", "all"])
+        .run()
+        .code(0)
+        .stdout_has("10.0.0.1\n10.0.0.2\n");
+    let playbook = "- hosts: all\n  tasks:\n    - command: 'true'\n";
+    Test::new()
+        .file("hosts.yml", vault)
+        .file("p.yml", playbook)
+        .args(&["check", "p.yml", "-i", "hosts.yml", "--limit", "10.0.0.2"])
+        .run()
+        .code(0);
+    Test::new()
+        .file("hosts.yml", vault)
+        .file("p.yml", playbook)
+        .args(&["check", "p.yml", "-i", "hosts.yml"])
+        .run()
+        .code(1)
+        .stderr_has("host 10.0.0.1: variable `api_key` is encrypted with ansible-vault (`!vault`)");
+}
+
+#[test]
+fn ansible_connection_variables_become_drovers() {
+    let hosts = "[routers]\n10.0.0.1 ansible_network_os=cisco.ios.ios ansible_become_password=en4ble-me ansible_ssh_pass=p4ssword \
+                 ansible_ssh_common_args='-J ops@10.0.0.9:2222 -o ServerAliveInterval=5' ansible_private_key_file=keys/r1\n\
+                 [routers:vars]\nansible_connection=ansible.netcommon.network_cli\n";
+    let playbook = "- hosts: routers\n  tasks:\n    - command: \"echo {{ platform }} {{ enable_secret }} {{ password }} {{ jump[0] }} {{ ssh_options.ServerAliveInterval }} {{ ssh_identity_file }}\"\n";
+    Test::new()
+        .file("hosts", hosts)
+        .file("keys/r1", "not a real key\n")
+        .file("p.yml", playbook)
+        .args(&["check", "p.yml", "-i", "hosts"])
+        .run()
+        .code(0)
+        .stdout_has("10.0.0.1 (ssh 10.0.0.1)")
+        .stdout_has("echo cisco_ios ******** ******** ops@10.0.0.9:2222 5 ********");
+}
+
+#[test]
+fn an_ansible_name_set_closer_to_the_host_beats_drovers_name() {
+    let playbook = "- hosts: all\n  tasks:\n    - command: 'echo {{ user }} {{ port }}'\n";
+    Test::new()
+        .file("hosts", "[web]\n10.0.0.1 ansible_user=ops ansible_ssh_port=2201\n10.0.0.2\n[web:vars]\nansible_connection=local\n")
+        .file("group_vars/web.yml", "user: admin\nport: 22\n")
+        .file("p.yml", playbook)
+        .args(&["check", "p.yml", "-i", "hosts"])
+        .run()
+        .code(0)
+        .stdout_has("echo ops 2201")
+        .stdout_has("echo admin 22");
+}
+
+#[test]
+fn host_lists_and_pssh_files_are_read_as_ungrouped_hosts() {
+    Test::new()
+        .args(&[
+            "inventory",
+            "-i",
+            "10.0.0.1,10.0.0.2:2202,",
+            "--list-hosts",
+            "ungrouped",
+        ])
+        .run()
+        .code(0)
+        .stdout_has("10.0.0.1\n10.0.0.2\n");
+    let out = Test::new()
+        .file(
+            "pssh_hosts",
+            "# pssh -h pssh_hosts\nops@10.0.0.1:2222\n10.0.0.2\n",
+        )
+        .args(&["inventory", "-i", "pssh_hosts", "--list"])
+        .run()
+        .code(0);
+    let list: Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(
+        list["_meta"]["hostvars"]["10.0.0.1"],
+        serde_json::json!({ "ansible_user": "ops", "ansible_port": 2222 })
+    );
+    assert_eq!(
+        list["ungrouped"]["hosts"],
+        serde_json::json!(["10.0.0.1", "10.0.0.2"])
+    );
+}
+
+#[test]
+fn group_vars_beside_the_playbook_apply_above_the_inventorys() {
+    Test::new()
+        .file("inv/hosts", "[web]\n10.0.0.1 ansible_connection=local\n")
+        .file("inv/group_vars/web", "level: inventory\nonly_inv: yes\n")
+        .file("play/group_vars/web.yml", "level: playbook\n")
+        .file(
+            "play/site.yml",
+            "- hosts: web\n  tasks:\n    - command: 'echo {{ level }} {{ only_inv }}'\n",
+        )
+        .args(&["check", "play/site.yml", "-i", "inv/hosts"])
+        .run()
+        .code(0)
+        .stdout_has("echo playbook True");
 }

@@ -99,13 +99,15 @@ impl Reader<'_> {
         let entries = match node {
             Node::Map(entries) => entries.as_slice(),
             n if n.is_null() => &[],
-            other => return Err(self.err(
-                key,
-                format!(
+            other => {
+                return Err(self.err(
+                    key,
+                    format!(
                     "group `{name}` must be a mapping with `hosts`, `children` or `vars`, not {}",
                     other.kind()
                 ),
-            )),
+                ))
+            }
         };
         if name != "all" && name != UNGROUPED {
             self.inv.groups.entry(name.to_string()).or_default();

@@ -50,14 +50,9 @@ pub fn load(paths: &[impl AsRef<Path>]) -> Result<Inventory> {
         }
         let one = load_one(path)?;
         if one.ansible.is_some() {
-            let base = path
-                .parent()
-                .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-            let base = if base.as_os_str().is_empty() {
-                PathBuf::from(".")
-            } else {
-                base
-            };
+            // A file in the working directory has the empty parent: its vars files then
+            // read as `group_vars/web.yml`, not `./group_vars/web.yml`.
+            let base = path.parent().map_or_else(PathBuf::new, Path::to_path_buf);
             if !bases.contains(&base) {
                 bases.push(base);
             }
@@ -84,10 +79,9 @@ pub fn add_playbook_vars(inventory: &mut Inventory, playbook: &Path) -> Result<(
     if inventory.ansible.is_none() {
         return Ok(());
     }
-    let base = match playbook.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let base = playbook
+        .parent()
+        .map_or_else(PathBuf::new, Path::to_path_buf);
     let dir = vars_dir(inventory, &base)?;
     if let Some(data) = inventory.ansible.as_mut() {
         if !dir.is_empty() && !data.playbook_dirs.iter().any(|(b, _)| *b == base) {
