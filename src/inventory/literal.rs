@@ -172,9 +172,7 @@ impl Parser<'_> {
             if matches!(c, b'r' | b'R' | b'u' | b'U') {
                 self.i += 1;
             }
-            let Some(&quote) = self.s.get(self.i) else {
-                return None;
-            };
+            let &quote = self.s.get(self.i)?;
             if quote != b'\'' && quote != b'"' {
                 return None;
             }

@@ -174,10 +174,10 @@ fn select_ansible(inv: &Inventory, data: &AnsibleData, pattern: &str) -> Result<
             continue;
         }
         let that = match_one_ansible(inv, data, pattern, term)?;
-        if let Some(_) = term.strip_prefix('!') {
+        if term.starts_with('!') {
             let that: IndexSet<&String> = that.iter().collect();
             hosts.retain(|h| !that.contains(h));
-        } else if let Some(_) = term.strip_prefix('&') {
+        } else if term.starts_with('&') {
             let that: IndexSet<&String> = that.iter().collect();
             hosts.retain(|h| that.contains(h));
         } else {
