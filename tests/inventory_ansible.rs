@@ -15,6 +15,8 @@
 //! - Ansible runs with `ANSIBLE_HOST_PATTERN_MISMATCH=error`: a term that names nothing is an
 //!   error in drover always, and in Ansible only with that setting (by default it warns and
 //!   carries on);
+//! - a pattern that selects no host: Ansible's ad-hoc command prints `hosts (0)` and does
+//!   nothing, drover refuses it (exit 1); both count as refused;
 //! - `localhost`, when the inventory has no such host, is Ansible's implicit localhost;
 //!   drover has none and says the term names nothing.
 

@@ -248,7 +248,12 @@ pub fn add_host(inv: &mut Inventory, host: &str, group: &str, vars: Vars) {
                 .all_hosts
                 .insert(host.to_string());
         }
-        UNGROUPED => {}
+        UNGROUPED => {
+            inv.ansible
+                .get_or_insert_with(Box::default)
+                .ungrouped
+                .insert(host.to_string());
+        }
         g => {
             entry.groups.insert(g.to_string());
             inv.groups

@@ -212,6 +212,7 @@ impl Inventory {
         if let Some(theirs) = other.ansible {
             let mine = self.ansible.get_or_insert_with(Box::default);
             mine.all_hosts.extend(theirs.all_hosts);
+            mine.ungrouped.extend(theirs.ungrouped);
             mine.all_children.extend(theirs.all_children);
             mine.priority.extend(theirs.priority);
             mine.inventory_dirs.extend(theirs.inventory_dirs);
@@ -406,6 +407,16 @@ impl Inventory {
     /// `groups` as templates see it: every group (and `all`, `ungrouped`) to its hosts.
     pub fn groups_map(&self) -> IndexMap<String, Vec<String>> {
         let mut map = IndexMap::new();
+        if let Some(data) = &self.ansible {
+            // In Ansible's order, as its `groups` magic variable has them.
+            let names = ["all", precedence::UNGROUPED]
+                .into_iter()
+                .chain(self.groups.keys().map(String::as_str));
+            for name in names {
+                map.insert(name.to_string(), self.ansible_group_hosts(data, name));
+            }
+            return map;
+        }
         map.insert("all".to_string(), self.hosts.keys().cloned().collect());
         let ungrouped = self.ungrouped().map(str::to_string).collect();
         map.insert("ungrouped".to_string(), ungrouped);
@@ -463,7 +474,10 @@ pub fn to_ansible_json(inv: &Inventory) -> Value {
     let mut top = serde_json::Map::new();
     let mut all = serde_json::Map::new();
     let mut children: Vec<&str> = inv.top_groups();
-    let ungrouped: Vec<&str> = inv.ungrouped().collect();
+    let ungrouped: Vec<String> = match &inv.ansible {
+        Some(data) => inv.ansible_direct_hosts(data, precedence::UNGROUPED),
+        None => inv.ungrouped().map(str::to_string).collect(),
+    };
     if !ungrouped.is_empty() {
         children.push("ungrouped");
         top.insert(

@@ -21,6 +21,9 @@ use super::{Inventory, VarSource, Vars};
 pub struct AnsibleData {
     /// Hosts written directly under `all:` (Ansible lists them first in `all`).
     pub all_hosts: IndexSet<String>,
+    /// Hosts put in `ungrouped` by the source itself (INI lines before any section, a host
+    /// list): Ansible lists them before the hosts that are ungrouped only for lack of a group.
+    pub ungrouped: IndexSet<String>,
     /// Groups written under `all: children:`, in order.
     pub all_children: IndexSet<String>,
     /// `ansible_group_priority` (default 1).
@@ -52,7 +55,7 @@ impl Inventory {
             .unwrap_or_default()
     }
 
-    fn ansible_direct_hosts(&self, data: &AnsibleData, group: &str) -> Vec<String> {
+    pub(crate) fn ansible_direct_hosts(&self, data: &AnsibleData, group: &str) -> Vec<String> {
         match group {
             "all" => data
                 .all_hosts
@@ -60,7 +63,17 @@ impl Inventory {
                 .filter(|h| self.hosts.contains_key(*h))
                 .cloned()
                 .collect(),
-            UNGROUPED => self.ungrouped().map(str::to_string).collect(),
+            UNGROUPED => {
+                let ungrouped: IndexSet<&str> = self.ungrouped().collect();
+                let mut out: IndexSet<&str> = data
+                    .ungrouped
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|h| ungrouped.contains(h))
+                    .collect();
+                out.extend(ungrouped);
+                out.into_iter().map(str::to_string).collect()
+            }
             g => self
                 .groups
                 .get(g)

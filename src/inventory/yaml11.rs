@@ -119,6 +119,15 @@ fn plain_1_1(text: &str) -> Value {
         Some(rest) => (-1i64, rest),
         None => (1, text.strip_prefix('+').unwrap_or(text)),
     };
+    // YAML 1.1 octal: 010 is 8.
+    if digits.len() > 1
+        && digits.starts_with('0')
+        && digits.bytes().all(|b| (b'0'..=b'7').contains(&b))
+    {
+        if let Ok(n) = i64::from_str_radix(&digits[1..], 8) {
+            return Value::from(sign * n);
+        }
+    }
     if digits.contains('_') && !digits.starts_with('_') {
         let clean = digits.replace('_', "");
         let parsed = if let Some(b) = clean.strip_prefix("0b") {
@@ -311,8 +320,8 @@ mod tests {
     #[test]
     fn yaml_1_1_scalars() {
         assert_eq!(
-            json("a: yes\nb: 'yes'\nc: off\nd: \"on\"\ne: 1_000\nf: 1:30\ng: true\nh: x\n"),
-            json!({"a": true, "b": "yes", "c": false, "d": "on", "e": 1000, "f": 90, "g": true, "h": "x"})
+            json("a: yes\nb: 'yes'\nc: off\nd: \"on\"\ne: 1_000\nf: 1:30\ng: true\nh: x\ni: 010\nj: '010'\n"),
+            json!({"a": true, "b": "yes", "c": false, "d": "on", "e": 1000, "f": 90, "g": true, "h": "x", "i": 8, "j": "010"})
         );
     }
 
