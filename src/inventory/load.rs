@@ -230,3 +230,30 @@ fn pssh(source: &str) -> Option<Inventory> {
     }
     Some(inv)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use proptest::prelude::*;
+
+    use super::super::{ini, literal, range, select, yaml11};
+
+    proptest! {
+        /// No input makes a reader panic: it is read or it is an error.
+        #[test]
+        fn readers_never_panic(text in "[\\[\\]:=#;'\"a-c0-9 .,!&~*?\\\\\n@-]{0,80}") {
+            let path = Path::new("hosts");
+            let _ = ini::parse(path, &text);
+            let _ = yaml11::parse(path, &text);
+            let _ = literal::ini_value(&text);
+            let _ = range::expand(&text);
+            let _ = super::pssh(&text);
+            let _ = super::host_list(&text);
+            if let Ok(mut inv) = ini::parse(path, "[a]\n10.0.0.[1:3]\n[b:children]\na\n[c]\n10.0.0.9\n") {
+                let _ = inv.finish();
+                let _ = select(&inv, &text);
+            }
+        }
+    }
+}

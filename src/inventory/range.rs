@@ -2,6 +2,9 @@
 //! and end of the same width), `db-[a:f]`, steps `[1:10:2]`, several ranges in one name, and
 //! expanded to hosts.
 
+/// More hosts than this from one entry is a typo, not a fleet.
+const MAX_HOSTS: usize = 100_000;
+
 const LETTERS: &str = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
 /// Expands every `[begin:end[:step]]` in `name`, left to right, as Ansible does.
@@ -60,7 +63,7 @@ pub fn expand(name: &str) -> Result<Vec<String>, String> {
                 "host range `[{range}]` in `{name}` must be numbers or single letters"
             ));
         };
-        if e.saturating_sub(b) > 100_000 {
+        if e.saturating_sub(b) > MAX_HOSTS as u64 {
             return Err(format!("host range `[{range}]` in `{name}` is too large"));
         }
         for n in (b..=e).step_by(step) {
@@ -73,6 +76,11 @@ pub fn expand(name: &str) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for item in items {
         out.extend(expand(&format!("{head}{item}{tail}"))?);
+        if out.len() > MAX_HOSTS {
+            return Err(format!(
+                "host range `{name}` expands to more than {MAX_HOSTS} hosts"
+            ));
+        }
     }
     Ok(out)
 }
@@ -94,5 +102,6 @@ mod tests {
         assert!(expand("n[01:100]").is_err());
         assert!(expand("n[1]").is_err());
         assert!(expand("n[1:").is_err());
+        assert!(expand("n[1:99999]m[1:99999]").is_err());
     }
 }
