@@ -65,7 +65,14 @@ Exit codes: 0 valid, 1 invalid (the errors are printed)")]
     #[command(after_help = "Examples:
   drover inventory -i inventory/lab.yml --graph
   drover inventory -i inventory/lab.yml --host lab-r1
-  drover inventory -i inventory/lab.yml -i inventory/extra.yml --list")]
+  drover inventory -i inventory/lab.yml -i inventory/extra.yml --list
+  drover inventory -i hosts --list-hosts 'routers[0:4]:!10.0.0.1'   # an Ansible INI inventory
+  drover inventory -i inventories/prod/ --playbook-dir playbooks --host 10.0.0.1
+  drover inventory -i '10.0.0.1,10.0.0.2:2222,' --list-hosts all
+
+Reads drover's YAML, Ansible's YAML and INI inventories (ranges, group_vars/, host_vars/),
+directories of them, host lists and dynamic inventory scripts; an Ansible inventory
+resolves variables and selects hosts as ansible-core does.")]
     Inventory(InventoryArgs),
 }
 
