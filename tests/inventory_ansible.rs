@@ -17,6 +17,7 @@
 //!   carries on);
 //! - a pattern that selects no host: Ansible's ad-hoc command prints `hosts (0)` and does
 //!   nothing, drover refuses it (exit 1); both count as refused;
+//! - `--graph` leaves out an empty `ungrouped`, which Ansible draws always;
 //! - `localhost`, when the inventory has no such host, is Ansible's implicit localhost;
 //!   drover has none and says the term names nothing.
 
@@ -231,7 +232,7 @@ fn listing(list: &Value) -> Listing {
 }
 
 #[test]
-fn ansible_inventory_list_matches_drover() {
+fn ansible_inventory_list_and_graph_match_drover() {
     let Some(ansible) = Ansible::find() else {
         return;
     };
@@ -244,10 +245,40 @@ fn ansible_inventory_list_matches_drover() {
                 .arg("--list")
                 .spawn()
                 .expect("run ansible-inventory");
-            (case, child)
+            let graph = ansible
+                .command("ansible-inventory", case)
+                .args(sources(case))
+                .arg("--graph")
+                .spawn()
+                .expect("run ansible-inventory");
+            (case, child, graph)
         })
         .collect();
-    for (case, child) in children {
+    for (case, child, graph) in children {
+        let theirs = String::from_utf8_lossy(&wait(graph, case).stdout).into_owned();
+        let lines: Vec<&str> = theirs.lines().collect();
+        let theirs: Vec<&str> = lines
+            .iter()
+            .enumerate()
+            .filter(|(i, l)| {
+                **l != "  |--@ungrouped:"
+                    || lines.get(i + 1).is_some_and(|n| n.starts_with("  |  |--"))
+            })
+            .map(|(_, l)| *l)
+            .collect();
+        let theirs = theirs.join("\n");
+        let out = drover(case, &["--graph"]);
+        assert!(
+            out.status.success(),
+            "{case}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ours = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert_eq!(
+            theirs.trim_end(),
+            ours.trim_end(),
+            "{case}: --graph differs (ansible left, drover right)"
+        );
         let theirs = json(&wait(child, case).stdout, case);
         let out = drover(case, &["--list"]);
         assert!(

@@ -443,6 +443,9 @@ impl Inventory {
 
 /// The group tree as `ansible-inventory --graph` draws it.
 pub fn graph(inv: &Inventory) -> String {
+    if let Some(data) = &inv.ansible {
+        return inv.ansible_graph(data);
+    }
     fn group(inv: &Inventory, name: &str, depth: usize, out: &mut String) {
         let indent = "  |".repeat(depth);
         out.push_str(&format!("{indent}--@{name}:\n"));

@@ -82,6 +82,38 @@ impl Inventory {
         }
     }
 
+    /// `ansible-inventory --graph`, line for line.
+    pub(crate) fn ansible_graph(&self, data: &AnsibleData) -> String {
+        fn group(inv: &Inventory, data: &AnsibleData, name: &str, depth: usize, out: &mut String) {
+            let line = |text: &str, depth: usize| {
+                if depth == 0 {
+                    format!("{text}\n")
+                } else {
+                    format!("{}--{text}\n", "  |".repeat(depth))
+                }
+            };
+            out.push_str(&line(&format!("@{name}:"), depth));
+            if depth > inv.groups.len() + 1 {
+                return; // cycles are rejected when loading; never loop here
+            }
+            for child in inv.ansible_children(data, name) {
+                // drover draws `ungrouped` only when it has hosts.
+                if child == UNGROUPED && inv.ungrouped().next().is_none() {
+                    continue;
+                }
+                group(inv, data, &child, depth + 1, out);
+            }
+            if name != "all" {
+                for host in inv.ansible_direct_hosts(data, name) {
+                    out.push_str(&line(&host, depth + 1));
+                }
+            }
+        }
+        let mut out = String::new();
+        group(self, data, "all", 0, &mut out);
+        out
+    }
+
     /// A group's hosts in Ansible's order: its own, then its children's level by level.
     pub(crate) fn ansible_group_hosts(&self, data: &AnsibleData, group: &str) -> Vec<String> {
         let mut ordered = vec![group.to_string()];
