@@ -323,7 +323,7 @@ _drover() {
             return 0
             ;;
         drover__subcmd__inventory)
-            opts="-i -h -V --inventory --list --host --graph --help --version"
+            opts="-i -h -V --inventory --list --host --graph --list-hosts --playbook-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -338,6 +338,14 @@ _drover() {
                     return 0
                     ;;
                 --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --list-hosts)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --playbook-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -110,7 +110,9 @@ complete -c drover -n "__fish_drover_using_subcommand check" -s h -l help -d 'Pr
 complete -c drover -n "__fish_drover_using_subcommand check" -s V -l version -d 'Print version'
 complete -c drover -n "__fish_drover_using_subcommand inventory" -s i -l inventory -d 'Inventory file (repeatable; later ones win)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand inventory" -l host -d 'Print one host\'s resolved variables and where each came from' -r
-complete -c drover -n "__fish_drover_using_subcommand inventory" -l list -d 'Print the whole inventory as Ansible-style JSON (the default)'
+complete -c drover -n "__fish_drover_using_subcommand inventory" -l list-hosts -d 'Print the hosts PATTERN selects, one per line, in the order a run takes them (what `ansible PATTERN --list-hosts` prints)' -r
+complete -c drover -n "__fish_drover_using_subcommand inventory" -l playbook-dir -d 'Also read `group_vars/` and `host_vars/` in DIR, as for a playbook there (Ansible\'s `--playbook-dir`)' -r -F
+complete -c drover -n "__fish_drover_using_subcommand inventory" -l list -d 'Print the whole inventory as Ansible-style JSON (the default); secret-named values are masked'
 complete -c drover -n "__fish_drover_using_subcommand inventory" -l graph -d 'Draw the group tree'
 complete -c drover -n "__fish_drover_using_subcommand inventory" -s h -l help -d 'Print help'
 complete -c drover -n "__fish_drover_using_subcommand inventory" -s V -l version -d 'Print version'

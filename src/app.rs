@@ -32,8 +32,9 @@ pub struct Job {
 
 impl Job {
     pub fn from_run(args: RunArgs) -> Result<Job> {
-        let inventory = inventory::load(&args.target.inventories)?;
+        let mut inventory = inventory::load(&args.target.inventories)?;
         let playbook = Playbook::load(&args.playbook)?;
+        inventory::add_playbook_vars(&mut inventory, &args.playbook)?;
         Ok(Job {
             command: "run",
             playbook,
@@ -288,8 +289,15 @@ fn masked(key: &str, value: &serde_json::Value) -> serde_json::Value {
 
 /// `drover inventory`.
 pub fn inventory(args: InventoryArgs) -> Result<i32> {
-    let inv = inventory::load(&args.inventories)?;
-    if args.graph {
+    let mut inv = inventory::load(&args.inventories)?;
+    if let Some(dir) = &args.playbook_dir {
+        inventory::add_playbook_vars(&mut inv, &dir.join("playbook.yml"))?;
+    }
+    if let Some(pattern) = &args.list_hosts {
+        for host in inventory::select(&inv, pattern)? {
+            println!("{host}");
+        }
+    } else if args.graph {
         print!("{}", inventory::graph(&inv));
     } else if let Some(host) = &args.host {
         if !inv.hosts.contains_key(host) {

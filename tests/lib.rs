@@ -7,6 +7,7 @@ mod cli;
 mod connector;
 mod engine;
 mod inventory;
+mod inventory_ansible;
 mod layout;
 mod mqtt;
 mod output;

@@ -571,7 +571,7 @@ fn inventory_host_says_which_backend_and_why_without_the_password() {
         .code(0);
     assert!(
         out.stdout
-            .contains("# ssh backend: native (the host has a password (`ansible_password`)"),
+            .contains("# ssh backend: native (the host has a password"),
         "{}",
         out.stdout
     );

@@ -65,7 +65,14 @@ Exit codes: 0 valid, 1 invalid (the errors are printed)")]
     #[command(after_help = "Examples:
   drover inventory -i inventory/lab.yml --graph
   drover inventory -i inventory/lab.yml --host lab-r1
-  drover inventory -i inventory/lab.yml -i inventory/extra.yml --list")]
+  drover inventory -i inventory/lab.yml -i inventory/extra.yml --list
+  drover inventory -i hosts --list-hosts 'routers[0:4]:!10.0.0.1'   # an Ansible INI inventory
+  drover inventory -i inventories/prod/ --playbook-dir playbooks --host 10.0.0.1
+  drover inventory -i '10.0.0.1,10.0.0.2:2222,' --list-hosts all
+
+Reads drover's YAML, Ansible's YAML and INI inventories (ranges, group_vars/, host_vars/),
+directories of them, host lists and dynamic inventory scripts; an Ansible inventory
+resolves variables and selects hosts as ansible-core does.")]
     Inventory(InventoryArgs),
 }
 
@@ -209,13 +216,22 @@ pub struct InventoryArgs {
         required = true
     )]
     pub inventories: Vec<PathBuf>,
-    /// Print the whole inventory as Ansible-style JSON (the default)
-    #[arg(long, conflicts_with_all = ["host", "graph"])]
+    /// Print the whole inventory as Ansible-style JSON (the default); secret-named values
+    /// are masked
+    #[arg(long, conflicts_with_all = ["host", "graph", "list_hosts"])]
     pub list: bool,
     /// Print one host's resolved variables and where each came from
-    #[arg(long, value_name = "NAME", conflicts_with = "graph")]
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["graph", "list_hosts"])]
     pub host: Option<String>,
     /// Draw the group tree
-    #[arg(long)]
+    #[arg(long, conflicts_with = "list_hosts")]
     pub graph: bool,
+    /// Print the hosts PATTERN selects, one per line, in the order a run takes them (what
+    /// `ansible PATTERN --list-hosts` prints)
+    #[arg(long, value_name = "PATTERN")]
+    pub list_hosts: Option<String>,
+    /// Also read `group_vars/` and `host_vars/` in DIR, as for a playbook there (Ansible's
+    /// `--playbook-dir`)
+    #[arg(long, value_name = "DIR")]
+    pub playbook_dir: Option<PathBuf>,
 }

@@ -1,25 +1,37 @@
 //! The fleet: hosts, groups and their variables, read from native YAML, Ansible's YAML
 //! inventory or a dynamic inventory script, and merged when `-i` is given several times.
 //!
-//! Variable precedence, lowest to highest: `defaults` → groups (parents before children,
-//! depth-first in the order the host's groups were declared, each group once) → the host's
-//! own keys and vars. Play vars and `--extra-vars` come on top of that in the playbook module.
+//! Variable precedence in drover's format, lowest to highest: `defaults` → groups (parents
+//! before children, depth-first in the order the host's groups were declared, each group
+//! once) → the host's own keys and vars. An Ansible inventory (YAML, INI, a host list)
+//! resolves exactly as Ansible does instead (see `precedence`). Play vars and
+//! `--extra-vars` come on top of that in the playbook module.
 //! Connection settings (`address`, `port`, `user`, `transport`) are ordinary variables, so a
 //! group can set `user` for all its hosts; Ansible's `ansible_host`, `ansible_port`,
-//! `ansible_user` and `ansible_connection` are read as aliases.
+//! `ansible_user` and `ansible_connection` (and their `ansible_ssh_*` forms) are read as
+//! aliases, and the one set closer to the host wins.
 
+mod address;
 mod ansible;
+mod connection;
 mod dynamic;
+mod group_vars;
+mod ini;
+mod literal;
 mod load;
 mod native;
 mod pattern;
+mod precedence;
+mod range;
+mod yaml11;
 
 use indexmap::{IndexMap, IndexSet};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
 
-pub use load::{from_yaml, load};
+pub use connection::platform_for_network_os;
+pub use load::{add_playbook_vars, from_yaml, load};
 pub use pattern::select;
 
 /// Variables: an ordered map of JSON values.
@@ -30,6 +42,9 @@ pub struct Inventory {
     pub defaults: Vars,
     pub groups: IndexMap<String, Group>,
     pub hosts: IndexMap<String, Host>,
+    /// Present once an Ansible source is read: variables then resolve, and patterns select,
+    /// exactly as Ansible does.
+    pub(crate) ansible: Option<Box<precedence::AnsibleData>>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -54,6 +69,8 @@ pub enum VarSource {
     Defaults,
     Group(String),
     Host,
+    /// A `group_vars/` or `host_vars/` file (or directory).
+    File(std::path::PathBuf),
 }
 
 impl std::fmt::Display for VarSource {
@@ -62,6 +79,7 @@ impl std::fmt::Display for VarSource {
             VarSource::Defaults => write!(f, "defaults"),
             VarSource::Group(g) => write!(f, "group {g}"),
             VarSource::Host => write!(f, "host"),
+            VarSource::File(path) => write!(f, "{}", path.display()),
         }
     }
 }
@@ -98,34 +116,52 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Reads `address`/`ansible_host`, `port`/`ansible_port`, `user`/`ansible_user` and
-    /// `transport`/`ansible_connection` (default `ssh`, as Ansible does). Takes the vars by
-    /// value: a fleet's worth of per-host copies would be megabytes for nothing.
-    pub fn from_vars(host: &str, vars: Vars) -> Result<Connection> {
-        let get = |a: &str, b: &str| vars.get(a).or_else(|| vars.get(b)).filter(|v| !v.is_null());
+    /// Reads `address`/`ansible_host`/`ansible_ssh_host`, `port`/`ansible_port`/
+    /// `ansible_ssh_port`, `user`/`ansible_user`/`ansible_ssh_user` and
+    /// `transport`/`ansible_connection` (default `ssh`, as Ansible does), and adds drover's
+    /// names for Ansible's other connection variables (`platform`, `enable_secret`, ...).
+    /// Takes the vars by value: a fleet's worth of per-host copies would be megabytes for
+    /// nothing.
+    pub fn from_vars(host: &str, mut vars: Vars) -> Result<Connection> {
+        let invalid = |message: String| Error::Invalid {
+            what: format!("host {host}"),
+            message,
+        };
+        connection::derive(host, &mut vars).map_err(invalid)?;
+        let get = |names: &[&str]| {
+            names
+                .iter()
+                .find_map(|n| vars.get(*n).filter(|v| !v.is_null()))
+        };
         let text = |v: &Value| match v {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        let address = get("address", "ansible_host").map_or_else(|| host.to_string(), text);
-        let port = match get("port", "ansible_port") {
-            None => None,
-            Some(v) => Some(text(v).parse::<u16>().map_err(|_| Error::Invalid {
-                what: format!("host {host}"),
-                message: format!("port must be a number from 1 to 65535, not {v}"),
-            })?),
-        };
-        let user = get("user", "ansible_user").map(text);
-        let transport = match get("transport", "ansible_connection").map(text).as_deref() {
-            None | Some("ssh") | Some("paramiko") | Some("network_cli") => TransportKind::Ssh,
-            Some("local") => TransportKind::Local,
-            Some("mqtt") => TransportKind::Mqtt,
-            Some(other) => {
-                return Err(Error::Invalid {
-                    what: format!("host {host}"),
-                    message: format!("unknown transport `{other}` (expected local, ssh or mqtt)"),
-                })
-            }
+        let address = get(&ADDRESS).map_or_else(|| host.to_string(), text);
+        let port =
+            match get(&PORT) {
+                None => None,
+                Some(v) => Some(text(v).parse::<u16>().map_err(|_| {
+                    invalid(format!("port must be a number from 1 to 65535, not {v}"))
+                })?),
+            };
+        let user = get(&USER).map(text);
+        let transport = match (
+            vars.get("transport").filter(|v| !v.is_null()),
+            get(&["ansible_connection"]),
+        ) {
+            (Some(v), _) => match text(v).as_str() {
+                "ssh" | "paramiko" | "network_cli" => TransportKind::Ssh,
+                "local" => TransportKind::Local,
+                "mqtt" => TransportKind::Mqtt,
+                other => {
+                    return Err(invalid(format!(
+                        "unknown transport `{other}` (expected local, ssh or mqtt)"
+                    )))
+                }
+            },
+            (None, Some(v)) => connection::transport_for(&text(v)).map_err(invalid)?,
+            (None, None) => TransportKind::Ssh,
         };
         let vars = std::sync::Arc::new(vars);
         Ok(Connection {
@@ -138,9 +174,50 @@ impl Connection {
     }
 }
 
+/// Drover's name for a connection setting first, then Ansible's, then Ansible's legacy one.
+const ADDRESS: [&str; 3] = ["address", "ansible_host", "ansible_ssh_host"];
+const PORT: [&str; 3] = ["port", "ansible_port", "ansible_ssh_port"];
+const USER: [&str; 3] = ["user", "ansible_user", "ansible_ssh_user"];
+const TRANSPORT: [&str; 2] = ["transport", "ansible_connection"];
+
+/// Where a connection setting is given under several names, the one set closest to the
+/// host wins: drover's name takes the value of an alias set at a closer level.
+fn closer_aliases(out: &mut Vars, rank: &std::collections::HashMap<String, usize>) {
+    for names in [&ADDRESS[..], &PORT[..], &USER[..], &TRANSPORT[..]] {
+        let (own, aliases) = (names[0], &names[1..]);
+        let Some(own_rank) = rank.get(own) else {
+            continue;
+        };
+        let closest = aliases
+            .iter()
+            .filter_map(|a| rank.get(*a).map(|r| (r, *a)))
+            .filter(|(r, _)| *r > own_rank)
+            .max();
+        if let Some((_, alias)) = closest {
+            if let Some(v) = out.get(alias).cloned() {
+                if own == "transport" {
+                    // Ansible's connection names are not drover's; the alias decides.
+                    out.remove(own);
+                } else {
+                    out.insert(own.to_string(), v);
+                }
+            }
+        }
+    }
+}
+
 impl Inventory {
     /// Adds `other` on top of `self`: later inventories win for variables, memberships add up.
     pub fn merge(&mut self, other: Inventory) {
+        if let Some(theirs) = other.ansible {
+            let mine = self.ansible.get_or_insert_with(Box::default);
+            mine.all_hosts.extend(theirs.all_hosts);
+            mine.ungrouped.extend(theirs.ungrouped);
+            mine.all_children.extend(theirs.all_children);
+            mine.priority.extend(theirs.priority);
+            mine.inventory_dirs.extend(theirs.inventory_dirs);
+            mine.playbook_dirs.extend(theirs.playbook_dirs);
+        }
         self.defaults.extend(other.defaults);
         for (name, group) in other.groups {
             let mine = self.groups.entry(name).or_default();
@@ -220,6 +297,16 @@ impl Inventory {
     /// The groups whose vars apply to `host`, lowest precedence first: for each group the
     /// host is in, its ancestors (depth-first) and then the group itself, each group once.
     pub fn group_order(&self, host: &str) -> Vec<&str> {
+        if let Some(data) = &self.ansible {
+            return self
+                .ansible_group_order(data, host)
+                .iter()
+                .filter_map(|g| match self.groups.get_key_value(g.as_str()) {
+                    Some((name, _)) => Some(name.as_str()),
+                    None => (g == precedence::UNGROUPED).then_some(precedence::UNGROUPED),
+                })
+                .collect();
+        }
         fn visit<'a>(inv: &'a Inventory, g: &'a str, out: &mut IndexSet<&'a str>, depth: usize) {
             if out.contains(g) || depth > inv.groups.len() {
                 return;
@@ -240,39 +327,54 @@ impl Inventory {
         out.into_iter().collect()
     }
 
-    /// The host's variables with the place each came from, in precedence order.
-    pub fn resolve_with_sources(&self, host: &str) -> IndexMap<String, (Value, VarSource)> {
-        let mut out = IndexMap::new();
-        for (k, v) in &self.defaults {
-            out.insert(k.clone(), (v.clone(), VarSource::Defaults));
+    /// The variable layers of `host`, lowest precedence first.
+    fn layers(&self, host: &str) -> Vec<(VarSource, &Vars)> {
+        if let Some(data) = &self.ansible {
+            return self.ansible_layers(data, host);
         }
+        let mut layers = vec![(VarSource::Defaults, &self.defaults)];
         for g in self.group_order(host) {
-            for (k, v) in &self.groups[g].vars {
-                out.insert(k.clone(), (v.clone(), VarSource::Group(g.to_string())));
-            }
+            layers.push((VarSource::Group(g.to_string()), &self.groups[g].vars));
         }
         if let Some(h) = self.hosts.get(host) {
-            for (k, v) in &h.vars {
-                out.insert(k.clone(), (v.clone(), VarSource::Host));
+            layers.push((VarSource::Host, &h.vars));
+        }
+        layers
+    }
+
+    /// The host's variables with the place each came from, in precedence order, as the
+    /// inventory itself says (`drover inventory --host`).
+    pub fn resolve_with_sources(&self, host: &str) -> IndexMap<String, (Value, VarSource)> {
+        let mut out = IndexMap::new();
+        for (source, vars) in self.layers(host) {
+            for (k, v) in vars {
+                out.insert(k.clone(), (v.clone(), source.clone()));
             }
         }
         out
     }
 
-    /// The host's variables, resolved.
+    /// The host's variables as the inventory lists them (`--list`).
+    fn listed_vars(&self, host: &str) -> Vars {
+        let mut out = Vars::new();
+        for (_, vars) in self.layers(host) {
+            out.extend(vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        out
+    }
+
+    /// The host's variables, resolved for a run: as listed, and where a connection setting
+    /// is given under several names, the one set closest to the host wins.
     pub fn resolve(&self, host: &str) -> Vars {
-        let mut out = self.defaults.clone();
-        for g in self.group_order(host) {
-            out.extend(
-                self.groups[g]
-                    .vars
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone())),
-            );
+        let mut out = Vars::new();
+        let mut rank = std::collections::HashMap::new();
+        for (i, (_, vars)) in self.layers(host).into_iter().enumerate() {
+            for (k, v) in vars {
+                out.insert(k.clone(), v.clone());
+                rank.insert(k.clone(), i);
+            }
         }
-        if let Some(h) = self.hosts.get(host) {
-            out.extend(h.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
+        closer_aliases(&mut out, &rank);
         out
     }
 
@@ -305,6 +407,16 @@ impl Inventory {
     /// `groups` as templates see it: every group (and `all`, `ungrouped`) to its hosts.
     pub fn groups_map(&self) -> IndexMap<String, Vec<String>> {
         let mut map = IndexMap::new();
+        if let Some(data) = &self.ansible {
+            // In Ansible's order, as its `groups` magic variable has them.
+            let names = ["all", precedence::UNGROUPED]
+                .into_iter()
+                .chain(self.groups.keys().map(String::as_str));
+            for name in names {
+                map.insert(name.to_string(), self.ansible_group_hosts(data, name));
+            }
+            return map;
+        }
         map.insert("all".to_string(), self.hosts.keys().cloned().collect());
         let ungrouped = self.ungrouped().map(str::to_string).collect();
         map.insert("ungrouped".to_string(), ungrouped);
@@ -331,6 +443,9 @@ impl Inventory {
 
 /// The group tree as `ansible-inventory --graph` draws it.
 pub fn graph(inv: &Inventory) -> String {
+    if let Some(data) = &inv.ansible {
+        return inv.ansible_graph(data);
+    }
     fn group(inv: &Inventory, name: &str, depth: usize, out: &mut String) {
         let indent = "  |".repeat(depth);
         out.push_str(&format!("{indent}--@{name}:\n"));
@@ -362,7 +477,10 @@ pub fn to_ansible_json(inv: &Inventory) -> Value {
     let mut top = serde_json::Map::new();
     let mut all = serde_json::Map::new();
     let mut children: Vec<&str> = inv.top_groups();
-    let ungrouped: Vec<&str> = inv.ungrouped().collect();
+    let ungrouped: Vec<String> = match &inv.ansible {
+        Some(data) => inv.ansible_direct_hosts(data, precedence::UNGROUPED),
+        None => inv.ungrouped().map(str::to_string).collect(),
+    };
     if !ungrouped.is_empty() {
         children.push("ungrouped");
         top.insert(
@@ -372,7 +490,7 @@ pub fn to_ansible_json(inv: &Inventory) -> Value {
     }
     all.insert("children".into(), serde_json::json!(children));
     if !inv.defaults.is_empty() {
-        all.insert("vars".into(), Value::Object(inv.defaults.clone()));
+        all.insert("vars".into(), Value::Object(masked(inv.defaults.clone())));
     }
     top.insert("all".into(), Value::Object(all));
     for (name, g) in &inv.groups {
@@ -382,14 +500,14 @@ pub fn to_ansible_json(inv: &Inventory) -> Value {
             entry.insert("children".into(), serde_json::json!(g.children));
         }
         if !g.vars.is_empty() {
-            entry.insert("vars".into(), Value::Object(g.vars.clone()));
+            entry.insert("vars".into(), Value::Object(masked(g.vars.clone())));
         }
         top.insert(name.clone(), Value::Object(entry));
     }
     let hostvars: serde_json::Map<String, Value> = inv
         .hosts
         .keys()
-        .map(|h| (h.clone(), Value::Object(inv.resolve(h))))
+        .map(|h| (h.clone(), Value::Object(masked(inv.listed_vars(h)))))
         .collect();
     top.insert("_meta".into(), serde_json::json!({ "hostvars": hostvars }));
     Value::Object(top)
@@ -408,4 +526,14 @@ pub fn is_secret_name(name: &str) -> bool {
     ]
     .iter()
     .any(|s| n.contains(s))
+}
+
+/// Secret-named values as listings show them.
+fn masked(mut vars: Vars) -> Vars {
+    for (k, v) in vars.iter_mut() {
+        if is_secret_name(k) && !v.is_null() {
+            *v = Value::String("********".into());
+        }
+    }
+    vars
 }
