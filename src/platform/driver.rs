@@ -543,16 +543,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> CliSession<S> {
         extra: Option<&Pattern>,
         answers: bool,
     ) -> Result<Stop, ReadError> {
+        // A prompt counts only after the device has echoed the command: one that comes before
+        // is left over from earlier (the answer to the newline that nudged a slow device).
+        let command = sent.map(str::trim).filter(|c| !c.is_empty());
+        let mut echoed = command.is_none() || !self.platform.echo;
+        let mut checked = 0;
         loop {
+            if let (false, Some(command)) = (echoed, command) {
+                let lines = self.screen.lines();
+                echoed = lines[checked..]
+                    .iter()
+                    .any(|l| l.trim_end().ends_with(command));
+                checked = lines.len();
+            }
             let current = self.screen.current();
             if !current.is_empty() {
                 if extra.is_some_and(|p| p.is_match(&current)) {
                     return Ok(Stop::Extra);
                 }
-                // The echo of the command being typed is not yet the device's answer.
-                let echo =
-                    sent.is_some_and(|s| !self.screen.has_lines() && s.starts_with(&current));
-                if let Some(mode) = self.platform.prompts.mode_of(&current).filter(|_| !echo) {
+                if let Some(mode) = self.platform.prompts.mode_of(&current).filter(|_| echoed) {
                     return Ok(Stop::Prompt(mode));
                 }
                 let pager = self.platform.pager.as_ref();
@@ -613,15 +622,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> CliSession<S> {
     }
 }
 
-/// A command's output: its lines without the echoed command, without blank lines around
-/// them, and with a note when some were not kept.
+/// A command's output: its lines after the echoed command (and whatever came before it),
+/// without blank lines around them, and with a note when some were not kept.
 fn clean(mut lines: Vec<String>, command: &str, dropped: usize) -> String {
     let command = command.trim();
-    if lines
-        .first()
-        .is_some_and(|l| !command.is_empty() && l.trim_end().ends_with(command))
-    {
-        lines.remove(0);
+    let echo = lines
+        .iter()
+        .position(|l| !command.is_empty() && l.trim_end().ends_with(command));
+    if let Some(echo) = echo {
+        lines.drain(..=echo);
     }
     let start = lines.iter().position(|l| !l.trim().is_empty());
     let end = lines.iter().rposition(|l| !l.trim().is_empty());
@@ -736,6 +745,30 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_prompt_left_over_from_the_nudge_does_not_end_the_next_command() {
+        tokio::time::pause();
+        let stream = device(
+            vec![
+                ("", vec![b"r1#"]),
+                (
+                    "terminal length 0",
+                    vec![b"\r\nr1#", b"terminal length 0\r\n", b"r1#"],
+                ),
+                ("terminal width 511", vec![b"terminal width 511\r\nr1#"]),
+                ("show clock", vec![b"show clock\r\n12:00\r\nr1#"]),
+            ],
+            vec![],
+        );
+        let mut s = CliSession::open(stream, ios(), limits(), Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.run("show clock", Duration::from_secs(5)).await.unwrap(),
+            "12:00"
+        );
+    }
+
+    #[tokio::test]
     async fn a_failure_pattern_fails_with_the_devices_line() {
         let stream = device(
             vec![
@@ -801,6 +834,9 @@ mod tests {
     fn clean_drops_the_echo_and_blank_edges() {
         let lines = ["show ip", "", "a", "", "b", ""].map(String::from).to_vec();
         assert_eq!(clean(lines, "show ip", 0), "a\n\nb");
+        // A prompt left over from a nudge, then the echo behind it.
+        let lines = ["", "r1>show ip", "a"].map(String::from).to_vec();
+        assert_eq!(clean(lines, "show ip", 0), "a");
         let lines = vec!["x".to_string()];
         assert_eq!(
             clean(lines, "show ip", 3),

@@ -157,6 +157,9 @@ pub struct Platform {
     pub answers: Vec<Answer>,
     /// What ends a line sent to the device.
     pub newline: String,
+    /// Whether the device echoes what it is sent (a PTY does); a prompt counts as the end of
+    /// a command's output only after its echo.
+    pub echo: bool,
 }
 
 impl Platform {
@@ -348,6 +351,7 @@ struct Spec {
     failures: Option<Vec<Pattern>>,
     answers: Option<Vec<Answer>>,
     newline: Option<String>,
+    echo: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -419,6 +423,7 @@ impl Spec {
             failures: or(over.failures, self.failures),
             answers: or(over.answers, self.answers),
             newline: or(over.newline, self.newline),
+            echo: or(over.echo, self.echo),
         }
     }
 
@@ -480,6 +485,7 @@ impl Spec {
             failures: self.failures.unwrap_or_default(),
             answers: self.answers.unwrap_or_default(),
             newline: self.newline.unwrap_or_else(|| "\n".to_string()),
+            echo: self.echo.unwrap_or(true),
         })
     }
 }

@@ -186,8 +186,9 @@ impl Screen {
         self.end_line();
     }
 
-    pub(crate) fn has_lines(&self) -> bool {
-        !self.lines.is_empty()
+    /// The finished lines kept so far.
+    pub(crate) fn lines(&self) -> &[String] {
+        &self.lines
     }
 
     /// The finished lines and how many bytes were not kept, leaving the line being written

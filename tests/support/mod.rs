@@ -4,6 +4,7 @@
 pub mod mosquitto;
 pub mod net;
 pub mod relay;
+pub mod router;
 pub mod sshd;
 
 use std::path::{Path, PathBuf};
