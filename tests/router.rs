@@ -505,3 +505,43 @@ async fn router_generic_platform_uses_the_hosts_prompt() {
     let running = s.run("show running-config", T).await.unwrap();
     assert_eq!(running.lines().count(), 5 + 48 + 1, "{running}");
 }
+
+#[test]
+fn router_platforms_file_with_a_bad_regex_is_an_input_error_at_its_place() {
+    use crate::support::{Test, LAB};
+    let playbook = "- hosts: all\n  tasks:\n    - command: 'true'\n";
+    Test::new()
+        .file("inv.yml", LAB)
+        .file("p.yml", playbook)
+        .file(
+            "plat.yml",
+            "platforms:\n  lab_ios:\n    extends: cisco_ios\n    prompts: { user: '^lab(>$' }\n",
+        )
+        .args(&["check", "p.yml", "-i", "inv.yml", "--platforms", "plat.yml"])
+        .run()
+        .code(1)
+        .stderr_has("not a valid regular expression")
+        .stderr_has("plat.yml:4:23");
+    Test::new()
+        .file("inv.yml", LAB)
+        .file("p.yml", playbook)
+        .file(
+            "plat.yml",
+            "platforms:\n  lab_ios: { extends: cisco_iso }\n",
+        )
+        .args(&["check", "p.yml", "-i", "inv.yml", "--platforms", "plat.yml"])
+        .run()
+        .code(1)
+        .stderr_has("`extends: cisco_iso` names no platform (did you mean `cisco_ios`?)")
+        .stderr_has("plat.yml:2:3");
+    Test::new()
+        .file("inv.yml", LAB)
+        .file("p.yml", playbook)
+        .file(
+            "plat.yml",
+            "platforms:\n  lab_ios: { extends: cisco_ios }\n",
+        )
+        .args(&["check", "p.yml", "-i", "inv.yml", "--platforms", "plat.yml"])
+        .run()
+        .code(0);
+}

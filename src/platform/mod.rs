@@ -213,6 +213,14 @@ impl Platforms {
         Ok(platforms)
     }
 
+    /// The shipped platforms, with a `--platforms` file's when one is given.
+    pub fn with_file(path: Option<&Path>) -> Result<Platforms> {
+        match path {
+            Some(path) => Platforms::load(path),
+            None => Ok(Platforms::shipped()),
+        }
+    }
+
     /// Adds the `platforms:` key of an inventory file, whose other keys are the inventory's.
     pub fn add_inventory(&mut self, path: &Path, source: &str) -> Result<()> {
         self.add_source(path, source, false)
