@@ -660,6 +660,15 @@ mod tests {
         script: Vec<(&'static str, Vec<&'static [u8]>)>,
         greeting: Vec<&'static [u8]>,
     ) -> DuplexStream {
+        scripted(script, greeting, true)
+    }
+
+    /// `device`, and whether it answers Ctrl-C with its prompt.
+    fn scripted(
+        script: Vec<(&'static str, Vec<&'static [u8]>)>,
+        greeting: Vec<&'static [u8]>,
+        ctrl_c: bool,
+    ) -> DuplexStream {
         let (client, mut server) = duplex(1 << 16);
         tokio::spawn(async move {
             for chunk in greeting {
@@ -674,6 +683,12 @@ mod tests {
                     return;
                 };
                 pending.extend_from_slice(&buf[..n]);
+                if let Some(i) = pending.iter().position(|&b| b == 3) {
+                    pending.drain(..=i);
+                    if ctrl_c {
+                        server.write_all(b"^C\r\nr1#").await.unwrap();
+                    }
+                }
                 while let Some(i) = pending.iter().position(|&b| b == b'\n') {
                     let line: Vec<u8> = pending.drain(..=i).collect();
                     let line = String::from_utf8_lossy(&line).trim_end().to_string();
@@ -798,9 +813,9 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_timeout_interrupts_and_the_session_stays_usable() {
+    async fn a_device_that_ignores_ctrl_c_ends_the_session() {
         tokio::time::pause();
-        let stream = device(
+        let stream = scripted(
             vec![
                 ("terminal length 0", vec![b"terminal length 0\r\nr1#"]),
                 ("terminal width 511", vec![b"terminal width 511\r\nr1#"]),
@@ -810,6 +825,7 @@ mod tests {
                 ),
             ],
             vec![b"r1#"],
+            false,
         );
         // The scripted device ends after the script; a real one answers Ctrl-C: here nothing
         // answers, so the session must give up after `interrupt_wait`.
@@ -828,6 +844,38 @@ mod tests {
             .await
             .unwrap_err();
         assert!(again.message.contains("no longer usable"), "{again}");
+    }
+
+    #[tokio::test]
+    async fn ctrl_c_brings_the_prompt_back_and_the_next_command_runs() {
+        tokio::time::pause();
+        let stream = device(
+            vec![
+                ("terminal length 0", vec![b"terminal length 0\r\nr1#"]),
+                ("terminal width 511", vec![b"terminal width 511\r\nr1#"]),
+                ("ping hang", vec![b"ping hang\r\n!!!!"]),
+                ("show clock", vec![b"show clock\r\n12:00\r\nr1#"]),
+            ],
+            vec![b"r1#"],
+        );
+        let mut s = CliSession::open(stream, ios(), limits(), Duration::from_secs(5))
+            .await
+            .unwrap();
+        let err = s
+            .run("ping hang", Duration::from_secs(8))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::CommandTimeout);
+        assert_eq!(
+            err.message,
+            "`ping hang` gave no prompt within 8s; interrupted with Ctrl-C, the session is back \
+             at `r1#`"
+        );
+        assert_eq!(err.output, "!!!!^C");
+        assert_eq!(
+            s.run("show clock", Duration::from_secs(5)).await.unwrap(),
+            "12:00"
+        );
     }
 
     #[test]
