@@ -275,6 +275,46 @@ impl Platforms {
             .cloned()
     }
 
+    /// The platform a host's variables name: `platform`, else `ansible_network_os`; `None` for
+    /// a host that names none (an ordinary exec host). A platform with a `prompt_var` takes
+    /// its prompt from that variable. The message says what is wrong, for the plan to put
+    /// in front of the host's name.
+    pub fn for_host(
+        &self,
+        vars: &serde_json::Map<String, serde_json::Value>,
+    ) -> std::result::Result<Option<Arc<Platform>>, String> {
+        let named = ["platform", "ansible_network_os"]
+            .into_iter()
+            .find_map(|key| vars.get(key).map(|v| (key, v)));
+        let Some((key, value)) = named else {
+            return Ok(None);
+        };
+        let Some(name) = value.as_str() else {
+            return Err(format!("`{key}` must be a platform name, not `{value}`"));
+        };
+        let Some(platform) = self.get(name) else {
+            let close = crate::diagnostic::closest(name, self.names());
+            let hint = match close.first() {
+                Some(c) => format!("did you mean `{c}`?"),
+                None => format!("known: {}", self.names().collect::<Vec<_>>().join(", ")),
+            };
+            return Err(format!("`{key}: {name}` names no platform ({hint})"));
+        };
+        let Some(var) = &platform.prompt_var else {
+            return Ok(Some(platform));
+        };
+        match vars.get(var).and_then(|v| v.as_str()) {
+            Some(pattern) => platform
+                .with_prompt(pattern)
+                .map(|p| Some(Arc::new(p)))
+                .map_err(|e| format!("`{var}`: {e}")),
+            None => Err(format!(
+                "platform `{}` takes its prompt from `{var}`, a regex, which this host does not set",
+                platform.name
+            )),
+        }
+    }
+
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.resolved.keys().map(String::as_str)
     }
@@ -665,6 +705,50 @@ mod tests {
         )
         .unwrap();
         assert!(p.get("x").is_some());
+    }
+
+    fn vars(json: &str) -> serde_json::Map<String, serde_json::Value> {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn a_host_names_its_platform() {
+        let p = Platforms::shipped();
+        let name = |v: &str| p.for_host(&vars(v)).map(|p| p.map(|p| p.name.clone()));
+        assert_eq!(name("{}"), Ok(None));
+        assert_eq!(
+            name(r#"{"platform": "juniper_junos"}"#),
+            Ok(Some("juniper_junos".into()))
+        );
+        assert_eq!(
+            name(r#"{"ansible_network_os": "cisco.ios.ios"}"#),
+            Ok(Some("cisco_ios".into()))
+        );
+        assert_eq!(
+            name(r#"{"platform": "arista_eso"}"#),
+            Err("`platform: arista_eso` names no platform (did you mean `arista_eos`?)".into())
+        );
+        assert_eq!(
+            name(r#"{"platform": 3}"#),
+            Err("`platform` must be a platform name, not `3`".into())
+        );
+        let err = name(r#"{"platform": "generic"}"#).unwrap_err();
+        assert!(
+            err.contains("takes its prompt from `prompt_pattern`"),
+            "{err}"
+        );
+        let host = p
+            .for_host(&vars(
+                r#"{"platform": "generic", "prompt_pattern": "^sw\\d+>$"}"#,
+            ))
+            .unwrap()
+            .unwrap();
+        assert_eq!(host.prompts.mode_of("sw3>"), Some(Mode::User));
+        let err = name(r#"{"platform": "generic", "prompt_pattern": "("}"#).unwrap_err();
+        assert!(
+            err.starts_with("`prompt_pattern`: not a valid regular expression"),
+            "{err}"
+        );
     }
 
     #[test]
