@@ -204,8 +204,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> CliSession<S> {
         session.screen.take();
         for command in session.platform.on_open.clone() {
             session.run(&command, timeout).await.map_err(|e| {
+                // At connect time: a refused set-up command is the session's failure, not a
+                // task's exit.
+                let kind = match e.kind {
+                    ErrorKind::NonzeroExit => ErrorKind::Protocol,
+                    other => other,
+                };
                 CliError::new(
-                    e.kind,
+                    kind,
                     format!("on-open command `{command}`: {}", e.message),
                     e.output,
                 )
@@ -255,7 +261,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> CliSession<S> {
         self.screen.take();
         self.send_line(&enable.command).await?;
         let prompt = Some(&enable.password_prompt);
-        let mut stop = self.wait(&enable.command, deadline, prompt).await?;
+        let mut stop = self
+            .wait(&enable.command, deadline, timeout, prompt)
+            .await?;
         let mut asked = 0;
         while let Stop::Extra = stop {
             asked += 1;
@@ -283,7 +291,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> CliSession<S> {
             };
             self.screen.commit_current();
             self.send_line(answer).await?;
-            stop = self.wait("", deadline, prompt).await?;
+            stop = self.wait("", deadline, timeout, prompt).await?;
         }
         let Stop::Prompt(mode) = stop else {
             unreachable!("the loop above ends on a prompt")
@@ -457,6 +465,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> CliSession<S> {
         &mut self,
         sent: &str,
         deadline: Instant,
+        timeout: Duration,
         extra: Option<&Pattern>,
     ) -> Result<Stop, CliError> {
         let sent = (!sent.is_empty()).then_some(sent);
@@ -465,10 +474,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> CliSession<S> {
                 self.arrived(stop);
                 Ok(stop)
             }
-            Err(ReadError::Timeout) => {
-                let waited = deadline.saturating_duration_since(Instant::now());
-                Err(self.interrupt(sent.unwrap_or("enable"), waited).await)
-            }
+            Err(ReadError::Timeout) => Err(self.interrupt(sent.unwrap_or("enable"), timeout).await),
             Err(ReadError::Closed(why)) => Err(self.closed(why)),
         }
     }
