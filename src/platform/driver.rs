@@ -293,15 +293,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> CliSession<S> {
             self.send_line(answer).await?;
             stop = self.wait("", deadline, timeout, prompt).await?;
         }
-        let Stop::Prompt(mode) = stop else {
-            unreachable!("the loop above ends on a prompt")
+        // The loop above ends on a prompt.
+        let mode = match stop {
+            Stop::Prompt(mode) => mode,
+            Stop::Extra => self.mode,
         };
         let (lines, _) = self.screen.take();
         let said = lines
             .iter()
             .rev()
             .map(|l| l.trim())
-            .find(|l| !l.is_empty() && !enable.password_prompt.is_match(l))
+            .find(|l| !l.is_empty() && *l != enable.command && !enable.password_prompt.is_match(l))
             .unwrap_or("");
         let said = match secret {
             Some(s) if !s.is_empty() => said.replace(s, "********"),

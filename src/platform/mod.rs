@@ -206,11 +206,17 @@ impl Platforms {
     /// The shipped platforms with the profiles of a `--platforms` file added: a YAML file whose
     /// only top-level key is `platforms`.
     pub fn load(path: &Path) -> Result<Platforms> {
+        let mut platforms = Platforms::shipped();
+        platforms.add_file(path)?;
+        Ok(platforms)
+    }
+
+    /// Adds a `--platforms` file's profiles on top of these (after an inventory's, so the
+    /// flag wins).
+    pub fn add_file(&mut self, path: &Path) -> Result<()> {
         let source =
             std::fs::read_to_string(path).map_err(|e| Error::io(path, "read platforms", e))?;
-        let mut platforms = Platforms::shipped();
-        platforms.add_source(path, &source, true)?;
-        Ok(platforms)
+        self.add_source(path, &source, true)
     }
 
     /// The shipped platforms, with a `--platforms` file's when one is given.
