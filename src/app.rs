@@ -11,6 +11,7 @@ use crate::cli::{
 use crate::engine::{self, Plan, PlanOptions, Shutdown};
 use crate::error::{Error, Result};
 use crate::inventory::{self, Inventory};
+use crate::platform::Platforms;
 use crate::playbook::{Play, Playbook, Task};
 use crate::report::{write_atomic, EventLog, ReportBuilder, RunInfo, RunReport};
 use crate::transport::{Transport, Transports};
@@ -21,6 +22,8 @@ pub struct Job {
     pub command: &'static str,
     pub playbook: Playbook,
     pub inventory: Inventory,
+    /// The shipped device platforms and the user's (`--platforms`).
+    pub platforms: Platforms,
     pub target: TargetArgs,
     pub settings: SettingsArgs,
     pub state: StateArgs,
@@ -33,12 +36,14 @@ pub struct Job {
 impl Job {
     pub fn from_run(args: RunArgs) -> Result<Job> {
         let mut inventory = inventory::load(&args.target.inventories)?;
+        let platforms = Platforms::with_file(args.target.platforms.as_deref())?;
         let playbook = Playbook::load(&args.playbook)?;
         inventory::add_playbook_vars(&mut inventory, &args.playbook)?;
         Ok(Job {
             command: "run",
             playbook,
             inventory,
+            platforms,
             target: args.target,
             settings: args.settings,
             state: args.state,
@@ -57,6 +62,7 @@ impl Job {
             ));
         }
         let inventory = inventory::load(&args.target.inventories)?;
+        let platforms = Platforms::with_file(args.target.platforms.as_deref())?;
         let line = args.command.join(" ");
         crate::template::check_syntax(&line).map_err(|e| {
             Error::Usage(format!("the command does not compile as a template: {e}"))
@@ -70,6 +76,7 @@ impl Job {
             command: "exec",
             playbook,
             inventory,
+            platforms,
             target: args.target,
             settings: args.settings,
             report_on_stdout: args.format == crate::cli::OutputFormat::Json,

@@ -11,6 +11,7 @@ mod inventory_ansible;
 mod layout;
 mod mqtt;
 mod output;
+mod router;
 mod run;
 mod ssh;
 mod ssh_fleet;

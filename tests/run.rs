@@ -392,6 +392,7 @@ async fn the_run_command_stops_on_a_test_supplied_shutdown_trigger() {
             inventories: vec![dir.path().join("inv.yml")],
             limit: None,
             extra_vars: Vec::new(),
+            platforms: None,
         },
         settings: Default::default(),
         state: drover::cli::StateArgs {

@@ -93,6 +93,9 @@ pub struct TargetArgs {
     /// Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)
     #[arg(short = 'e', long = "extra-vars", value_name = "VARS")]
     pub extra_vars: Vec<String>,
+    /// Router and switch platform profiles to add or override: YAML with a top-level `platforms:` key
+    #[arg(long, value_name = "FILE")]
+    pub platforms: Option<PathBuf>,
 }
 
 /// Where breaker state lives between runs.

@@ -5,6 +5,7 @@ pub mod fake;
 pub mod mosquitto;
 pub mod net;
 pub mod relay;
+pub mod router;
 pub mod sshd;
 
 use std::path::{Path, PathBuf};
