@@ -15,6 +15,7 @@ pub mod event;
 pub mod generate;
 pub mod inventory;
 pub mod outcome;
+pub mod parse;
 pub mod playbook;
 pub mod report;
 pub mod settings;
