@@ -91,7 +91,7 @@ fn template_that_does_not_compile_points_at_it() {
 fn when_that_does_not_compile() {
     rejected(
         "- hosts: all\n  tasks:\n    - command: touch ran\n      when: role ==\n",
-        &["`when` does not compile", "p.yml:4:13"],
+        &["the condition does not compile", "p.yml:4:13"],
     );
 }
 

@@ -86,6 +86,12 @@ pub struct TargetArgs {
     /// Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)
     #[arg(short = 'e', long = "extra-vars", value_name = "VARS")]
     pub extra_vars: Vec<String>,
+    /// Only tasks with one of these tags (comma-separated; also all, tagged, untagged); `always` tasks run too
+    #[arg(long, value_name = "TAGS", value_delimiter = ',')]
+    pub tags: Vec<String>,
+    /// Leave out tasks with one of these tags (comma-separated); `never` tasks run only when asked for by tag
+    #[arg(long, value_name = "TAGS", value_delimiter = ',')]
+    pub skip_tags: Vec<String>,
 }
 
 /// Run settings given on the command line; they override the play's.

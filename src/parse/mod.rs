@@ -83,9 +83,21 @@ fn regex_parse(regex: &regex::Regex, all: bool, text: &str) -> Json {
     }
 }
 
+impl PartialEq for Parser {
+    fn eq(&self, other: &Parser) -> bool {
+        match (self, other) {
+            (Parser::Regex { regex: a, all: x }, Parser::Regex { regex: b, all: y }) => {
+                a.as_str() == b.as_str() && x == y
+            }
+            (Parser::TextFsm(a), Parser::TextFsm(b)) => Arc::ptr_eq(a, b),
+            (a, b) => a.kind() == b.kind(),
+        }
+    }
+}
+
 /// `parse:` as written in a playbook. A TextFSM template is read once the playbook's
 /// directory is known ([`ParseSpec::load`]).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum ParseSpec {
     Ready(Parser),
     TextFsmFile(String),
