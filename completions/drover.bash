@@ -67,7 +67,7 @@ _drover() {
             return 0
             ;;
         drover__subcmd__check)
-            opts="-i -l -e -h -V --inventory --limit --extra-vars --help --version"
+            opts="-i -l -e -h -V --inventory --limit --extra-vars --tags --skip-tags --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -94,6 +94,14 @@ _drover() {
                     return 0
                     ;;
                 -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tags)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --skip-tags)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -105,7 +113,7 @@ _drover() {
             return 0
             ;;
         drover__subcmd__exec)
-            opts="-i -l -e -v -q -h -V --inventory --limit --extra-vars --output --batch-size --concurrency --strategy --connect-timeout --command-timeout --host-timeout --rate --burst --gateway-rate --retries --backoff --backoff-cap --breaker-threshold --breaker-cooldown --max-fail-percentage --min-hosts-done --any-errors-fatal --state-dir --reset-breakers --report --verbose --quiet --junit --events --color --help --version"
+            opts="-i -l -e -v -q -h -V --inventory --limit --extra-vars --tags --skip-tags --output --batch-size --concurrency --strategy --connect-timeout --command-timeout --host-timeout --rate --burst --gateway-rate --retries --backoff --backoff-cap --breaker-threshold --breaker-cooldown --max-fail-percentage --min-hosts-done --any-errors-fatal --state-dir --reset-breakers --report --verbose --quiet --junit --events --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -132,6 +140,14 @@ _drover() {
                     return 0
                     ;;
                 -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tags)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --skip-tags)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -341,7 +357,7 @@ _drover() {
             return 0
             ;;
         drover__subcmd__run)
-            opts="-i -l -e -v -q -h -V --inventory --limit --extra-vars --batch-size --concurrency --strategy --connect-timeout --command-timeout --host-timeout --rate --burst --gateway-rate --retries --backoff --backoff-cap --breaker-threshold --breaker-cooldown --max-fail-percentage --min-hosts-done --any-errors-fatal --state-dir --reset-breakers --report --verbose --quiet --junit --events --color --help --version"
+            opts="-i -l -e -v -q -h -V --inventory --limit --extra-vars --tags --skip-tags --batch-size --concurrency --strategy --connect-timeout --command-timeout --host-timeout --rate --burst --gateway-rate --retries --backoff --backoff-cap --breaker-threshold --breaker-cooldown --max-fail-percentage --min-hosts-done --any-errors-fatal --state-dir --reset-breakers --report --verbose --quiet --junit --events --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -368,6 +384,14 @@ _drover() {
                     return 0
                     ;;
                 -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tags)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --skip-tags)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -34,6 +34,8 @@ complete -c drover -n "__fish_drover_needs_command" -f -a "help" -d 'Print this 
 complete -c drover -n "__fish_drover_using_subcommand run" -s i -l inventory -d 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand run" -s l -l limit -d 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -s e -l extra-vars -d 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l tags -d 'Only tasks with one of these tags (comma-separated; also all, tagged, untagged); `always` tasks run too' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l skip-tags -d 'Leave out tasks with one of these tags (comma-separated); `never` tasks run only when asked for by tag' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l batch-size -d 'Hosts per batch; 0 = one batch of all hosts [play default: 10]' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l concurrency -d 'Most hosts in flight at once [play default: 10]' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l strategy -d 'batched: a batch finishes before the next starts; rolling: a window of hosts' -r -f -a "batched\t'A batch connects, runs and disconnects before the next batch starts'
@@ -67,6 +69,8 @@ complete -c drover -n "__fish_drover_using_subcommand run" -s V -l version -d 'P
 complete -c drover -n "__fish_drover_using_subcommand exec" -s i -l inventory -d 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand exec" -s l -l limit -d 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -s e -l extra-vars -d 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l tags -d 'Only tasks with one of these tags (comma-separated; also all, tagged, untagged); `always` tasks run too' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l skip-tags -d 'Leave out tasks with one of these tags (comma-separated); `never` tasks run only when asked for by tag' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l output -d '`json`: print the report on stdout, for scripts (the summary goes to stderr)' -r -f -a "text\t'Progress on stderr, the summary on stdout'
 json\t'The JSON report on stdout and nothing else there'"
 complete -c drover -n "__fish_drover_using_subcommand exec" -l batch-size -d 'Hosts per batch; 0 = one batch of all hosts [play default: 10]' -r
@@ -102,6 +106,8 @@ complete -c drover -n "__fish_drover_using_subcommand exec" -s V -l version -d '
 complete -c drover -n "__fish_drover_using_subcommand check" -s i -l inventory -d 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand check" -s l -l limit -d 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)' -r
 complete -c drover -n "__fish_drover_using_subcommand check" -s e -l extra-vars -d 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)' -r
+complete -c drover -n "__fish_drover_using_subcommand check" -l tags -d 'Only tasks with one of these tags (comma-separated; also all, tagged, untagged); `always` tasks run too' -r
+complete -c drover -n "__fish_drover_using_subcommand check" -l skip-tags -d 'Leave out tasks with one of these tags (comma-separated); `never` tasks run only when asked for by tag' -r
 complete -c drover -n "__fish_drover_using_subcommand check" -s h -l help -d 'Print help'
 complete -c drover -n "__fish_drover_using_subcommand check" -s V -l version -d 'Print version'
 complete -c drover -n "__fish_drover_using_subcommand inventory" -s i -l inventory -d 'Inventory file (repeatable; later ones win)' -r -F

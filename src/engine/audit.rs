@@ -243,7 +243,7 @@ pub fn items(plan: &Plan, each: &PlannedLoop, context: &Value) -> Result<Vec<Jso
 pub fn item_context(each: &PlannedLoop, context: &Value, item: &Json) -> Value {
     let mut extra = serde_json::Map::new();
     extra.insert(each.var.clone(), item.clone());
-    minijinja::value::merge_maps([crate::template::to_value(extra), context.clone()])
+    minijinja::value::merge_maps([context.clone(), crate::template::to_value(extra)])
 }
 
 /// What the report calls an item: its `loop_control.label`, or the item itself.

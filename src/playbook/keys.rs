@@ -53,6 +53,11 @@ pub fn scan<T>(tolerate: usize, parse: impl FnOnce() -> T) -> (T, Option<Unknown
     (out, last)
 }
 
+/// How many unknown keys the running scan has stepped over so far.
+pub fn stepped_over() -> usize {
+    SCAN.with(|s| s.borrow().as_ref().map_or(0, |s| s.seen))
+}
+
 /// A value read with its unknown keys filtered (see the module doc).
 #[derive(Debug, Clone)]
 pub struct Checked<T>(pub T);
@@ -147,7 +152,8 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for FilteringMap<'de, A> {
                 }
                 Some(scan) => {
                     scan.last = Some(unknown.clone());
-                    Some(unknown.message.clone())
+                    // serde places the error at the mapping; the needle moves it to the key.
+                    Some(crate::diagnostic::with_needle(&unknown.message, &key))
                 }
                 None => Some(format!(
                     "unknown key `{key}`, expected one of {}",
