@@ -95,9 +95,10 @@ struct GatherFacts;
 impl<'de> Deserialize<'de> for GatherFacts {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         if bool::deserialize(d)? {
-            Err(serde::de::Error::custom(
+            Err(serde::de::Error::custom(crate::diagnostic::with_needle(
                 "`gather_facts: true` is not supported in drover: it gathers no facts (remove the key, or set it to false)",
-            ))
+                "gather_facts",
+            )))
         } else {
             Ok(GatherFacts)
         }
