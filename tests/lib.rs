@@ -4,6 +4,7 @@
 mod support;
 
 mod audit;
+mod audit_ssh;
 mod cli;
 mod connector;
 mod engine;
