@@ -87,8 +87,14 @@ fn an_audit_over_ssh_parses_compares_versions_and_asserts() {
         assert_eq!(tasks[3]["parsed"]["peers"][0]["ip"], "10.0.0.1");
         assert_eq!(tasks[4]["status"], "ok");
         assert_eq!(tasks[4]["exit_code"], 1);
-        assert_eq!(tasks[5]["items"][0]["name"], "TenGigabitEthernet1/1/1 10.0.255.1");
-        assert_eq!(tasks[5]["items"][0]["stdout"], "checked TenGigabitEthernet1/1/1\n");
+        assert_eq!(
+            tasks[5]["items"][0]["name"],
+            "TenGigabitEthernet1/1/1 10.0.255.1"
+        );
+        assert_eq!(
+            tasks[5]["items"][0]["stdout"],
+            "checked TenGigabitEthernet1/1/1\n"
+        );
         let assertions: Vec<bool> = tasks[6]["assertions"]
             .as_array()
             .unwrap()
@@ -99,7 +105,10 @@ fn an_audit_over_ssh_parses_compares_versions_and_asserts() {
         assert_eq!(h["status"], if ok { "ok" } else { "failed" }, "{name}");
     }
     let message = &host(&report, &names[1])["tasks"][6]["error"]["message"];
-    assert!(message.as_str().unwrap().starts_with(&format!("{} runs 16.12.5", names[1])));
+    assert!(message
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{} runs 16.12.5", names[1])));
     // The assert touched no device: each host's connection carried the 6 commands only
     // (the loop's one item included).
     lab.wait_for("Disconnected from", 3);

@@ -11,6 +11,7 @@ mod engine;
 mod inventory;
 mod mqtt;
 mod output;
+mod recipes;
 mod run;
 mod ssh;
 mod ssh_fleet;

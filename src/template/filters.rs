@@ -1,6 +1,7 @@
 //! The filters and tests Ansible users reach for when they read a device's output:
-//! `regex_search`, `regex_findall`, `regex_replace`, `from_json`, `from_yaml`, `to_json`, and
-//! the `version` test (`facts.version is version('17.3', '>=')`). They behave as Ansible's
+//! `regex_search`, `regex_findall`, `regex_replace`, `from_json`, `from_yaml`, `to_json`, the
+//! `version` test (`facts.version is version('17.3', '>=')`) and the `match` (anchored at the
+//! start) and `search` tests. They behave as Ansible's
 //! do; where Python's regex syntax differs from Rust's (`\1` and `\g<name>` in a
 //! replacement), the Python form is translated.
 
@@ -15,6 +16,9 @@ pub fn add(env: &mut Environment<'static>) {
     env.add_filter("from_yaml", from_yaml);
     env.add_filter("to_json", to_json);
     env.add_test("version", version_test);
+    env.add_test("match", match_test);
+    env.add_test("search", search_test);
+    env.add_test("regex", search_test);
     env.add_filter("version_compare", version_test);
 }
 
@@ -142,6 +146,17 @@ fn python_replacement(text: &str) -> String {
         }
     }
     out
+}
+
+/// `x is match('^\\d+$')`: the pattern matches at the start of the value.
+fn match_test(value: String, pattern: String, kwargs: Kwargs) -> Result<bool, Error> {
+    let re = compile(&format!("^(?:{pattern})"), &kwargs)?;
+    Ok(re.is_match(&value))
+}
+
+/// `x is search('Established')`: the pattern matches anywhere in the value.
+fn search_test(value: String, pattern: String, kwargs: Kwargs) -> Result<bool, Error> {
+    Ok(compile(&pattern, &kwargs)?.is_match(&value))
 }
 
 fn from_json(value: String) -> Result<Value, Error> {
@@ -287,6 +302,17 @@ mod tests {
         assert_eq!(
             eval(r"{{ 'ABC' | regex_search('b', ignorecase=true) }}"),
             "B"
+        );
+    }
+
+    #[test]
+    fn match_and_search_tests() {
+        assert_eq!(eval(r"{{ '931' is match('\\d+$') }}"), "True");
+        assert_eq!(eval(r"{{ 'x931' is match('\\d+') }}"), "False");
+        assert_eq!(eval(r"{{ 'x931' is search('\\d+') }}"), "True");
+        assert_eq!(
+            eval(r"{{ ['1', 'Idle', '2'] | reject('match', '\\d+$') | list | length }}"),
+            "1"
         );
     }
 
