@@ -108,7 +108,7 @@ fn task_without_or_with_two_actions() {
     rejected(
         "- hosts: all\n  tasks:\n    - name: nothing\n",
         &[
-            "a task needs an action: `command`, `shell` or `mqtt`",
+            "a task needs an action: `command`, `shell`, `mqtt` or `assert`",
             "p.yml:3:5",
         ],
     );
