@@ -56,19 +56,17 @@ pub fn check(plan: &Plan) -> Result<String> {
             let context = plan.context(host, &registered);
             for task in play.tasks.iter() {
                 // A loop's item exists only at run time: a placeholder stands in.
-                let with_item;
                 let context = match &task.audit.each {
                     Some(each) => {
                         let mut item = BTreeMap::new();
                         let var = each.var.clone();
                         item.insert(var.clone(), Value::from_object(Placeholder(var)));
-                        with_item = minijinja::value::merge_maps([
-                            crate::template::to_value(&item),
+                        minijinja::value::merge_maps([
                             context.clone(),
-                        ]);
-                        &with_item
+                            crate::template::to_value(&item),
+                        ])
                     }
-                    None => &context,
+                    None => context.clone(),
                 };
                 let mut runtime = false;
                 let condition = match &task.when {
