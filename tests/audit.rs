@@ -482,3 +482,31 @@ fn run_once_runs_on_the_first_host_only() {
     assert_eq!(host(&report, "r2")["tasks"][0]["status"], "skipped");
     assert_eq!(host(&report, "r2")["tasks"][1]["status"], "ok");
 }
+
+#[test]
+fn reports_with_parsed_fields_loops_and_assertions_validate_against_the_schema() {
+    let playbook = fixtures(
+        "
+- hosts: all
+  tasks:
+    - command: cat FIXTURES/outputs/show_ip_interface_brief.txt
+      parse: { textfsm: FIXTURES/textfsm/cisco_ios_show_ip_interface_brief.textfsm }
+      register: intf
+      changed_when: false
+    - command: echo {{ item.INTERFACE }}
+      loop: \"{{ intf.parsed[:2] }}\"
+      loop_control: { label: \"{{ item.INTERFACE }}\" }
+    - assert:
+        that: intf.parsed | length == 9
+",
+    );
+    let report = run_play(LOCAL, &playbook).code(0).report();
+    let tasks = &host(&report, "r2")["tasks"];
+    assert_eq!(tasks[0]["changed"], false);
+    assert_eq!(tasks[1]["items"][1]["name"], "Vlan100");
+    assert_eq!(tasks[2]["assertions"][0]["passed"], true);
+    let (schemas, index) = crate::output::schema_validator();
+    if let Err(e) = schemas.validate(&report, index) {
+        panic!("{e:#}");
+    }
+}
