@@ -283,6 +283,20 @@ pub fn fold(mut result: TaskResult, items: Vec<TaskResult>) -> TaskResult {
     result.duration_ms = items.iter().map(|i| i.duration_ms).sum();
     result.attempts = items.iter().map(|i| i.attempts).max().unwrap_or(1);
     result.command = items.first().map(|i| i.command.clone()).unwrap_or_default();
+    // One line per item, so plain output and the summary show a loop at a glance.
+    result.stdout = items
+        .iter()
+        .map(|i| {
+            let status = serde_json::to_value(i.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            match &i.error {
+                Some(e) => format!("{}: {status} ({})\n", i.name, e.message),
+                None => format!("{}: {status}\n", i.name),
+            }
+        })
+        .collect();
     result.items = items;
     result
 }
