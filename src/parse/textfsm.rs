@@ -11,10 +11,14 @@
 //! `$$` for a literal `$`. Regular expressions are Rust's `regex` dialect, which reads the
 //! Python syntax templates use (`(?P<name>…)`, `\d`, `\S+`) but not look-around; a template
 //! that needs it fails to compile with its line named, before anything runs.
+//!
+//! The rules are matched as bytes with ASCII character classes (`\w`, `\s`, `\d` as in
+//! Python's `re.ASCII`): device output is ASCII, and Unicode classes keep the regex engine
+//! off its fast one-pass path, which made parsing several times slower (bench/README.md).
 
 use std::fmt;
 
-use regex::Regex;
+use regex::bytes::{Regex, RegexBuilder};
 use serde_json::{Map, Value as Json};
 
 /// A compiled template.
@@ -143,7 +147,7 @@ impl Template {
                     format!("value `{}` is declared twice", def.name),
                 ));
             }
-            Regex::new(&pattern)
+            compile_regex(&pattern)
                 .map_err(|e| err(number, format!("bad regular expression: {}", one_line(&e))))?;
             values.push(def);
             value_patterns.push(pattern);
@@ -233,12 +237,17 @@ impl Template {
             let rules = &self.states[state].rules;
             for (ri, rule) in rules.iter().enumerate() {
                 let locs = &mut locations[state][ri];
-                if rule.regex.captures_read(locs, line).is_none() {
+                let bytes = line.as_bytes();
+                if rule.regex.captures_read(locs, bytes).is_none() {
                     continue;
                 }
                 for (group, value) in rule.groups.iter().enumerate() {
                     if let Some(v) = value {
-                        run.assign(*v, locs.get(group).map(|(a, b)| &line[a..b]));
+                        // ASCII classes can cut a multi-byte character: lossy, never a panic.
+                        let text = locs
+                            .get(group)
+                            .map(|(a, b)| String::from_utf8_lossy(&bytes[a..b]));
+                        run.assign(*v, text.as_deref());
                     }
                 }
                 if let Next::Error(message) = &rule.next {
@@ -391,6 +400,10 @@ impl<'t> Run<'t> {
     }
 }
 
+fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern).unicode(false).build()
+}
+
 fn is_comment(line: &str) -> bool {
     line.trim_start().starts_with('#')
 }
@@ -522,7 +535,7 @@ fn compile_rule(
         }
     }
     expanded.push_str(rest);
-    let regex = Regex::new(&expanded)
+    let regex = compile_regex(&expanded)
         .map_err(|e| err(number, format!("bad regular expression: {}", one_line(&e))))?;
     let groups = regex
         .capture_names()
@@ -765,6 +778,15 @@ Table
             assert_eq!(e.line, line, "{template}: {e}");
             assert!(e.message.contains(needle), "{template}: {e}");
         }
+    }
+
+    #[test]
+    fn non_ascii_output_is_read_lossily_without_panicking() {
+        let template = "Value A (\\S+)\nValue B (.+)\n\nStart\n  ^${A} ${B} -> Record\n";
+        assert_eq!(
+            rows(template, "Gi0/1 Büro-Uplink\nÄ b\n"),
+            json!([{"A": "Gi0/1", "B": "Büro-Uplink"}, {"A": "Ä", "B": "b"}])
+        );
     }
 
     #[test]
