@@ -35,6 +35,8 @@ complete -c drover -n "__fish_drover_using_subcommand run" -s i -l inventory -d 
 complete -c drover -n "__fish_drover_using_subcommand run" -s l -l limit -d 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -s e -l extra-vars -d 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l platforms -d 'Router and switch platform profiles to add or override: YAML with a top-level `platforms:` key' -r -F
+complete -c drover -n "__fish_drover_using_subcommand run" -l tags -d 'Only tasks with one of these tags (comma-separated; also all, tagged, untagged); `always` tasks run too' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l skip-tags -d 'Leave out tasks with one of these tags (comma-separated); `never` tasks run only when asked for by tag' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l batch-size -d 'Hosts per batch; a batch connects, runs and disconnects before the next starts; 0 = one batch [default: 10]' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l strategy -d 'batched, or rolling: a window of `concurrency` hosts, the next starts as one ends [default: batched]' -r -f -a "batched\t'A batch connects, runs and disconnects before the next batch starts'
 rolling\t'A window of `concurrency` hosts; the next host starts as one ends'"
@@ -71,6 +73,8 @@ complete -c drover -n "__fish_drover_using_subcommand exec" -s i -l inventory -d
 complete -c drover -n "__fish_drover_using_subcommand exec" -s l -l limit -d 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -s e -l extra-vars -d 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l platforms -d 'Router and switch platform profiles to add or override: YAML with a top-level `platforms:` key' -r -F
+complete -c drover -n "__fish_drover_using_subcommand exec" -l tags -d 'Only tasks with one of these tags (comma-separated; also all, tagged, untagged); `always` tasks run too' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l skip-tags -d 'Leave out tasks with one of these tags (comma-separated); `never` tasks run only when asked for by tag' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l output -d '`json`: print the report on stdout, for scripts (the summary goes to stderr)' -r -f -a "text\t'Progress on stderr, the summary on stdout'
 json\t'The JSON report on stdout and nothing else there'"
 complete -c drover -n "__fish_drover_using_subcommand exec" -l batch-size -d 'Hosts per batch; a batch connects, runs and disconnects before the next starts; 0 = one batch [default: 10]' -r
@@ -109,6 +113,8 @@ complete -c drover -n "__fish_drover_using_subcommand check" -s i -l inventory -
 complete -c drover -n "__fish_drover_using_subcommand check" -s l -l limit -d 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)' -r
 complete -c drover -n "__fish_drover_using_subcommand check" -s e -l extra-vars -d 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)' -r
 complete -c drover -n "__fish_drover_using_subcommand check" -l platforms -d 'Router and switch platform profiles to add or override: YAML with a top-level `platforms:` key' -r -F
+complete -c drover -n "__fish_drover_using_subcommand check" -l tags -d 'Only tasks with one of these tags (comma-separated; also all, tagged, untagged); `always` tasks run too' -r
+complete -c drover -n "__fish_drover_using_subcommand check" -l skip-tags -d 'Leave out tasks with one of these tags (comma-separated); `never` tasks run only when asked for by tag' -r
 complete -c drover -n "__fish_drover_using_subcommand check" -s h -l help -d 'Print help'
 complete -c drover -n "__fish_drover_using_subcommand check" -s V -l version -d 'Print version'
 complete -c drover -n "__fish_drover_using_subcommand inventory" -s i -l inventory -d 'Inventory file (repeatable; later ones win)' -r -F

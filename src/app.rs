@@ -91,6 +91,10 @@ impl Job {
             limit: self.target.limit.clone(),
             extra_vars: parse_extra_vars(&self.target.extra_vars)?,
             overrides: self.settings.overrides(),
+            tags: crate::playbook::TagFilter {
+                only: self.target.tags.clone(),
+                skip: self.target.skip_tags.clone(),
+            },
         };
         Plan::build(&self.playbook, &self.inventory, &options, transports)
     }

@@ -53,6 +53,19 @@ pub fn check(plan: &Plan) -> Result<String> {
             ));
             let context = plan.context(host, &registered);
             for task in play.tasks.iter() {
+                // A loop's item exists only at run time: a placeholder stands in.
+                let context = match &task.audit.each {
+                    Some(each) => {
+                        let mut item = BTreeMap::new();
+                        let var = each.var.clone();
+                        item.insert(var.clone(), Value::from_object(Placeholder(var)));
+                        minijinja::value::merge_maps([
+                            context.clone(),
+                            crate::template::to_value(&item),
+                        ])
+                    }
+                    None => context.clone(),
+                };
                 let mut runtime = false;
                 let condition = match &task.when {
                     None => String::new(),

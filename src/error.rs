@@ -9,6 +9,8 @@ use crate::diagnostic::SourceError;
 pub enum Error {
     /// Bad input at a position in a file.
     Source(Box<SourceError>),
+    /// Several of them, reported together (every unknown key of a playbook).
+    Sources(Vec<SourceError>),
     /// A file that could not be read or written.
     Io {
         path: PathBuf,
@@ -47,6 +49,17 @@ impl Error {
     }
 }
 
+impl Error {
+    /// One error, or all of them.
+    pub fn sources(mut errors: Vec<SourceError>) -> Error {
+        if errors.len() == 1 {
+            Error::Source(Box::new(errors.remove(0)))
+        } else {
+            Error::Sources(errors)
+        }
+    }
+}
+
 impl From<SourceError> for Error {
     fn from(e: SourceError) -> Error {
         Error::Source(Box::new(e))
@@ -57,6 +70,15 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Source(e) => write!(f, "{e}"),
+            Error::Sources(list) => {
+                for (i, e) in list.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, "\n\nerror: ")?;
+                    }
+                    write!(f, "{e}")?;
+                }
+                write!(f, "\n\n{} problems in this file; nothing ran", list.len())
+            }
             Error::Io {
                 path,
                 action,

@@ -16,6 +16,7 @@ pub mod event;
 pub mod generate;
 pub mod inventory;
 pub mod outcome;
+pub mod parse;
 pub mod platform;
 pub mod playbook;
 pub mod policy;

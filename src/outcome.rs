@@ -29,6 +29,10 @@ pub enum ErrorKind {
     /// Acknowledged but unanswered: the node may have acted, so it is not retried unless the
     /// task is idempotent.
     NoReply,
+    /// The output is not what `parse:` asked for (not JSON, a TextFSM `Error` rule).
+    ParseError,
+    /// An `assert` condition did not hold.
+    AssertionFailed,
 }
 
 impl ErrorKind {
@@ -75,6 +79,8 @@ impl ErrorKind {
             ErrorKind::Failed => "failed",
             ErrorKind::NoAck => "no_ack",
             ErrorKind::NoReply => "no_reply",
+            ErrorKind::ParseError => "parse_error",
+            ErrorKind::AssertionFailed => "assertion_failed",
         }
     }
 }
@@ -132,6 +138,25 @@ pub struct TaskResult {
     /// Each run, when there was more than one: its timing and why it did not do.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub runs: Vec<Attempt>,
+    /// What `parse:` made of the output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parsed: Option<serde_json::Value>,
+    /// What `changed_when:` said; absent without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed: Option<bool>,
+    /// A `loop` task's items, each a result of its own (`name` is the item's label).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<TaskResult>,
+    /// An `assert` task's conditions and whether each held.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assertions: Vec<Assertion>,
+}
+
+/// One condition of an `assert` task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Assertion {
+    pub that: String,
+    pub passed: bool,
 }
 
 #[derive(

@@ -1,5 +1,8 @@
 //! The minijinja environment: strict about undefined variables, with a `quote` filter for
-//! shell-safe quoting. Task templates are added once per task and rendered once per host.
+//! shell-safe quoting and the output-reading filters of [`filters`]. Task templates are added
+//! once per task and rendered once per host.
+
+mod filters;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -12,6 +15,7 @@ pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.add_filter("quote", quote);
+    filters::add(&mut env);
     env
 }
 

@@ -3,6 +3,8 @@
 
 mod support;
 
+mod audit;
+mod audit_ssh;
 mod cli;
 mod connector;
 mod engine;
@@ -11,6 +13,7 @@ mod inventory_ansible;
 mod layout;
 mod mqtt;
 mod output;
+mod recipes;
 mod router;
 mod run;
 mod ssh;

@@ -419,7 +419,7 @@ fn junit_from_the_binary_counts_match_the_report() {
     )));
 }
 
-fn schema_validator() -> (boon::Schemas, boon::SchemaIndex) {
+pub fn schema_validator() -> (boon::Schemas, boon::SchemaIndex) {
     let text = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/report.schema.json"),
     )

@@ -393,6 +393,8 @@ async fn the_run_command_stops_on_a_test_supplied_shutdown_trigger() {
             limit: None,
             extra_vars: Vec::new(),
             platforms: None,
+            tags: Vec::new(),
+            skip_tags: Vec::new(),
         },
         settings: Default::default(),
         state: drover::cli::StateArgs {

@@ -91,7 +91,7 @@ fn template_that_does_not_compile_points_at_it() {
 fn when_that_does_not_compile() {
     rejected(
         "- hosts: all\n  tasks:\n    - command: touch ran\n      when: role ==\n",
-        &["`when` does not compile", "p.yml:4:13"],
+        &["the condition does not compile", "p.yml:4:13"],
     );
 }
 
@@ -108,7 +108,7 @@ fn task_without_or_with_two_actions() {
     rejected(
         "- hosts: all\n  tasks:\n    - name: nothing\n",
         &[
-            "a task needs an action: `command`, `shell` or `mqtt`",
+            "a task needs an action: `command`, `shell`, `mqtt` or `assert`",
             "p.yml:3:5",
         ],
     );

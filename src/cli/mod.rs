@@ -96,6 +96,12 @@ pub struct TargetArgs {
     /// Router and switch platform profiles to add or override: YAML with a top-level `platforms:` key
     #[arg(long, value_name = "FILE")]
     pub platforms: Option<PathBuf>,
+    /// Only tasks with one of these tags (comma-separated; also all, tagged, untagged); `always` tasks run too
+    #[arg(long, value_name = "TAGS", value_delimiter = ',')]
+    pub tags: Vec<String>,
+    /// Leave out tasks with one of these tags (comma-separated); `never` tasks run only when asked for by tag
+    #[arg(long, value_name = "TAGS", value_delimiter = ',')]
+    pub skip_tags: Vec<String>,
 }
 
 /// Where breaker state lives between runs.

@@ -7,6 +7,7 @@ use std::time::Duration;
 use minijinja::Value;
 use tokio::time::Instant;
 
+use super::audit::{self, PlannedLoop};
 use super::connector::Connector;
 use super::plan::{
     Plan, PlannedAction, PlannedHost, PlannedMqtt, PlannedPayload, PlannedPlay, PlannedTask,
@@ -139,18 +140,51 @@ impl HostRun<'_> {
         }
     }
 
+    /// A task, or with `loop:` the task once per item; a `run_once` task only on the play's
+    /// first host.
     async fn task(
         &self,
         task: &PlannedTask,
         session: &mut Box<dyn Session>,
         registered: &mut Registered,
     ) -> TaskResult {
-        let started_ms = self.events.now_ms();
-        let started = Instant::now();
-        let context = self
-            .plan
-            .context(self.host, &crate::template::to_value(&*registered));
-        let mut result = TaskResult {
+        let first = self.play.hosts.first().map(|h| &*h.name);
+        if audit::not_my_turn(&task.audit, first, &self.host.name) {
+            let mut result = self.blank(task);
+            result.status = TaskStatus::Skipped;
+            self.register(task, registered, &result);
+            return result;
+        }
+        let Some(each) = &task.audit.each else {
+            return self.item(task, session, registered, None).await;
+        };
+        let context = self.context(registered, None);
+        let items = match audit::items(self.plan, each, &context) {
+            Ok(items) => items,
+            Err(e) => {
+                return self.finish(task, registered, self.blank(task), Instant::now(), Some(e))
+            }
+        };
+        let mut results = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            // As in Ansible, every item runs, also after one has failed.
+            let mut r = Box::pin(self.item(task, session, registered, Some((each, item)))).await;
+            r.index = i;
+            r.name = audit::label(
+                self.plan,
+                each,
+                item,
+                &audit::item_context(each, &context, item),
+            );
+            results.push(r);
+        }
+        let result = audit::fold(self.blank(task), results);
+        self.register(task, registered, &result);
+        result
+    }
+
+    fn blank(&self, task: &PlannedTask) -> TaskResult {
+        TaskResult {
             index: task.index,
             name: task.name.clone(),
             kind: task.kind().to_string(),
@@ -159,12 +193,44 @@ impl HostRun<'_> {
             exit_code: None,
             stdout: String::new(),
             stderr: String::new(),
-            started_ms,
+            started_ms: self.events.now_ms(),
             duration_ms: 0,
             error: None,
             attempts: 1,
             runs: Vec::new(),
-        };
+            parsed: None,
+            changed: None,
+            items: Vec::new(),
+            assertions: Vec::new(),
+        }
+    }
+
+    /// What a host's templates see, with a loop's item when there is one.
+    fn context(
+        &self,
+        registered: &Registered,
+        item: Option<(&PlannedLoop, &serde_json::Value)>,
+    ) -> Value {
+        let context = self
+            .plan
+            .context(self.host, &crate::template::to_value(registered));
+        match item {
+            Some((each, item)) => audit::item_context(each, &context, item),
+            None => context,
+        }
+    }
+
+    /// One run of a task (one item of a loop).
+    async fn item(
+        &self,
+        task: &PlannedTask,
+        session: &mut Box<dyn Session>,
+        registered: &mut Registered,
+        item: Option<(&PlannedLoop, &serde_json::Value)>,
+    ) -> TaskResult {
+        let started = Instant::now();
+        let context = self.context(registered, item);
+        let mut result = self.blank(task);
         if let Some((expr, when)) = &task.when {
             match self.plan.render(when, &context) {
                 Ok(v) if v == "true" => {}
@@ -184,6 +250,10 @@ impl HostRun<'_> {
                     );
                 }
             }
+        }
+        if let Some(a) = &task.audit.assert {
+            let error = audit::assert(self.plan, a, &mut result, &context);
+            return self.finish(task, registered, result, started, error);
         }
         let command = match self.plan.render(task.text(), &context) {
             Ok(c) => c,
@@ -232,12 +302,23 @@ impl HostRun<'_> {
             result.stdout = self.mask(&output.stdout);
             result.stderr = self.mask(&output.stderr);
             result.attempts = attempt + 1;
+            if error.is_none() {
+                error = audit::parse(&task.audit, &mut result);
+            }
+            if error.is_none() && task.audit.reads_result() {
+                // `failed_when` and `changed_when` read this run's result by its `register` name.
+                self.register(task, registered, &result);
+                error = audit::judge(
+                    self.plan,
+                    &task.audit,
+                    &mut result,
+                    &self.context(registered, item),
+                );
+            }
             if let (None, Some((expr, until))) = (&error, &task.until) {
                 // `until` reads this run's result under the task's `register` name.
                 self.register(task, registered, &result);
-                let context = self
-                    .plan
-                    .context(self.host, &crate::template::to_value(&*registered));
+                let context = self.context(registered, item);
                 error = match self.plan.render(until, &context) {
                     Ok(v) if v == "true" => None,
                     Ok(_) => Some(expectation(format!(
@@ -332,7 +413,9 @@ impl HostRun<'_> {
     /// Checks `expect`; without `exit_code`, anything but 0 fails.
     fn check(&self, task: &PlannedTask, output: &Output, context: &Value) -> Option<TaskError> {
         let code = output.exit_code.unwrap_or(-1);
-        if task.exit_codes.is_empty() {
+        if task.audit.failed_when.is_some() {
+            // `failed_when` replaces the exit-code rule.
+        } else if task.exit_codes.is_empty() {
             if code != 0 {
                 let tail = last_line(&output.stderr).or_else(|| last_line(&output.stdout));
                 let message = match tail {
@@ -374,19 +457,7 @@ impl HostRun<'_> {
 
     fn register(&self, task: &PlannedTask, registered: &mut Registered, result: &TaskResult) {
         let Some(name) = &task.register else { return };
-        let value = minijinja::context! {
-            rc => result.exit_code,
-            stdout => result.stdout.clone(),
-            stdout_lines => result.stdout.lines().map(str::to_string).collect::<Vec<_>>(),
-            stderr => result.stderr.clone(),
-            json => crate::template::to_value((result.kind == "mqtt")
-                .then(|| serde_json::from_str::<serde_json::Value>(&result.stdout).ok())
-                .flatten()),
-            failed => matches!(result.status, TaskStatus::Failed | TaskStatus::Ignored),
-            skipped => result.status == TaskStatus::Skipped,
-            status => serde_json::to_value(result.status).ok().and_then(|v| v.as_str().map(str::to_string)),
-        };
-        registered.insert(name.clone(), value);
+        registered.insert(name.clone(), registration(result));
     }
 
     fn mask(&self, text: &str) -> String {
@@ -397,6 +468,28 @@ impl HostRun<'_> {
             }
         }
         out
+    }
+}
+
+/// A task's result as `register` keeps it: Ansible's names (`rc`, `stdout`, `stdout_lines`,
+/// `failed`, `changed`, `results` for a loop) and drover's (`parsed`, `json`, `status`).
+fn registration(result: &TaskResult) -> Value {
+    minijinja::context! {
+            rc => result.exit_code,
+            stdout => result.stdout.clone(),
+            stdout_lines => result.stdout.lines().map(str::to_string).collect::<Vec<_>>(),
+            stderr => result.stderr.clone(),
+            json => crate::template::to_value((result.kind == "mqtt")
+                .then(|| serde_json::from_str::<serde_json::Value>(&result.stdout).ok())
+                .flatten()),
+            failed => matches!(result.status, TaskStatus::Failed | TaskStatus::Ignored),
+            skipped => result.status == TaskStatus::Skipped,
+            status => serde_json::to_value(result.status).ok().and_then(|v| v.as_str().map(str::to_string)),
+            parsed => crate::template::to_value(&result.parsed),
+            changed => result.changed.unwrap_or(false),
+            label => result.name.clone(),
+            results => result.items.iter().map(registration).collect::<Vec<_>>(),
+            assertions => crate::template::to_value(&result.assertions),
     }
 }
 

@@ -8,6 +8,7 @@
 //! A host that failed or was unreachable in one play is left out of the plays after it, as
 //! Ansible does.
 
+pub mod audit;
 pub mod breaker;
 pub mod breaker_store;
 pub mod connector;
@@ -23,7 +24,7 @@ use tokio::task::JoinSet;
 
 use crate::event::{Event, EventSink};
 use crate::outcome::{ErrorKind, HostOutcome, HostStatus, TaskError};
-use crate::settings::{RunSettings, Strategy};
+use crate::settings::RunSettings;
 use crate::transport::Transport;
 
 pub use breaker_store::BreakerStore;
@@ -105,12 +106,7 @@ pub async fn run(plan: Arc<Plan>, env: RunEnv, events: EventSink, shutdown: Shut
         // Registered results live on for later plays; after the last one nothing reads them,
         // and on a large fleet they are megabytes.
         let keep = position + 1 < plan.plays.len();
-        let batches: Vec<&[Arc<plan::PlannedHost>]> = match (settings.strategy, settings.batch_size)
-        {
-            (Strategy::Batched, n) if n > 0 => play.hosts.chunks(n).collect(),
-            _ if play.hosts.is_empty() => Vec::new(),
-            _ => vec![&play.hosts[..]],
-        };
+        let batches = play.batches();
         events.emit(Event::PlayStarted {
             play: play.index,
             name: play.name.clone(),

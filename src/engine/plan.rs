@@ -41,6 +41,8 @@ pub struct PlannedTask {
     pub stdout_matches: Vec<regex_lite::Regex>,
     pub ignore_errors: bool,
     pub timeout: Option<std::time::Duration>,
+    /// `parse`, `failed_when`, `changed_when`, `assert`, `loop`, `run_once`.
+    pub audit: super::audit::PlannedAudit,
 }
 
 /// What a task does, with its templates compiled.
@@ -55,6 +57,9 @@ pub enum PlannedAction {
 impl PlannedTask {
     /// The task kind as a playbook spells it.
     pub fn kind(&self) -> &'static str {
+        if self.audit.assert.is_some() {
+            return "assert";
+        }
         self.action_kind().name()
     }
 
@@ -127,6 +132,33 @@ pub struct PlannedPlay {
     pub settings: RunSettings,
     pub hosts: Vec<Arc<PlannedHost>>,
     pub tasks: Arc<[PlannedTask]>,
+    /// `serial:`'s batch sizes, when the play gives them as a list or a percentage.
+    pub batch_sizes: Option<Vec<usize>>,
+}
+
+impl PlannedPlay {
+    /// The play's hosts cut into batches, as its settings (and `serial:`) say.
+    pub fn batches(&self) -> Vec<&[Arc<PlannedHost>]> {
+        use crate::settings::Strategy;
+        let mut rest = &self.hosts[..];
+        match (
+            &self.batch_sizes,
+            self.settings.strategy,
+            self.settings.batch_size,
+        ) {
+            (Some(sizes), Strategy::Batched, _) => sizes
+                .iter()
+                .map(|&n| {
+                    let (batch, tail) = rest.split_at(n.min(rest.len()));
+                    rest = tail;
+                    batch
+                })
+                .collect(),
+            (_, Strategy::Batched, n) if n > 0 => rest.chunks(n).collect(),
+            _ if rest.is_empty() => Vec::new(),
+            _ => vec![rest],
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -143,6 +175,8 @@ pub struct PlanOptions {
     pub limit: Option<String>,
     pub extra_vars: Vars,
     pub overrides: Overrides,
+    /// `--tags` / `--skip-tags`.
+    pub tags: crate::playbook::TagFilter,
 }
 
 impl Plan {
@@ -169,7 +203,7 @@ impl Plan {
             if let Some(limit) = &limit {
                 names.retain(|h| limit.contains(h));
             }
-            let settings = RunSettings::default()
+            let mut settings = RunSettings::default()
                 .with(&play.overrides())
                 .with(&options.overrides);
             let mut hosts = Vec::with_capacity(names.len());
@@ -217,8 +251,21 @@ impl Plan {
                     secrets,
                 }));
             }
+            // A `--batch-size` flag outranks the play's `serial:`.
+            let batch_sizes = play
+                .serial
+                .as_ref()
+                .filter(|s| s.first_count().is_none() && options.overrides.batch_size.is_none())
+                .map(|s| s.batch_sizes(hosts.len()));
+            if let Some(largest) = batch_sizes.as_ref().and_then(|s| s.iter().max()) {
+                settings.batch_size = *largest;
+            }
             let mut tasks = Vec::new();
             for (ti, task) in play.tasks.iter().enumerate() {
+                let tags: Vec<String> = play.tags.0.iter().chain(&task.tags).cloned().collect();
+                if !options.tags.selects(&tags) {
+                    continue;
+                }
                 let key = |what: &str| format!("p{pi}.t{ti}.{what}");
                 let mut add = |name: String, text: &str| -> Result<Text> {
                     compile(&mut env, name, text, &playbook.path)
@@ -255,8 +302,9 @@ impl Plan {
                     Action::Shell(_) => PlannedAction::Shell(command),
                     _ => PlannedAction::Command(command),
                 };
+                let audit = super::audit::plan(task, &key, &mut add)?;
                 tasks.push(PlannedTask {
-                    index: ti,
+                    index: tasks.len(),
                     name: task.name.clone(),
                     action,
                     when,
@@ -276,10 +324,12 @@ impl Plan {
                         .collect(),
                     ignore_errors: task.ignore_errors,
                     timeout: task.timeout,
+                    audit,
                 });
             }
             for host in &hosts {
-                for task in &tasks {
+                // An `assert` runs on the controller: any host can have one.
+                for task in tasks.iter().filter(|t| t.audit.assert.is_none()) {
                     transport
                         .supports(&host.endpoint, task.action_kind())
                         .map_err(|message| Error::Invalid {
@@ -295,6 +345,7 @@ impl Plan {
                 settings,
                 hosts,
                 tasks: tasks.into(),
+                batch_sizes,
             });
         }
         if plays.iter().all(|p| p.hosts.is_empty()) {

@@ -1,10 +1,13 @@
-//! One task: what to run (`command`, `shell` or `mqtt`), when (`when`), what to keep (`register`)
-//! and what its result must look like (`expect`).
+//! One task: what to run (`command`, `shell`, `mqtt`, or an `assert` on the controller),
+//! when (`when`, `tags`, `run_once`), how often (`loop`), what to read from the output
+//! (`parse`), what to keep (`register`) and what its result must look like (`expect`,
+//! `failed_when`, `changed_when`).
 
 use serde::{Deserialize, Serialize};
 
 use super::mqtt::MqttTask;
 use super::values::{Condition, OneOrMany, RegexValue, TemplateText};
+use crate::parse::ParseSpec;
 use crate::settings::DurationValue;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -15,6 +18,69 @@ pub enum Action {
     Shell(TemplateText),
     /// Publish to a broker, and optionally wait for the node's reply.
     Mqtt(Box<MqttTask>),
+    /// Conditions checked on the controller; the device is not touched.
+    Assert(Box<AssertTask>),
+}
+
+/// `assert:` — every condition of `that` must hold.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssertTask {
+    pub that: OneOrMany<Condition>,
+    pub fail_msg: Option<TemplateText>,
+    pub success_msg: Option<TemplateText>,
+    #[serde(default)]
+    pub quiet: bool,
+}
+
+/// `loop:` — a list written out, or an expression (`"{{ interfaces }}"`) that gives one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoopItems {
+    List(Vec<serde_json::Value>),
+    Expression(String),
+}
+
+impl<'de> Deserialize<'de> for LoopItems {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::Array(items) => Ok(LoopItems::List(items)),
+            serde_json::Value::String(text) => {
+                let inner = text.trim();
+                let expr = inner
+                    .strip_prefix("{{")
+                    .and_then(|t| t.strip_suffix("}}"))
+                    .map(str::trim)
+                    .filter(|e| !e.is_empty() && !e.contains("{{"));
+                let Some(expr) = expr else {
+                    return Err(D::Error::custom(crate::diagnostic::with_needle(
+                        "`loop` takes a list, or one expression such as \"{{ interfaces }}\"",
+                        &text,
+                    )));
+                };
+                crate::template::check_expression(expr).map_err(|e| {
+                    D::Error::custom(crate::diagnostic::with_needle(
+                        format!("the loop expression does not compile: {e}"),
+                        expr,
+                    ))
+                })?;
+                Ok(LoopItems::Expression(expr.to_string()))
+            }
+            _ => Err(D::Error::custom(
+                "`loop` takes a list, or one expression such as \"{{ interfaces }}\"",
+            )),
+        }
+    }
+}
+
+/// `loop_control:` — how the items are named.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoopControl {
+    /// What the report and the screen call each item (a template; the item itself by default).
+    pub label: Option<TemplateText>,
+    /// The variable that holds the item (`item` by default).
+    pub loop_var: Option<String>,
 }
 
 impl Action {
@@ -23,6 +89,7 @@ impl Action {
             Action::Command(_) => "command",
             Action::Shell(_) => "shell",
             Action::Mqtt(_) => "mqtt",
+            Action::Assert(_) => "assert",
         }
     }
 
@@ -31,6 +98,7 @@ impl Action {
         match self {
             Action::Command(t) | Action::Shell(t) => &t.0,
             Action::Mqtt(m) => &m.topic.0,
+            Action::Assert(_) => "assert",
         }
     }
 }
@@ -49,8 +117,7 @@ pub struct Expect {
     pub stdout_matches: OneOrMany<RegexValue>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(try_from = "RawTask")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Task {
     pub name: String,
     pub action: Action,
@@ -68,6 +135,17 @@ pub struct Task {
     pub until: Option<Condition>,
     /// Safe to run twice: an `mqtt` request left unanswered (`no_reply`) is retried.
     pub idempotent: bool,
+    /// Turns the output into data (`parsed` in the registered result and the report).
+    pub parse: Option<ParseSpec>,
+    /// Replaces the exit-code rule: the task fails when this holds.
+    pub failed_when: Option<Condition>,
+    /// Whether the task changed something, as the report records it.
+    pub changed_when: Option<Condition>,
+    pub loop_items: Option<LoopItems>,
+    pub loop_control: LoopControl,
+    pub tags: Vec<String>,
+    /// Runs on the play's first host only.
+    pub run_once: bool,
 }
 
 impl Task {
@@ -85,7 +163,32 @@ impl Task {
             delay: std::time::Duration::from_secs(5),
             until: None,
             idempotent: false,
+            parse: None,
+            failed_when: None,
+            changed_when: None,
+            loop_items: None,
+            loop_control: LoopControl::default(),
+            tags: Vec::new(),
+            run_once: false,
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for Task {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let before = super::keys::stepped_over();
+        let raw = RawTask::deserialize(d)?;
+        // A task whose action is an Ansible module (`ios_command:`) has no drover action;
+        // its unknown key already says so, and the scan goes on to the next task.
+        let stepped_over = super::keys::stepped_over() > before;
+        let actionless = raw.command.is_none()
+            && raw.shell.is_none()
+            && raw.mqtt.is_none()
+            && raw.assert.is_none();
+        if stepped_over && actionless {
+            return Ok(Task::command(""));
+        }
+        Task::try_from(raw).map_err(serde::de::Error::custom)
     }
 }
 
@@ -108,46 +211,82 @@ struct RawTask {
     until: Option<Condition>,
     #[serde(default)]
     idempotent: bool,
+    assert: Option<AssertTask>,
+    parse: Option<ParseSpec>,
+    #[serde(default)]
+    failed_when: OneOrMany<Condition>,
+    #[serde(default)]
+    changed_when: OneOrMany<Condition>,
+    #[serde(rename = "loop")]
+    loop_items: Option<LoopItems>,
+    #[serde(default)]
+    loop_control: LoopControl,
+    #[serde(default)]
+    tags: OneOrMany<String>,
+    #[serde(default)]
+    run_once: bool,
 }
 
 impl TryFrom<RawTask> for Task {
     type Error = String;
 
     fn try_from(raw: RawTask) -> Result<Task, String> {
-        let action = match (raw.command, raw.shell, raw.mqtt) {
-            (Some(c), None, None) => Action::Command(c),
-            (None, Some(s), None) => Action::Shell(s),
-            (None, None, Some(m)) => {
-                m.validate()?;
-                Action::Mqtt(Box::new(m))
-            }
-            (None, None, None) => {
-                return Err("a task needs an action: `command`, `shell` or `mqtt`".into());
-            }
-            _ => {
-                return Err(
-                    "a task has one action: `command`, `shell` or `mqtt`, not several".into(),
-                )
-            }
-        };
+        let action =
+            match (raw.command, raw.shell, raw.mqtt, raw.assert) {
+                (Some(c), None, None, None) => Action::Command(c),
+                (None, Some(s), None, None) => Action::Shell(s),
+                (None, None, Some(m), None) => {
+                    m.validate()?;
+                    Action::Mqtt(Box::new(m))
+                }
+                (None, None, None, Some(a)) => {
+                    if a.that.0.is_empty() {
+                        return Err("`assert` needs at least one condition in `that`".into());
+                    }
+                    Action::Assert(Box::new(a))
+                }
+                (None, None, None, None) => {
+                    return Err(
+                        "a task needs an action: `command`, `shell`, `mqtt` or `assert`".into(),
+                    );
+                }
+                _ => return Err(
+                    "a task has one action: `command`, `shell`, `mqtt` or `assert`, not several"
+                        .into(),
+                ),
+            };
+        if matches!(action, Action::Assert(_))
+            && (raw.parse.is_some() || !raw.failed_when.0.is_empty() || raw.until.is_some())
+        {
+            return Err(
+                "an `assert` task reads no output: `parse`, `failed_when` and `until` go on the task that ran the command"
+                    .into(),
+            );
+        }
         if raw.until.is_some() && raw.register.is_none() {
             return Err("`until` reads the task's registered result: add `register:`".into());
         }
         if let Some(name) = &raw.register {
-            let ident = name
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !ident {
+            if !is_identifier(name) {
                 return Err(format!(
                     "`register: {name}` must be a variable name (letters, digits, `_`)"
+                ));
+            }
+        }
+        if raw.loop_items.is_none() && raw.loop_control != LoopControl::default() {
+            return Err("`loop_control` goes with `loop`".into());
+        }
+        if let Some(var) = &raw.loop_control.loop_var {
+            if !is_identifier(var) {
+                return Err(format!(
+                    "`loop_var: {var}` must be a variable name (letters, digits, `_`)"
                 ));
             }
         }
         let name = raw.name.unwrap_or_else(|| {
             let text = match &action {
                 Action::Mqtt(m) => format!("mqtt {}", m.topic.0),
+                Action::Assert(a) => format!("assert {}", a.that.0[0].0),
                 other => other.text().to_string(),
             };
             let text = text.lines().next().unwrap_or("").trim();
@@ -168,6 +307,20 @@ impl TryFrom<RawTask> for Task {
             delay: raw.delay.map_or(std::time::Duration::from_secs(5), |d| d.0),
             until: raw.until,
             idempotent: raw.idempotent,
+            parse: raw.parse,
+            failed_when: Condition::all(&raw.failed_when.0),
+            changed_when: Condition::all(&raw.changed_when.0),
+            loop_items: raw.loop_items,
+            loop_control: raw.loop_control,
+            tags: raw.tags.0,
+            run_once: raw.run_once,
         })
     }
+}
+
+fn is_identifier(name: &str) -> bool {
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

@@ -28,7 +28,8 @@ impl<'de> Deserialize<'de> for TemplateText {
     }
 }
 
-/// A `when:` condition: a minijinja expression without braces, as in Ansible.
+/// A condition (`when`, `until`, `failed_when`, `changed_when`, `assert: that`): a minijinja
+/// expression without braces, as in Ansible.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct Condition(pub String);
@@ -50,7 +51,7 @@ impl<'de> Deserialize<'de> for Condition {
         };
         template::check_expression(&text).map_err(|e| {
             de::Error::custom(with_needle(
-                format!("`when` does not compile: {e}"),
+                format!("the condition does not compile: {e}"),
                 first_line(&text),
             ))
         })?;
@@ -122,6 +123,9 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for OneOrMany<T> {
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
                 T::deserialize(v.into_deserializer()).map(|t| OneOrMany(vec![t]))
             }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                T::deserialize(v.into_deserializer()).map(|t| OneOrMany(vec![t]))
+            }
         }
         d.deserialize_any(V(PhantomData))
     }
@@ -136,4 +140,20 @@ fn first_line(text: &str) -> &str {
 
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl Condition {
+    /// Several conditions that must all hold, as one (Ansible's list form).
+    pub fn all(list: &[Condition]) -> Option<Condition> {
+        match list {
+            [] => None,
+            [one] => Some(one.clone()),
+            many => Some(Condition(
+                many.iter()
+                    .map(|c| format!("({})", c.0))
+                    .collect::<Vec<_>>()
+                    .join(" and "),
+            )),
+        }
+    }
 }

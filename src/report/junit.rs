@@ -52,7 +52,7 @@ pub fn junit(report: &RunReport, tasks: &[Vec<String>]) -> String {
                             cases,
                             "      <failure type=\"{kind}\" message=\"{}\">{}</failure>",
                             xml(message),
-                            xml(result.map(|r| r.command.as_str()).unwrap_or_default())
+                            xml(&failure_body(result))
                         );
                     }
                     Verdict::Skipped(message) => {
@@ -151,4 +151,22 @@ fn xml(text: &str) -> String {
         }
     }
     out
+}
+
+/// A failure's text: an `assert` task's conditions that did not hold, else the command.
+fn failure_body(result: Option<&crate::outcome::TaskResult>) -> String {
+    let Some(r) = result else {
+        return String::new();
+    };
+    let failed: Vec<String> = r
+        .assertions
+        .iter()
+        .filter(|a| !a.passed)
+        .map(|a| format!("assertion failed: {}", a.that))
+        .collect();
+    if failed.is_empty() {
+        r.command.clone()
+    } else {
+        failed.join("\n")
+    }
 }

@@ -1,0 +1,805 @@
+//! A TextFSM interpreter: the template language of Google's TextFSM, which the
+//! ntc-templates collection is written in. A template declares `Value`s (a name, options and
+//! a regular expression) and states of rules; each line of the output is tried against the
+//! current state's rules in order, a matching rule assigns the values its `${Name}`s captured
+//! and may record a row, clear values or change state.
+//!
+//! Supported, with TextFSM's meaning: the value options `Filldown`, `Fillup`, `Required`,
+//! `List` and `Key`; the `Start`, `End` and `EOF` states (an implicit `Record` at the end of
+//! the input unless the template defines `EOF`); the line actions `Next` and `Continue`; the
+//! record actions `NoRecord`, `Record`, `Clear` and `Clearall`; `Error` with its message;
+//! `$$` for a literal `$`. Regular expressions are Rust's `regex` dialect, which reads the
+//! Python syntax templates use (`(?P<name>…)`, `\d`, `\S+`) but not look-around; a template
+//! that needs it fails to compile with its line named, before anything runs.
+//!
+//! The rules are matched as bytes with ASCII character classes (`\w`, `\s`, `\d` as in
+//! Python's `re.ASCII`): device output is ASCII, and Unicode classes keep the regex engine
+//! off its fast one-pass path, which made parsing several times slower (bench/README.md).
+
+use std::fmt;
+
+use regex::bytes::{Regex, RegexBuilder};
+use serde_json::{Map, Value as Json};
+
+/// A compiled template.
+#[derive(Debug)]
+pub struct Template {
+    values: Vec<ValueDef>,
+    /// States by index; `Start` is index 0.
+    states: Vec<State>,
+    has_eof_state: bool,
+}
+
+#[derive(Debug)]
+struct ValueDef {
+    name: String,
+    filldown: bool,
+    fillup: bool,
+    required: bool,
+    list: bool,
+}
+
+#[derive(Debug)]
+struct State {
+    rules: Vec<Rule>,
+}
+
+#[derive(Debug)]
+struct Rule {
+    regex: Regex,
+    /// For each capture group of `regex`, the value it assigns.
+    groups: Vec<Option<usize>>,
+    line: LineOp,
+    record: RecordOp,
+    next: Next,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum LineOp {
+    Next,
+    Continue,
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum RecordOp {
+    NoRecord,
+    Record,
+    Clear,
+    Clearall,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Next {
+    Stay,
+    State(usize),
+    End,
+    Eof,
+    /// `Error "message"`.
+    Error(String),
+}
+
+/// A template that does not compile: the 1-based line of the template and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateError {
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+/// The output hit a rule whose action is `Error`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    /// 1-based line of the output.
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "output line {}: {}", self.line, self.message)
+    }
+}
+
+fn err(line: usize, message: impl Into<String>) -> TemplateError {
+    TemplateError {
+        line,
+        message: message.into(),
+    }
+}
+
+impl Template {
+    /// Compiles a template's source text.
+    pub fn compile(source: &str) -> Result<Template, TemplateError> {
+        let lines: Vec<&str> = source.lines().collect();
+        let mut values: Vec<ValueDef> = Vec::new();
+        let mut value_patterns: Vec<String> = Vec::new();
+        let mut i = 0;
+        // The Value section: up to the first blank line after at least one line.
+        while i < lines.len() {
+            let line = lines[i].trim_end();
+            let number = i + 1;
+            i += 1;
+            if is_comment(line) {
+                continue;
+            }
+            if line.is_empty() {
+                if values.is_empty() {
+                    continue;
+                }
+                break;
+            }
+            let Some(rest) = line.strip_prefix("Value ") else {
+                return Err(err(
+                    number,
+                    "expected `Value [Options] Name (regex)`, or a blank line before the states",
+                ));
+            };
+            let (def, pattern) = parse_value(rest.trim_start(), number)?;
+            if values.iter().any(|v| v.name == def.name) {
+                return Err(err(
+                    number,
+                    format!("value `{}` is declared twice", def.name),
+                ));
+            }
+            compile_regex(&pattern)
+                .map_err(|e| err(number, format!("bad regular expression: {}", one_line(&e))))?;
+            values.push(def);
+            value_patterns.push(pattern);
+        }
+        if values.is_empty() {
+            return Err(err(lines.len().max(1), "the template declares no `Value`"));
+        }
+        // The states: a name in column 1, then its rules, indented.
+        let mut names: Vec<(String, usize)> = Vec::new();
+        let mut raw: Vec<Vec<(usize, &str)>> = Vec::new();
+        for (offset, line) in lines[i..].iter().enumerate() {
+            let number = i + offset + 1;
+            let line = line.trim_end();
+            if line.is_empty() || is_comment(line) {
+                continue;
+            }
+            if line.starts_with(char::is_whitespace) {
+                let Some(rules) = raw.last_mut() else {
+                    return Err(err(number, "a rule before any state name"));
+                };
+                rules.push((number, line.trim_start()));
+            } else {
+                let valid = line.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                if !valid || line.len() > 48 {
+                    return Err(err(number, format!("`{line}` is not a state name")));
+                }
+                if names.iter().any(|(n, _)| n == line) {
+                    return Err(err(number, format!("state `{line}` is declared twice")));
+                }
+                if line == "End" {
+                    return Err(err(number, "`End` is reserved and takes no rules"));
+                }
+                names.push((line.to_string(), number));
+                raw.push(Vec::new());
+            }
+        }
+        let Some(start) = names.iter().position(|(n, _)| n == "Start") else {
+            return Err(err(lines.len().max(1), "the template has no `Start` state"));
+        };
+        // Start first, so the machine starts at index 0.
+        names.swap(0, start);
+        raw.swap(0, start);
+        let has_eof_state = names.iter().any(|(n, _)| n == "EOF");
+        let mut states = Vec::with_capacity(raw.len());
+        for rules in &raw {
+            let mut compiled = Vec::with_capacity(rules.len());
+            for &(number, text) in rules {
+                compiled.push(compile_rule(
+                    text,
+                    number,
+                    &values,
+                    &value_patterns,
+                    &names,
+                )?);
+            }
+            states.push(State { rules: compiled });
+        }
+        Ok(Template {
+            values,
+            states,
+            has_eof_state,
+        })
+    }
+
+    /// The declared value names, in order: the columns of every record.
+    pub fn header(&self) -> impl Iterator<Item = &str> {
+        self.values.iter().map(|v| v.name.as_str())
+    }
+
+    /// Runs the template over `text`: one JSON object per record, keys in `Value` order; a
+    /// `List` value is a list of strings, any other a string (empty when unset).
+    pub fn parse(&self, text: &str) -> Result<Vec<Json>, ParseError> {
+        let mut run = Run::new(self);
+        let mut locations: Vec<_> = self
+            .states
+            .iter()
+            .map(|s| {
+                s.rules
+                    .iter()
+                    .map(|r| r.regex.capture_locations())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let mut state = 0;
+        let mut finished = false;
+        'lines: for (n, line) in text.lines().enumerate() {
+            let rules = &self.states[state].rules;
+            for (ri, rule) in rules.iter().enumerate() {
+                let locs = &mut locations[state][ri];
+                let bytes = line.as_bytes();
+                if rule.regex.captures_read(locs, bytes).is_none() {
+                    continue;
+                }
+                for (group, value) in rule.groups.iter().enumerate() {
+                    if let Some(v) = value {
+                        // ASCII classes can cut a multi-byte character: lossy, never a panic.
+                        let text = locs
+                            .get(group)
+                            .map(|(a, b)| String::from_utf8_lossy(&bytes[a..b]));
+                        run.assign(*v, text.as_deref());
+                    }
+                }
+                if let Next::Error(message) = &rule.next {
+                    return Err(ParseError {
+                        line: n + 1,
+                        message: message.clone(),
+                    });
+                }
+                if rule.line == LineOp::Error {
+                    return Err(ParseError {
+                        line: n + 1,
+                        message: format!("the template's Error rule matched `{line}`"),
+                    });
+                }
+                match rule.record {
+                    RecordOp::NoRecord => {}
+                    RecordOp::Record => run.record(),
+                    RecordOp::Clear => run.clear(false),
+                    RecordOp::Clearall => run.clear(true),
+                }
+                if rule.line == LineOp::Continue {
+                    continue;
+                }
+                match rule.next {
+                    Next::Stay | Next::Error(_) => {}
+                    Next::State(s) => state = s,
+                    Next::End => {
+                        finished = true;
+                        break 'lines;
+                    }
+                    Next::Eof => break 'lines,
+                }
+                continue 'lines;
+            }
+        }
+        if !finished && !self.has_eof_state {
+            run.record();
+        }
+        Ok(run.rows)
+    }
+}
+
+/// One pass of the machine over an output: the row being filled and the rows recorded.
+struct Run<'t> {
+    template: &'t Template,
+    current: Vec<Slot>,
+    /// What a `Filldown` value carries into the next row.
+    kept: Vec<Slot>,
+    rows: Vec<Json>,
+}
+
+#[derive(Debug, Clone, Default)]
+enum Slot {
+    #[default]
+    Unset,
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Slot {
+    fn is_empty(&self) -> bool {
+        match self {
+            Slot::Unset => true,
+            Slot::One(_) => false,
+            Slot::Many(v) => v.is_empty(),
+        }
+    }
+}
+
+impl<'t> Run<'t> {
+    fn new(template: &'t Template) -> Run<'t> {
+        let n = template.values.len();
+        Run {
+            template,
+            current: vec![Slot::Unset; n],
+            kept: vec![Slot::Unset; n],
+            rows: Vec::new(),
+        }
+    }
+
+    fn assign(&mut self, index: usize, text: Option<&str>) {
+        let def = &self.template.values[index];
+        let slot = &mut self.current[index];
+        if def.list {
+            if let Some(t) = text {
+                match slot {
+                    Slot::Many(items) => items.push(t.to_string()),
+                    _ => *slot = Slot::Many(vec![t.to_string()]),
+                }
+            }
+        } else {
+            *slot = text.map_or(Slot::Unset, |t| Slot::One(t.to_string()));
+        }
+        if def.filldown {
+            self.kept[index] = slot.clone();
+        }
+        if def.fillup {
+            if let Some(t) = text {
+                // Fill the same column of earlier rows upwards, until one already has it.
+                let name = &def.name;
+                for row in self.rows.iter_mut().rev() {
+                    match row.get_mut(name) {
+                        Some(Json::String(s)) if s.is_empty() => *s = t.to_string(),
+                        _ => break,
+                    }
+                }
+            }
+        }
+    }
+
+    fn record(&mut self) {
+        let defs = &self.template.values;
+        if self.current.iter().all(Slot::is_empty) {
+            return;
+        }
+        if defs
+            .iter()
+            .zip(&self.current)
+            .any(|(d, s)| d.required && s.is_empty())
+        {
+            self.clear(false);
+            return;
+        }
+        let mut row = Map::with_capacity(defs.len());
+        for (def, slot) in defs.iter().zip(&self.current) {
+            let value = match slot {
+                Slot::Unset if def.list => Json::Array(Vec::new()),
+                Slot::Unset => Json::String(String::new()),
+                Slot::One(s) => Json::String(s.clone()),
+                Slot::Many(items) => Json::Array(items.iter().cloned().map(Json::String).collect()),
+            };
+            row.insert(def.name.clone(), value);
+        }
+        self.rows.push(Json::Object(row));
+        self.clear(false);
+    }
+
+    /// `Clear` keeps `Filldown` values; `Clearall` (and `all`) drops them too.
+    fn clear(&mut self, all: bool) {
+        for (i, def) in self.template.values.iter().enumerate() {
+            if all {
+                self.kept[i] = Slot::Unset;
+            }
+            self.current[i] = if def.filldown && !all {
+                self.kept[i].clone()
+            } else {
+                Slot::Unset
+            };
+        }
+    }
+}
+
+fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern).unicode(false).build()
+}
+
+fn is_comment(line: &str) -> bool {
+    line.trim_start().starts_with('#')
+}
+
+fn one_line(e: &regex::Error) -> String {
+    e.to_string()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `[Options] Name (regex)` after `Value `.
+fn parse_value(rest: &str, number: usize) -> Result<(ValueDef, String), TemplateError> {
+    let mut def = ValueDef {
+        name: String::new(),
+        filldown: false,
+        fillup: false,
+        required: false,
+        list: false,
+    };
+    let (first, after) = split_word(rest);
+    // Options are there when a second word, the name, comes before the `(`.
+    let second = split_word(after.trim_start());
+    let has_options = !after.trim_start().starts_with('(')
+        && !second.0.is_empty()
+        && second.1.trim_start().starts_with('(');
+    let (name, pattern) = if !has_options {
+        (first, after.trim_start())
+    } else {
+        for option in first.split(',') {
+            match option {
+                "Filldown" => def.filldown = true,
+                "Fillup" => def.fillup = true,
+                "Required" => def.required = true,
+                "List" => def.list = true,
+                "Key" => {}
+                other => {
+                    return Err(err(
+                        number,
+                        format!(
+                            "unknown value option `{other}` (expected Filldown, Fillup, Key, List or Required)"
+                        ),
+                    ))
+                }
+            }
+        }
+        let (name, pattern) = split_word(after.trim_start());
+        (name, pattern.trim_start())
+    };
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(err(number, format!("`{name}` is not a value name")));
+    }
+    if !(pattern.starts_with('(') && pattern.ends_with(')')) {
+        return Err(err(
+            number,
+            format!("the regular expression of `{name}` must be in parentheses: `({pattern})`"),
+        ));
+    }
+    def.name = name.to_string();
+    Ok((def, pattern.to_string()))
+}
+
+fn split_word(text: &str) -> (&str, &str) {
+    match text.find(char::is_whitespace) {
+        Some(i) => (&text[..i], &text[i..]),
+        None => (text, ""),
+    }
+}
+
+/// A rule line, `^regex` with an optional ` -> Action`.
+fn compile_rule(
+    text: &str,
+    number: usize,
+    values: &[ValueDef],
+    patterns: &[String],
+    states: &[(String, usize)],
+) -> Result<Rule, TemplateError> {
+    if !text.starts_with('^') {
+        return Err(err(number, "a rule starts with `^`"));
+    }
+    // TextFSM splits at the last ` -> `.
+    let (pattern, action) = match text.rfind(" -> ") {
+        Some(i) => (&text[..i], text[i + 4..].trim()),
+        None => (text, ""),
+    };
+    let (line, record, next) = parse_action(action, number, states)?;
+    let mut expanded = String::with_capacity(pattern.len() * 2);
+    let mut order: Vec<usize> = Vec::new();
+    let mut rest = pattern;
+    while let Some(i) = rest.find('$') {
+        expanded.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(tail) = after.strip_prefix('$') {
+            expanded.push('$');
+            rest = tail;
+        } else if let Some(tail) = after.strip_prefix('{') {
+            let Some(end) = tail.find('}') else {
+                return Err(err(number, "`${` without its closing `}`"));
+            };
+            let name = &tail[..end];
+            let Some(v) = values.iter().position(|d| d.name == name) else {
+                return Err(err(
+                    number,
+                    format!("`${{{name}}}` names no declared Value"),
+                ));
+            };
+            let inner = &patterns[v][1..patterns[v].len() - 1];
+            expanded.push_str(&format!("(?P<{name}>{inner})"));
+            order.push(v);
+            rest = &tail[end + 1..];
+        } else {
+            let len = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            let name = &after[..len];
+            match values.iter().position(|d| d.name == name) {
+                Some(v) if !name.is_empty() => {
+                    let inner = &patterns[v][1..patterns[v].len() - 1];
+                    expanded.push_str(&format!("(?P<{name}>{inner})"));
+                    order.push(v);
+                }
+                // A bare `$` is the end-of-line anchor.
+                _ => {
+                    expanded.push('$');
+                    expanded.push_str(name);
+                }
+            }
+            rest = &after[len..];
+        }
+    }
+    expanded.push_str(rest);
+    let regex = compile_regex(&expanded)
+        .map_err(|e| err(number, format!("bad regular expression: {}", one_line(&e))))?;
+    let groups = regex
+        .capture_names()
+        .map(|n| n.and_then(|n| values.iter().position(|d| d.name == n)))
+        .collect();
+    Ok(Rule {
+        regex,
+        groups,
+        line,
+        record,
+        next,
+    })
+}
+
+fn parse_action(
+    action: &str,
+    number: usize,
+    states: &[(String, usize)],
+) -> Result<(LineOp, RecordOp, Next), TemplateError> {
+    let mut line = LineOp::Next;
+    let mut record = RecordOp::NoRecord;
+    if action.is_empty() {
+        return Ok((line, record, Next::Stay));
+    }
+    let (ops, target) = split_word(action);
+    let target = target.trim();
+    let mut parse_op = |op: &str| -> Result<bool, TemplateError> {
+        match op {
+            "Next" => line = LineOp::Next,
+            "Continue" => line = LineOp::Continue,
+            "Error" => line = LineOp::Error,
+            "NoRecord" => record = RecordOp::NoRecord,
+            "Record" => record = RecordOp::Record,
+            "Clear" => record = RecordOp::Clear,
+            "Clearall" => record = RecordOp::Clearall,
+            _ => return Ok(false),
+        }
+        Ok(true)
+    };
+    let known = match ops.split_once('.') {
+        Some((a, b)) => {
+            let line_op = matches!(a, "Next" | "Continue" | "Error");
+            if !line_op {
+                return Err(err(
+                    number,
+                    format!("`{a}.{b}`: the first part is Next, Continue or Error"),
+                ));
+            }
+            parse_op(a)? && parse_op(b)?
+        }
+        None => parse_op(ops)?,
+    };
+    let state_name = if known {
+        target
+    } else if target.is_empty() {
+        // `-> StateName` alone.
+        ops
+    } else {
+        return Err(err(number, format!("`{ops}` is not an action")));
+    };
+    if line == LineOp::Error {
+        let message = state_name.trim_matches('"');
+        let message = if message.is_empty() {
+            "the template's Error rule matched".to_string()
+        } else {
+            message.to_string()
+        };
+        return Ok((line, record, Next::Error(message)));
+    }
+    let next = match state_name {
+        "" => Next::Stay,
+        "End" => Next::End,
+        "EOF" if !states.iter().any(|(n, _)| n == "EOF") => Next::Eof,
+        name => match states.iter().position(|(n, _)| n == name) {
+            Some(i) => Next::State(i),
+            None => return Err(err(number, format!("state `{name}` is not declared"))),
+        },
+    };
+    if line == LineOp::Continue && next != Next::Stay {
+        return Err(err(
+            number,
+            "`Continue` stays in its state: it cannot name a new state",
+        ));
+    }
+    Ok((line, record, next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn rows(template: &str, text: &str) -> Json {
+        let t = Template::compile(template).unwrap();
+        Json::Array(t.parse(text).unwrap())
+    }
+
+    #[test]
+    fn records_rows_with_filldown_and_required() {
+        let template = "\
+Value Filldown Chassis (\\S+)
+Value Required Slot (\\d+)
+Value Model (\\S+)
+
+Start
+  ^Chassis ${Chassis}
+  ^Slot ${Slot} ${Model} -> Record
+";
+        let text = "Chassis c1\nSlot 1 A\nSlot 2 B\nChassis c2\nSlot 3 C\n";
+        assert_eq!(
+            rows(template, text),
+            json!([
+                {"Chassis": "c1", "Slot": "1", "Model": "A"},
+                {"Chassis": "c1", "Slot": "2", "Model": "B"},
+                {"Chassis": "c2", "Slot": "3", "Model": "C"},
+            ])
+        );
+    }
+
+    #[test]
+    fn required_empty_row_is_dropped_and_eof_records() {
+        let template =
+            "Value Required A (\\d+)\nValue B (\\w+)\n\nStart\n  ^b ${B} -> Record\n  ^a ${A}\n";
+        // The first row lacks A and is dropped; the implicit EOF record keeps the last A.
+        assert_eq!(rows(template, "b x\na 1\n"), json!([{"A": "1", "B": ""}]));
+    }
+
+    #[test]
+    fn an_eof_state_suppresses_the_implicit_record() {
+        let template = "Value A (\\d+)\n\nStart\n  ^a ${A}\n\nEOF\n";
+        assert_eq!(rows(template, "a 1\n"), json!([]));
+    }
+
+    #[test]
+    fn list_values_and_continue() {
+        let template = "\
+Value Name (\\S+)
+Value List Members (\\S+)
+
+Start
+  ^group -> Continue.Record
+  ^group ${Name}
+  ^  member ${Members}
+";
+        let text = "group a\n  member x\n  member y\ngroup b\n  member z\n";
+        assert_eq!(
+            rows(template, text),
+            json!([
+                {"Name": "a", "Members": ["x", "y"]},
+                {"Name": "b", "Members": ["z"]},
+            ])
+        );
+    }
+
+    #[test]
+    fn states_and_end() {
+        let template = "\
+Value Peer (\\S+)
+Value State (\\S+)
+
+Start
+  ^Neighbor -> Table
+
+Table
+  ^${Peer}\\s+${State}$$ -> Record
+  ^-- -> End
+";
+        let text =
+            "junk\nNeighbor State\n10.0.0.1 Established\n10.0.0.2 Idle\n--\n10.9.9.9 Active\n";
+        assert_eq!(
+            rows(template, text),
+            json!([
+                {"Peer": "10.0.0.1", "State": "Established"},
+                {"Peer": "10.0.0.2", "State": "Idle"},
+            ])
+        );
+    }
+
+    #[test]
+    fn fillup_fills_earlier_rows() {
+        let template =
+            "Value A (\\d)\nValue Fillup B (\\w)\n\nStart\n  ^a ${A} -> Record\n  ^b ${B}\n";
+        assert_eq!(
+            rows(template, "a 1\na 2\nb x\n"),
+            // The last row is the implicit record at the end, holding B itself.
+            json!([{"A": "1", "B": "x"}, {"A": "2", "B": "x"}, {"A": "", "B": "x"}])
+        );
+    }
+
+    #[test]
+    fn error_action_fails_the_parse() {
+        let t = Template::compile(
+            "Value A (\\d)\n\nStart\n  ^a ${A}\n  ^. -> Error \"unexpected line\"\n",
+        )
+        .unwrap();
+        let e = t.parse("a 1\nzzz\n").unwrap_err();
+        assert_eq!(e.line, 2);
+        assert_eq!(e.message, "unexpected line");
+    }
+
+    #[test]
+    fn clearall_drops_filldown() {
+        let template = "Value Filldown A (\\d)\nValue B (\\w)\n\nStart\n  ^a ${A}\n  ^b ${B} -> Record\n  ^reset -> Clearall\n";
+        assert_eq!(
+            rows(template, "a 1\nb x\nreset\nb y\n"),
+            json!([{"A": "1", "B": "x"}, {"A": "", "B": "y"}])
+        );
+    }
+
+    #[test]
+    fn compile_errors_name_the_line() {
+        let cases = [
+            ("Value A \\d+\n\nStart\n", 1, "parentheses"),
+            (
+                "Value Bogus A (x)\n\nStart\n",
+                1,
+                "unknown value option `Bogus`",
+            ),
+            (
+                "Value A (x)\n\nStart\n  ^${B}\n",
+                4,
+                "names no declared Value",
+            ),
+            (
+                "Value A (x)\n\nStart\n  ^x -> Nowhere\n",
+                4,
+                "state `Nowhere`",
+            ),
+            (
+                "Value A (x)\n\nStart\n  ^x -> Continue.Record Other\n\nOther\n",
+                4,
+                "Continue",
+            ),
+            ("Value A (x)\n\nBegin\n  ^x\n", 4, "no `Start`"),
+            ("Value A ((?<=a)x)\n\nStart\n", 1, "bad regular expression"),
+            ("Value A (x)\n\nStart\n  x\n", 4, "starts with `^`"),
+        ];
+        for (template, line, needle) in cases {
+            let e = Template::compile(template).unwrap_err();
+            assert_eq!(e.line, line, "{template}: {e}");
+            assert!(e.message.contains(needle), "{template}: {e}");
+        }
+    }
+
+    #[test]
+    fn non_ascii_output_is_read_lossily_without_panicking() {
+        let template = "Value A (\\S+)\nValue B (.+)\n\nStart\n  ^${A} ${B} -> Record\n";
+        assert_eq!(
+            rows(template, "Gi0/1 Büro-Uplink\nÄ b\n"),
+            json!([{"A": "Gi0/1", "B": "Büro-Uplink"}, {"A": "Ä", "B": "b"}])
+        );
+    }
+
+    #[test]
+    fn never_panics_on_odd_input() {
+        for template in [
+            "",
+            "\n\n",
+            "Value",
+            "Value A (",
+            "Value A (x)\n\nStart\n  ^${",
+            "Value A (x)\n\nStart\n  ^$",
+        ] {
+            let _ = Template::compile(template);
+        }
+    }
+}
