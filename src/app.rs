@@ -28,10 +28,12 @@ pub struct Job {
     pub group_outputs: bool,
     /// `exec --output json`: the report goes to stdout, the summary to stderr.
     pub report_on_stdout: bool,
+    /// Run id and metadata, the history, `--shard` and `--retry-failed`.
+    pub history: crate::history::Session,
 }
 
 impl Job {
-    pub fn from_run(args: RunArgs) -> Result<Job> {
+    pub fn from_run(args: RunArgs, history: crate::history::Session) -> Result<Job> {
         let inventory = inventory::load(&args.target.inventories)?;
         let playbook = Playbook::load(&args.playbook)?;
         Ok(Job {
@@ -44,10 +46,11 @@ impl Job {
             output: args.output,
             group_outputs: false,
             report_on_stdout: false,
+            history,
         })
     }
 
-    pub fn from_exec(args: ExecArgs) -> Result<Job> {
+    pub fn from_exec(args: ExecArgs, history: crate::history::Session) -> Result<Job> {
         if args.format == crate::cli::OutputFormat::Json
             && args.output.events.as_deref() == Some(std::path::Path::new("-"))
         {
@@ -75,14 +78,16 @@ impl Job {
             state: args.state,
             output: args.output,
             group_outputs: true,
+            history,
         })
     }
 
     pub fn plan(&self, transports: &Transports) -> Result<Plan> {
         let options = PlanOptions {
-            limit: self.target.limit.clone(),
+            limit: crate::history::resolve_limit(self.target.limit.as_deref())?,
             extra_vars: parse_extra_vars(&self.target.extra_vars)?,
             overrides: self.settings.overrides(),
+            select: self.history.selection(),
         };
         Plan::build(&self.playbook, &self.inventory, &options, transports)
     }
@@ -163,7 +168,7 @@ impl Job {
             interrupted: end.interrupted,
             aborted: end.aborted,
             state_file: breakers.path().map(|p| p.display().to_string()),
-            ..RunInfo::default()
+            ..self.history.info()
         };
         // Breaker state is saved even when the report cannot be written.
         let saved = breakers.save(&self.target.inventories);
@@ -171,6 +176,7 @@ impl Job {
         report.mqtt = mqtt.summary();
         mqtt.close().await;
         report.run.exit_code = report.exit_code();
+        self.history.record(&report);
         if let Some(path) = &self.output.report {
             write_atomic(path, |out| {
                 serde_json::to_writer_pretty(&mut *out, &report)?;
@@ -198,6 +204,8 @@ impl Job {
             ui::Stdout::Summary
         };
         ui::print_end(&report, stdout, self.group_outputs, verbosity);
+        self.history
+            .print_end(&report, stdout != ui::Stdout::Summary);
         saved?;
         Ok(report.run.exit_code)
     }

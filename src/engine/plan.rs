@@ -109,6 +109,8 @@ pub struct PlanOptions {
     pub limit: Option<String>,
     pub extra_vars: Vars,
     pub overrides: Overrides,
+    /// `--shard`, `--retry-failed`: applied after the play's pattern and `--limit`.
+    pub select: crate::history::Selection,
 }
 
 /// Variable names whose values are masked in output.
@@ -150,6 +152,7 @@ impl Plan {
             if let Some(limit) = &limit {
                 names.retain(|h| limit.contains(h));
             }
+            names.retain(|h| options.select.keeps(h));
             let settings = RunSettings::default()
                 .with(&play.overrides())
                 .with(&options.overrides);
@@ -271,7 +274,7 @@ impl Plan {
                 tasks: tasks.into(),
             });
         }
-        if plays.iter().all(|p| p.hosts.is_empty()) {
+        if plays.iter().all(|p| p.hosts.is_empty()) && !options.select.may_be_empty() {
             return Err(Error::NoHosts {
                 pattern: options
                     .limit

@@ -74,7 +74,9 @@ impl Test {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_drover"));
         cmd.args(&self.args)
             .current_dir(self.dir.path())
-            .env("NO_COLOR", "1");
+            .env("NO_COLOR", "1")
+            // The run history and breaker state stay in the test's directory.
+            .env("XDG_STATE_HOME", self.dir.path().join(".state"));
         cmd
     }
 
