@@ -6,6 +6,7 @@ mod support;
 mod cli;
 mod connector;
 mod engine;
+mod history;
 mod inventory;
 mod mqtt;
 mod output;

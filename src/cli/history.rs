@@ -85,7 +85,9 @@ pub struct ReportArgs {
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
     /// Print a past run's summary as the run printed it
-    #[command(after_help = "REF: a run id (or a unique prefix), `last`, `last~N`, or a report file")]
+    #[command(
+        after_help = "REF: a run id (or a unique prefix), `last`, `last~N`, or a report file"
+    )]
     Show(ShowArgs),
     /// Show the drift between two runs per host and task; exit 2 when something drifted
     #[command(after_help = "Examples:

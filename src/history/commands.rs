@@ -33,8 +33,7 @@ pub fn history(args: HistoryListArgs) -> Result<i32> {
         .filter(|e| {
             args.playbook.as_deref().map_or(true, |p| {
                 e.playbook.as_deref().is_some_and(|have| {
-                    have == p
-                        || Path::new(have).file_name() == Some(std::ffi::OsStr::new(p))
+                    have == p || Path::new(have).file_name() == Some(std::ffi::OsStr::new(p))
                 })
             })
         })
@@ -129,7 +128,10 @@ fn show(args: ShowArgs) -> Result<i32> {
     if let Some(error) = &report.run.error {
         println!("nothing ran: {error}");
     } else {
-        print!("{}", crate::ui::summary(&report, report.run.command == "exec"));
+        print!(
+            "{}",
+            crate::ui::summary(&report, report.run.command == "exec")
+        );
     }
     Ok(0)
 }
@@ -175,6 +177,9 @@ fn merge_cmd(args: MergeArgs) -> Result<i32> {
         let xml = crate::report::junit(&report, &tasks);
         write_atomic(path, |out| out.write_all(xml.as_bytes()))?;
     }
-    print!("{}", crate::ui::summary(&report, report.run.command == "exec"));
+    print!(
+        "{}",
+        crate::ui::summary(&report, report.run.command == "exec")
+    );
     Ok(report.run.exit_code)
 }

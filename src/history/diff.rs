@@ -154,10 +154,16 @@ pub fn diff(a: &View, b: &View, max_lines: usize) -> Vec<(String, Vec<Change>)> 
             h.name.clone()
         }
     };
-    let before: IndexMap<(usize, &str), &ViewHost> =
-        a.hosts.iter().map(|h| ((h.play, h.name.as_str()), h)).collect();
-    let after: IndexMap<(usize, &str), &ViewHost> =
-        b.hosts.iter().map(|h| ((h.play, h.name.as_str()), h)).collect();
+    let before: IndexMap<(usize, &str), &ViewHost> = a
+        .hosts
+        .iter()
+        .map(|h| ((h.play, h.name.as_str()), h))
+        .collect();
+    let after: IndexMap<(usize, &str), &ViewHost> = b
+        .hosts
+        .iter()
+        .map(|h| ((h.play, h.name.as_str()), h))
+        .collect();
     let mut out = Vec::new();
     for (key, new) in &after {
         let changes = match before.get(key) {
@@ -233,7 +239,8 @@ fn task_changes(name: &str, o: &ViewTask, n: &ViewTask, max_lines: usize, out: &
         if let Some(v) = &n.parsed {
             leaves(v, String::new(), &mut after);
         }
-        let fields: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+        let fields: std::collections::BTreeSet<&String> =
+            before.keys().chain(after.keys()).collect();
         for field in fields {
             let (f, t) = (before.get(field), after.get(field));
             if f != t {
@@ -352,7 +359,12 @@ impl Drift {
         );
         for g in &self.groups {
             let hosts = crate::report::fold(g.hosts.iter().map(String::as_str));
-            let _ = writeln!(out, "\n{hosts} ({} host{})", g.hosts.len(), plural(g.hosts.len()));
+            let _ = writeln!(
+                out,
+                "\n{hosts} ({} host{})",
+                g.hosts.len(),
+                plural(g.hosts.len())
+            );
             for c in &g.changes {
                 render_change(c, &mut out);
             }
@@ -385,14 +397,21 @@ fn render_change(c: &Change, out: &mut String) {
         Change::Appeared { status } => writeln!(out, "  appeared ({})", status.as_str()),
         Change::Vanished { status } => writeln!(out, "  vanished (was {})", status.as_str()),
         Change::Status { from, to, error } => {
-            let why = error.map(|e| format!(" ({})", e.as_str())).unwrap_or_default();
+            let why = error
+                .map(|e| format!(" ({})", e.as_str()))
+                .unwrap_or_default();
             writeln!(out, "  status {} → {}{why}", from.as_str(), to.as_str())
         }
         Change::TaskStatus { task, from, to } => {
             writeln!(out, "  task `{task}`: {} → {}", opt(from), opt(to))
         }
         Change::ExitCode { task, from, to } => {
-            writeln!(out, "  task `{task}`: exit code {} → {}", opt(from), opt(to))
+            writeln!(
+                out,
+                "  task `{task}`: exit code {} → {}",
+                opt(from),
+                opt(to)
+            )
         }
         Change::Stdout { task, diff } => {
             let _ = writeln!(out, "  task `{task}`: stdout changed");
@@ -408,7 +427,12 @@ fn render_change(c: &Change, out: &mut String) {
             to,
         } => {
             let show = |v: &Option<Value>| v.as_ref().map_or("absent".into(), Value::to_string);
-            writeln!(out, "  task `{task}`: parsed {field}: {} → {}", show(from), show(to))
+            writeln!(
+                out,
+                "  task `{task}`: parsed {field}: {} → {}",
+                show(from),
+                show(to)
+            )
         }
     };
 }
@@ -429,8 +453,12 @@ mod tests {
 
     #[test]
     fn parsed_fields_drift_by_path() {
-        let a = view(serde_json::json!({"hosts": [host("r1", "ok", "x", serde_json::json!({"v": {"major": 15, "minor": 1}}))]}));
-        let b = view(serde_json::json!({"hosts": [host("r1", "ok", "x", serde_json::json!({"v": {"major": 15, "minor": 2}}))]}));
+        let a = view(
+            serde_json::json!({"hosts": [host("r1", "ok", "x", serde_json::json!({"v": {"major": 15, "minor": 1}}))]}),
+        );
+        let b = view(
+            serde_json::json!({"hosts": [host("r1", "ok", "x", serde_json::json!({"v": {"major": 15, "minor": 2}}))]}),
+        );
         let d = diff(&a, &b, 10);
         let json = serde_json::to_value(&d[0].1).unwrap();
         assert_eq!(
@@ -441,8 +469,12 @@ mod tests {
 
     #[test]
     fn identical_changes_group() {
-        let a = view(serde_json::json!({"hosts": [host("r1", "ok", "1\n", Value::Null), host("r2", "ok", "1\n", Value::Null), host("r3", "ok", "1\n", Value::Null)]}));
-        let b = view(serde_json::json!({"hosts": [host("r1", "ok", "2\n", Value::Null), host("r2", "ok", "2\n", Value::Null), host("r3", "ok", "1\n", Value::Null)]}));
+        let a = view(
+            serde_json::json!({"hosts": [host("r1", "ok", "1\n", Value::Null), host("r2", "ok", "1\n", Value::Null), host("r3", "ok", "1\n", Value::Null)]}),
+        );
+        let b = view(
+            serde_json::json!({"hosts": [host("r1", "ok", "2\n", Value::Null), host("r2", "ok", "2\n", Value::Null), host("r3", "ok", "1\n", Value::Null)]}),
+        );
         let groups = group(diff(&a, &b, 10));
         assert_eq!(groups.len(), 1);
         assert_eq!(groups[0].hosts, vec!["r1", "r2"]);

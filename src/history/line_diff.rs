@@ -27,9 +27,7 @@ pub fn unified(old: &str, new: &str, max_lines: usize) -> String {
     let ops = align(&a, &b);
     let mut lines: Vec<String> = Vec::new();
     // Walk the ops, emitting hunks: runs of changes with up to CONTEXT same lines around.
-    let changed: Vec<usize> = (0..ops.len())
-        .filter(|i| ops[*i].0 != Op::Same)
-        .collect();
+    let changed: Vec<usize> = (0..ops.len()).filter(|i| ops[*i].0 != Op::Same).collect();
     if changed.is_empty() {
         // Only the trailing newline differs.
         lines.push("\\ the outputs differ only in their final newline".into());

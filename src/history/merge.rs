@@ -117,7 +117,7 @@ pub fn merge(mut shards: Vec<(PathBuf, RunReport)>) -> Result<RunReport> {
     // merged report lists them by play and name.
     merged
         .hosts
-        .sort_by(|a, b| (a.play, natural(&a.name)).cmp(&(b.play, natural(&b.name))));
+        .sort_by_cached_key(|h| (h.play, natural(&h.name)));
     merged.run.shard = None;
     merged.run.run_id = String::new();
     merged.run.state_file = None;
@@ -138,7 +138,10 @@ fn natural(name: &str) -> Vec<(String, u64)> {
             digits.push(c);
         } else {
             if !digits.is_empty() {
-                out.push((std::mem::take(&mut text), digits.parse().unwrap_or(u64::MAX)));
+                out.push((
+                    std::mem::take(&mut text),
+                    digits.parse().unwrap_or(u64::MAX),
+                ));
                 digits.clear();
             }
             text.push(c);

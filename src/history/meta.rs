@@ -115,8 +115,14 @@ mod tests {
     #[test]
     fn secret_arguments_keep_their_key_only() {
         let argv = masked_argv(
-            ["drover", "-e", "enable_password=hunter2", "-e", "version=17"]
-                .map(String::from),
+            [
+                "drover",
+                "-e",
+                "enable_password=hunter2",
+                "-e",
+                "version=17",
+            ]
+            .map(String::from),
         );
         assert_eq!(argv[2], "enable_password=********");
         assert_eq!(argv[4], "version=17");

@@ -278,8 +278,9 @@ pub fn resolve(store: Option<&Store>, reference: &str, key: Option<&str>) -> Res
         Some(store) => store.resolve(reference, key),
         None => Err(Error::Invalid {
             what: format!("run `{reference}`"),
-            message: "no such report file, and no state directory to look it up in (set --state-dir)"
-                .into(),
+            message:
+                "no such report file, and no state directory to look it up in (set --state-dir)"
+                    .into(),
         }),
     }
 }

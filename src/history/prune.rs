@@ -57,7 +57,10 @@ mod tests {
             entry("d", "2026-01-10T00:00:00Z"),
         ];
         let now = humantime::parse_rfc3339("2026-01-10T00:00:00Z").unwrap();
-        let by_count = Keep { runs: 3, max_age: None };
+        let by_count = Keep {
+            runs: 3,
+            max_age: None,
+        };
         assert_eq!(victims(&entries, &by_count, now), vec![0]);
         let by_age = Keep {
             runs: 200,
@@ -69,6 +72,9 @@ mod tests {
             runs: 200,
             max_age: Some(Duration::from_secs(1)),
         };
-        assert_eq!(victims(&entries, &tiny, now + Duration::from_secs(86_400)), vec![0, 1, 2]);
+        assert_eq!(
+            victims(&entries, &tiny, now + Duration::from_secs(86_400)),
+            vec![0, 1, 2]
+        );
     }
 }

@@ -48,7 +48,8 @@ pub fn resolve_limit(limit: Option<&str>) -> Result<Option<String>> {
         return Ok(Some(limit.to_string()));
     };
     let path = Path::new(file);
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "read the limit file", e))?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| Error::io(path, "read the limit file", e))?;
     let terms: Vec<&str> = text
         .lines()
         .map(str::trim)
