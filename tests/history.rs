@@ -256,15 +256,14 @@ fn retention_prunes_the_oldest_under_two_concurrent_processes() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     files.sort();
-    let mut expected: Vec<String> = newest.iter().map(|id| format!("{id}.json")).collect();
+    let mut expected: Vec<String> = newest.iter().map(|id| format!("{id}.json.gz")).collect();
     expected.extend(["index.jsonl".to_string(), "index.lock".to_string()]);
     expected.sort();
     assert_eq!(files, expected);
     let index = std::fs::read_to_string(d.runs_dir().join("index.jsonl")).unwrap();
     assert_eq!(index.lines().count(), 4);
     for id in &newest {
-        let text = std::fs::read_to_string(d.runs_dir().join(format!("{id}.json"))).unwrap();
-        let report: Value = serde_json::from_str(&text).expect("a whole report");
+        let report = d.drover(&["report", "show", id, "--json"]).code(0).json();
         assert_eq!(report["run"]["run_id"], id.as_str());
         assert_eq!(report["counts"]["ok"], 2);
     }

@@ -108,7 +108,7 @@ pub fn report(args: ReportArgs) -> Result<i32> {
 }
 
 fn load(path: &Path) -> Result<RunReport> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "read the report", e))?;
+    let text = super::store::read_report(path)?;
     serde_json::from_str(&text).map_err(|e| Error::Invalid {
         what: format!("report {}:{}:{}", path.display(), e.line(), e.column()),
         message: format!("not a drover report: {e}"),

@@ -62,9 +62,7 @@ pub struct ViewTask {
 
 impl View {
     pub fn load(path: &Path) -> Result<View> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| Error::io(path, "read the report", e))?;
-        View::parse(path, &text)
+        View::parse(path, &super::store::read_report(path)?)
     }
 
     pub fn parse(path: &Path, text: &str) -> Result<View> {

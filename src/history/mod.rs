@@ -32,7 +32,7 @@ pub use merge::merge;
 pub use meta::{digest_bytes, run_id};
 pub use prune::Keep;
 pub use select::{resolve_limit, shard_of, Selection};
-pub use store::{Entry, Store};
+pub use store::{read_report, Entry, Store};
 
 /// One run's record keeping: its id and metadata, what it selects from an earlier run, and
 /// where it is recorded.
@@ -176,8 +176,7 @@ impl Session {
         }
         if let Some(reference) = self.args.diff_against.clone() {
             let path = self.resolve(&reference)?;
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| Error::io(&path, "read the report", e))?;
+            let text = store::read_report(&path)?;
             View::parse(&path, &text)?;
             self.base = Some((path, text));
         }

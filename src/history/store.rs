@@ -1,6 +1,7 @@
-//! The run history on disk: `<state dir>/runs/` holds each run's report as `<run id>.json`
-//! and `index.jsonl`, one line per run with what `drover history` shows, so listing 200
-//! runs reads one small file instead of 200 reports.
+//! The run history on disk: `<state dir>/runs/` holds each run's report as
+//! `<run id>.json.gz` (gzip: a 1,000-host report shrinks about tenfold) and `index.jsonl`,
+//! one line per run with what `drover history` shows, so listing 200 runs reads one small
+//! file instead of 200 reports.
 //!
 //! Several drover processes may record at once (cron jobs overlapping, shards on one
 //! machine). A report file is written atomically under its own unique name first; then,
@@ -10,6 +11,7 @@
 //! same lock, so nobody sees half an index.
 
 use std::collections::BTreeMap;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -59,7 +61,7 @@ impl Store {
 
     /// Where a run's report is kept.
     pub fn file(&self, id: &str) -> PathBuf {
-        self.dir.join(format!("{id}.json"))
+        self.dir.join(format!("{id}.json.gz"))
     }
 
     fn index(&self) -> PathBuf {
@@ -73,8 +75,10 @@ impl Store {
         let id = &report.run.run_id;
         let file = self.file(id);
         write_atomic(&file, |out| {
-            serde_json::to_writer(&mut *out, report)?;
-            out.write_all(b"\n")
+            let mut gz = flate2::write::GzEncoder::new(out, flate2::Compression::default());
+            serde_json::to_writer(&mut gz, report)?;
+            gz.write_all(b"\n")?;
+            gz.finish().map(drop)
         })?;
         let entry = Entry {
             id: id.clone(),
@@ -194,4 +198,20 @@ fn read_index(path: &Path) -> Result<Vec<Entry>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
         Err(e) => Err(Error::io(path, "read the history index", e)),
     }
+}
+
+/// A report's text, from a plain JSON file or a gzipped one (the history's).
+pub fn read_report(path: &Path) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, "read the report", e))?;
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return String::from_utf8(bytes).map_err(|e| Error::Invalid {
+            what: format!("report {}", path.display()),
+            message: format!("not UTF-8 text: {e}"),
+        });
+    }
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&bytes[..])
+        .read_to_string(&mut text)
+        .map_err(|e| Error::io(path, "decompress the report", e))?;
+    Ok(text)
 }
