@@ -457,8 +457,10 @@ fn limit_from_a_file_one_host_a_line() {
 fn an_input_error_leaves_a_report_saying_why_instead_of_the_old_one() {
     let d = Dir::new();
     d.file("p.yml", ECHO).file("inv.yml", &local_hosts(&["r1"]));
-    d.drover(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
-        .code(0);
+    let ok = d
+        .drover(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
+        .code(0)
+        .run_id();
     assert_eq!(d.json("report.json")["counts"]["ok"], 1);
     d.file(
         "p.yml",
@@ -475,6 +477,16 @@ fn an_input_error_leaves_a_report_saying_why_instead_of_the_old_one() {
     let listed = d.drover(&["history", "--json"]).json();
     assert_eq!(listed[1]["exit_code"], 1);
     assert_eq!(listed[1]["error"].as_str(), Some(why));
+    // Within a run, `last` skips the run that never ran.
+    d.file("p.yml", ECHO);
+    let again = d
+        .drover(&["run", "p.yml", "-i", "inv.yml", "--diff-against", "last"])
+        .code(0);
+    assert!(
+        again.stdout.contains(&format!("no drift from {ok} ")),
+        "{}",
+        again.stdout
+    );
 }
 
 fn hundred_hosts(reversed: bool) -> String {

@@ -128,8 +128,8 @@ impl Store {
         crate::engine::breaker_store::with_lock(&index, || read_index(&index))
     }
 
-    /// The report file of `reference`: `last`, `last~N` (among the runs with `key`, when
-    /// given), a run id or a unique prefix of one.
+    /// The report file of `reference`: `last`, `last~N` (when `key` is given: among the runs
+    /// with that key that did not stop on their input), a run id or a unique prefix of one.
     pub fn resolve(&self, reference: &str, key: Option<&str>) -> Result<PathBuf> {
         let entries = self.entries()?;
         if let Some(back) = back_steps(reference) {
@@ -139,7 +139,8 @@ impl Store {
             })?;
             let matching: Vec<&Entry> = entries
                 .iter()
-                .filter(|e| key.map_or(true, |k| e.key == k))
+                // Within a run, `last` is the last run of this playbook that ran at all.
+                .filter(|e| key.map_or(true, |k| e.key == k && e.error.is_none()))
                 .collect();
             return match matching.len().checked_sub(back + 1) {
                 Some(i) => Ok(self.file(&matching[i].id)),
