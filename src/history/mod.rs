@@ -209,11 +209,9 @@ impl Session {
         }
     }
 
-    /// The end of the run's output: its id, and its drift from `--diff-against`.
+    /// The end of the run's output: its drift from `--diff-against` (the summary above it
+    /// ends with the run id).
     pub fn print_end(&self, report: &RunReport, to_stderr: bool) {
-        if self.record && self.store.is_some() {
-            eprintln!("run id: {}", report.run.run_id);
-        }
         let Some((path, text)) = &self.base else {
             return;
         };
