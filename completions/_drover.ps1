@@ -29,14 +29,16 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run one command on the hosts a pattern selects, no playbook needed')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate a playbook and print every host''s rendered commands; connects to nothing')
             [CompletionResult]::new('inventory', 'inventory', [CompletionResultType]::ParameterValue, 'Show the inventory: hosts, groups and resolved variables')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'List the recorded runs: id, start, playbook, hosts per status, duration, exit code')
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Past runs'' reports: show one, diff two (drift), merge shards')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'drover;run' {
             [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)')
             [CompletionResult]::new('--inventory', '--inventory', [CompletionResultType]::ParameterName, 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)')
-            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)')
-            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b), or @FILE: one a line')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b), or @FILE: one a line')
             [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)')
             [CompletionResult]::new('--extra-vars', '--extra-vars', [CompletionResultType]::ParameterName, 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)')
             [CompletionResult]::new('--platforms', '--platforms', [CompletionResultType]::ParameterName, 'Router and switch platform profiles to add or override: YAML with a top-level `platforms:` key')
@@ -60,12 +62,18 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             [CompletionResult]::new('--max-fail-percentage', '--max-fail-percentage', [CompletionResultType]::ParameterName, 'Stop starting hosts once more than this share of the finished hosts failed (exit 3) [default: none]')
             [CompletionResult]::new('--min-hosts-done', '--min-hosts-done', [CompletionResultType]::ParameterName, 'Finished hosts needed before max_fail_percentage is judged [default: 1]')
             [CompletionResult]::new('--any-errors-fatal', '--any-errors-fatal', [CompletionResultType]::ParameterName, 'Stop starting hosts at the first failed host (exit 3) [default: false]')
-            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Directory of the breaker state files [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Directory of the breaker state files and the run history [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]')
+            [CompletionResult]::new('--keep-runs', '--keep-runs', [CompletionResultType]::ParameterName, 'Runs kept in the history; older ones are pruned after each run')
+            [CompletionResult]::new('--keep-for', '--keep-for', [CompletionResultType]::ParameterName, 'Also prune runs older than this, e.g. 30d, 12h [default: no age limit]')
+            [CompletionResult]::new('--diff-against', '--diff-against', [CompletionResultType]::ParameterName, 'After the run, print its drift against REF (a run id, `last`, `last~N`, or a report file)')
+            [CompletionResult]::new('--retry-failed', '--retry-failed', [CompletionResultType]::ParameterName, 'Run only the hosts that failed, were unreachable or were cancelled in REF (a report file, a run id, `last`)')
+            [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'Run one part K of N of the selected hosts, split by a stable hash of the host name')
             [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'Write the JSON report here (atomically, also when interrupted)')
             [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write JUnit XML here, one test case per host × task (atomically)')
             [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'Stream every event as one JSON line to FILE, or to stdout with `-`')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set')
             [CompletionResult]::new('--reset-breakers', '--reset-breakers', [CompletionResultType]::ParameterName, 'Forget every breaker of this inventory before the run')
+            [CompletionResult]::new('--no-history', '--no-history', [CompletionResultType]::ParameterName, 'Do not record this run in the history')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print every task, not only failures')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print every task, not only failures')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the summary (on a terminal: only the overall bar while running)')
@@ -79,8 +87,8 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
         'drover;exec' {
             [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)')
             [CompletionResult]::new('--inventory', '--inventory', [CompletionResultType]::ParameterName, 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)')
-            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)')
-            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b), or @FILE: one a line')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b), or @FILE: one a line')
             [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)')
             [CompletionResult]::new('--extra-vars', '--extra-vars', [CompletionResultType]::ParameterName, 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)')
             [CompletionResult]::new('--platforms', '--platforms', [CompletionResultType]::ParameterName, 'Router and switch platform profiles to add or override: YAML with a top-level `platforms:` key')
@@ -105,12 +113,18 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             [CompletionResult]::new('--max-fail-percentage', '--max-fail-percentage', [CompletionResultType]::ParameterName, 'Stop starting hosts once more than this share of the finished hosts failed (exit 3) [default: none]')
             [CompletionResult]::new('--min-hosts-done', '--min-hosts-done', [CompletionResultType]::ParameterName, 'Finished hosts needed before max_fail_percentage is judged [default: 1]')
             [CompletionResult]::new('--any-errors-fatal', '--any-errors-fatal', [CompletionResultType]::ParameterName, 'Stop starting hosts at the first failed host (exit 3) [default: false]')
-            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Directory of the breaker state files [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Directory of the breaker state files and the run history [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]')
+            [CompletionResult]::new('--keep-runs', '--keep-runs', [CompletionResultType]::ParameterName, 'Runs kept in the history; older ones are pruned after each run')
+            [CompletionResult]::new('--keep-for', '--keep-for', [CompletionResultType]::ParameterName, 'Also prune runs older than this, e.g. 30d, 12h [default: no age limit]')
+            [CompletionResult]::new('--diff-against', '--diff-against', [CompletionResultType]::ParameterName, 'After the run, print its drift against REF (a run id, `last`, `last~N`, or a report file)')
+            [CompletionResult]::new('--retry-failed', '--retry-failed', [CompletionResultType]::ParameterName, 'Run only the hosts that failed, were unreachable or were cancelled in REF (a report file, a run id, `last`)')
+            [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'Run one part K of N of the selected hosts, split by a stable hash of the host name')
             [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'Write the JSON report here (atomically, also when interrupted)')
             [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write JUnit XML here, one test case per host × task (atomically)')
             [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'Stream every event as one JSON line to FILE, or to stdout with `-`')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set')
             [CompletionResult]::new('--reset-breakers', '--reset-breakers', [CompletionResultType]::ParameterName, 'Forget every breaker of this inventory before the run')
+            [CompletionResult]::new('--no-history', '--no-history', [CompletionResultType]::ParameterName, 'Do not record this run in the history')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print every task, not only failures')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print every task, not only failures')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the summary (on a terminal: only the overall bar while running)')
@@ -124,8 +138,8 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
         'drover;check' {
             [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)')
             [CompletionResult]::new('--inventory', '--inventory', [CompletionResultType]::ParameterName, 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)')
-            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)')
-            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b), or @FILE: one a line')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b), or @FILE: one a line')
             [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)')
             [CompletionResult]::new('--extra-vars', '--extra-vars', [CompletionResultType]::ParameterName, 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)')
             [CompletionResult]::new('--platforms', '--platforms', [CompletionResultType]::ParameterName, 'Router and switch platform profiles to add or override: YAML with a top-level `platforms:` key')
@@ -151,11 +165,84 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'drover;history' {
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state directory [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]')
+            [CompletionResult]::new('--playbook', '--playbook', [CompletionResultType]::ParameterName, 'Only runs of this playbook (its path as given, or its file name)')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only runs started at or after this: an RFC 3339 time or an age such as 2h, 7d')
+            [CompletionResult]::new('--until', '--until', [CompletionResultType]::ParameterName, 'Only runs started before this: an RFC 3339 time or an age such as 2h, 7d')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON array of runs on stdout, for scripts')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'drover;report' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print a past run''s summary as the run printed it')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show the drift between two runs per host and task; exit 2 when something drifted')
+            [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Join the reports of `--shard K/N` runs into the report one run would have written')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'drover;report;show' {
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state directory [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the whole JSON report instead of the summary')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'drover;report;diff' {
+            [CompletionResult]::new('--max-lines', '--max-lines', [CompletionResultType]::ParameterName, 'Lines of output diff shown per change before it is cut')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state directory [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'The drift as JSON on stdout, for scripts')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'drover;report;merge' {
+            [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'Write the merged JSON report here')
+            [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write the merged JUnit XML here')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state directory, for run ids [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'drover;report;help' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print a past run''s summary as the run printed it')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show the drift between two runs per host and task; exit 2 when something drifted')
+            [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Join the reports of `--shard K/N` runs into the report one run would have written')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'drover;report;help;show' {
+            break
+        }
+        'drover;report;help;diff' {
+            break
+        }
+        'drover;report;help;merge' {
+            break
+        }
+        'drover;report;help;help' {
+            break
+        }
         'drover;help' {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a playbook against the inventory')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run one command on the hosts a pattern selects, no playbook needed')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate a playbook and print every host''s rendered commands; connects to nothing')
             [CompletionResult]::new('inventory', 'inventory', [CompletionResultType]::ParameterValue, 'Show the inventory: hosts, groups and resolved variables')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'List the recorded runs: id, start, playbook, hosts per status, duration, exit code')
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Past runs'' reports: show one, diff two (drift), merge shards')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -169,6 +256,24 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             break
         }
         'drover;help;inventory' {
+            break
+        }
+        'drover;help;history' {
+            break
+        }
+        'drover;help;report' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print a past run''s summary as the run printed it')
+            [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show the drift between two runs per host and task; exit 2 when something drifted')
+            [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Join the reports of `--shard K/N` runs into the report one run would have written')
+            break
+        }
+        'drover;help;report;show' {
+            break
+        }
+        'drover;help;report;diff' {
+            break
+        }
+        'drover;help;report;merge' {
             break
         }
         'drover;help;help' {

@@ -26,13 +26,15 @@ set edit:completion:arg-completer[drover] = {|@words|
             cand exec 'Run one command on the hosts a pattern selects, no playbook needed'
             cand check 'Validate a playbook and print every host''s rendered commands; connects to nothing'
             cand inventory 'Show the inventory: hosts, groups and resolved variables'
+            cand history 'List the recorded runs: id, start, playbook, hosts per status, duration, exit code'
+            cand report 'Past runs'' reports: show one, diff two (drift), merge shards'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'drover;run'= {
             cand -i 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)'
             cand --inventory 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)'
-            cand -l 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)'
-            cand --limit 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)'
+            cand -l 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b), or @FILE: one a line'
+            cand --limit 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b), or @FILE: one a line'
             cand -e 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)'
             cand --extra-vars 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)'
             cand --platforms 'Router and switch platform profiles to add or override: YAML with a top-level `platforms:` key'
@@ -56,12 +58,18 @@ set edit:completion:arg-completer[drover] = {|@words|
             cand --max-fail-percentage 'Stop starting hosts once more than this share of the finished hosts failed (exit 3) [default: none]'
             cand --min-hosts-done 'Finished hosts needed before max_fail_percentage is judged [default: 1]'
             cand --any-errors-fatal 'Stop starting hosts at the first failed host (exit 3) [default: false]'
-            cand --state-dir 'Directory of the breaker state files [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]'
+            cand --state-dir 'Directory of the breaker state files and the run history [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]'
+            cand --keep-runs 'Runs kept in the history; older ones are pruned after each run'
+            cand --keep-for 'Also prune runs older than this, e.g. 30d, 12h [default: no age limit]'
+            cand --diff-against 'After the run, print its drift against REF (a run id, `last`, `last~N`, or a report file)'
+            cand --retry-failed 'Run only the hosts that failed, were unreachable or were cancelled in REF (a report file, a run id, `last`)'
+            cand --shard 'Run one part K of N of the selected hosts, split by a stable hash of the host name'
             cand --report 'Write the JSON report here (atomically, also when interrupted)'
             cand --junit 'Write JUnit XML here, one test case per host × task (atomically)'
             cand --events 'Stream every event as one JSON line to FILE, or to stdout with `-`'
             cand --color 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set'
             cand --reset-breakers 'Forget every breaker of this inventory before the run'
+            cand --no-history 'Do not record this run in the history'
             cand -v 'Print every task, not only failures'
             cand --verbose 'Print every task, not only failures'
             cand -q 'Print only the summary (on a terminal: only the overall bar while running)'
@@ -74,8 +82,8 @@ set edit:completion:arg-completer[drover] = {|@words|
         &'drover;exec'= {
             cand -i 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)'
             cand --inventory 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)'
-            cand -l 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)'
-            cand --limit 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)'
+            cand -l 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b), or @FILE: one a line'
+            cand --limit 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b), or @FILE: one a line'
             cand -e 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)'
             cand --extra-vars 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)'
             cand --platforms 'Router and switch platform profiles to add or override: YAML with a top-level `platforms:` key'
@@ -100,12 +108,18 @@ set edit:completion:arg-completer[drover] = {|@words|
             cand --max-fail-percentage 'Stop starting hosts once more than this share of the finished hosts failed (exit 3) [default: none]'
             cand --min-hosts-done 'Finished hosts needed before max_fail_percentage is judged [default: 1]'
             cand --any-errors-fatal 'Stop starting hosts at the first failed host (exit 3) [default: false]'
-            cand --state-dir 'Directory of the breaker state files [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]'
+            cand --state-dir 'Directory of the breaker state files and the run history [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]'
+            cand --keep-runs 'Runs kept in the history; older ones are pruned after each run'
+            cand --keep-for 'Also prune runs older than this, e.g. 30d, 12h [default: no age limit]'
+            cand --diff-against 'After the run, print its drift against REF (a run id, `last`, `last~N`, or a report file)'
+            cand --retry-failed 'Run only the hosts that failed, were unreachable or were cancelled in REF (a report file, a run id, `last`)'
+            cand --shard 'Run one part K of N of the selected hosts, split by a stable hash of the host name'
             cand --report 'Write the JSON report here (atomically, also when interrupted)'
             cand --junit 'Write JUnit XML here, one test case per host × task (atomically)'
             cand --events 'Stream every event as one JSON line to FILE, or to stdout with `-`'
             cand --color 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set'
             cand --reset-breakers 'Forget every breaker of this inventory before the run'
+            cand --no-history 'Do not record this run in the history'
             cand -v 'Print every task, not only failures'
             cand --verbose 'Print every task, not only failures'
             cand -q 'Print only the summary (on a terminal: only the overall bar while running)'
@@ -118,8 +132,8 @@ set edit:completion:arg-completer[drover] = {|@words|
         &'drover;check'= {
             cand -i 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)'
             cand --inventory 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)'
-            cand -l 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)'
-            cand --limit 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)'
+            cand -l 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b), or @FILE: one a line'
+            cand --limit 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b), or @FILE: one a line'
             cand -e 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)'
             cand --extra-vars 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)'
             cand --platforms 'Router and switch platform profiles to add or override: YAML with a top-level `platforms:` key'
@@ -143,11 +157,74 @@ set edit:completion:arg-completer[drover] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'drover;history'= {
+            cand --state-dir 'The state directory [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]'
+            cand --playbook 'Only runs of this playbook (its path as given, or its file name)'
+            cand --since 'Only runs started at or after this: an RFC 3339 time or an age such as 2h, 7d'
+            cand --until 'Only runs started before this: an RFC 3339 time or an age such as 2h, 7d'
+            cand --json 'One JSON array of runs on stdout, for scripts'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'drover;report'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand show 'Print a past run''s summary as the run printed it'
+            cand diff 'Show the drift between two runs per host and task; exit 2 when something drifted'
+            cand merge 'Join the reports of `--shard K/N` runs into the report one run would have written'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'drover;report;show'= {
+            cand --state-dir 'The state directory [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]'
+            cand --json 'Print the whole JSON report instead of the summary'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'drover;report;diff'= {
+            cand --max-lines 'Lines of output diff shown per change before it is cut'
+            cand --state-dir 'The state directory [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]'
+            cand --json 'The drift as JSON on stdout, for scripts'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'drover;report;merge'= {
+            cand --report 'Write the merged JSON report here'
+            cand --junit 'Write the merged JUnit XML here'
+            cand --state-dir 'The state directory, for run ids [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'drover;report;help'= {
+            cand show 'Print a past run''s summary as the run printed it'
+            cand diff 'Show the drift between two runs per host and task; exit 2 when something drifted'
+            cand merge 'Join the reports of `--shard K/N` runs into the report one run would have written'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'drover;report;help;show'= {
+        }
+        &'drover;report;help;diff'= {
+        }
+        &'drover;report;help;merge'= {
+        }
+        &'drover;report;help;help'= {
+        }
         &'drover;help'= {
             cand run 'Run a playbook against the inventory'
             cand exec 'Run one command on the hosts a pattern selects, no playbook needed'
             cand check 'Validate a playbook and print every host''s rendered commands; connects to nothing'
             cand inventory 'Show the inventory: hosts, groups and resolved variables'
+            cand history 'List the recorded runs: id, start, playbook, hosts per status, duration, exit code'
+            cand report 'Past runs'' reports: show one, diff two (drift), merge shards'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'drover;help;run'= {
@@ -157,6 +234,19 @@ set edit:completion:arg-completer[drover] = {|@words|
         &'drover;help;check'= {
         }
         &'drover;help;inventory'= {
+        }
+        &'drover;help;history'= {
+        }
+        &'drover;help;report'= {
+            cand show 'Print a past run''s summary as the run printed it'
+            cand diff 'Show the drift between two runs per host and task; exit 2 when something drifted'
+            cand merge 'Join the reports of `--shard K/N` runs into the report one run would have written'
+        }
+        &'drover;help;report;show'= {
+        }
+        &'drover;help;report;diff'= {
+        }
+        &'drover;help;report;merge'= {
         }
         &'drover;help;help'= {
         }

@@ -30,9 +30,11 @@ complete -c drover -n "__fish_drover_needs_command" -f -a "run" -d 'Run a playbo
 complete -c drover -n "__fish_drover_needs_command" -f -a "exec" -d 'Run one command on the hosts a pattern selects, no playbook needed'
 complete -c drover -n "__fish_drover_needs_command" -f -a "check" -d 'Validate a playbook and print every host\'s rendered commands; connects to nothing'
 complete -c drover -n "__fish_drover_needs_command" -f -a "inventory" -d 'Show the inventory: hosts, groups and resolved variables'
+complete -c drover -n "__fish_drover_needs_command" -f -a "history" -d 'List the recorded runs: id, start, playbook, hosts per status, duration, exit code'
+complete -c drover -n "__fish_drover_needs_command" -f -a "report" -d 'Past runs\' reports: show one, diff two (drift), merge shards'
 complete -c drover -n "__fish_drover_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c drover -n "__fish_drover_using_subcommand run" -s i -l inventory -d 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)' -r -F
-complete -c drover -n "__fish_drover_using_subcommand run" -s l -l limit -d 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -s l -l limit -d 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b), or @FILE: one a line' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -s e -l extra-vars -d 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l platforms -d 'Router and switch platform profiles to add or override: YAML with a top-level `platforms:` key' -r -F
 complete -c drover -n "__fish_drover_using_subcommand run" -l tags -d 'Only tasks with one of these tags (comma-separated; also all, tagged, untagged); `always` tasks run too' -r
@@ -57,7 +59,12 @@ complete -c drover -n "__fish_drover_using_subcommand run" -l max-fail-percentag
 complete -c drover -n "__fish_drover_using_subcommand run" -l min-hosts-done -d 'Finished hosts needed before max_fail_percentage is judged [default: 1]' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l any-errors-fatal -d 'Stop starting hosts at the first failed host (exit 3) [default: false]' -r -f -a "true\t''
 false\t''"
-complete -c drover -n "__fish_drover_using_subcommand run" -l state-dir -d 'Directory of the breaker state files [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]' -r -F
+complete -c drover -n "__fish_drover_using_subcommand run" -l state-dir -d 'Directory of the breaker state files and the run history [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]' -r -F
+complete -c drover -n "__fish_drover_using_subcommand run" -l keep-runs -d 'Runs kept in the history; older ones are pruned after each run' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l keep-for -d 'Also prune runs older than this, e.g. 30d, 12h [default: no age limit]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l diff-against -d 'After the run, print its drift against REF (a run id, `last`, `last~N`, or a report file)' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l retry-failed -d 'Run only the hosts that failed, were unreachable or were cancelled in REF (a report file, a run id, `last`)' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l shard -d 'Run one part K of N of the selected hosts, split by a stable hash of the host name' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l report -d 'Write the JSON report here (atomically, also when interrupted)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand run" -l junit -d 'Write JUnit XML here, one test case per host × task (atomically)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand run" -l events -d 'Stream every event as one JSON line to FILE, or to stdout with `-`' -r -F
@@ -65,12 +72,13 @@ complete -c drover -n "__fish_drover_using_subcommand run" -l color -d 'Colours 
 always\t''
 never\t''"
 complete -c drover -n "__fish_drover_using_subcommand run" -l reset-breakers -d 'Forget every breaker of this inventory before the run'
+complete -c drover -n "__fish_drover_using_subcommand run" -l no-history -d 'Do not record this run in the history'
 complete -c drover -n "__fish_drover_using_subcommand run" -s v -l verbose -d 'Print every task, not only failures'
 complete -c drover -n "__fish_drover_using_subcommand run" -s q -l quiet -d 'Print only the summary (on a terminal: only the overall bar while running)'
 complete -c drover -n "__fish_drover_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drover -n "__fish_drover_using_subcommand run" -s V -l version -d 'Print version'
 complete -c drover -n "__fish_drover_using_subcommand exec" -s i -l inventory -d 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)' -r -F
-complete -c drover -n "__fish_drover_using_subcommand exec" -s l -l limit -d 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -s l -l limit -d 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b), or @FILE: one a line' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -s e -l extra-vars -d 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l platforms -d 'Router and switch platform profiles to add or override: YAML with a top-level `platforms:` key' -r -F
 complete -c drover -n "__fish_drover_using_subcommand exec" -l tags -d 'Only tasks with one of these tags (comma-separated; also all, tagged, untagged); `always` tasks run too' -r
@@ -97,7 +105,12 @@ complete -c drover -n "__fish_drover_using_subcommand exec" -l max-fail-percenta
 complete -c drover -n "__fish_drover_using_subcommand exec" -l min-hosts-done -d 'Finished hosts needed before max_fail_percentage is judged [default: 1]' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l any-errors-fatal -d 'Stop starting hosts at the first failed host (exit 3) [default: false]' -r -f -a "true\t''
 false\t''"
-complete -c drover -n "__fish_drover_using_subcommand exec" -l state-dir -d 'Directory of the breaker state files [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]' -r -F
+complete -c drover -n "__fish_drover_using_subcommand exec" -l state-dir -d 'Directory of the breaker state files and the run history [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]' -r -F
+complete -c drover -n "__fish_drover_using_subcommand exec" -l keep-runs -d 'Runs kept in the history; older ones are pruned after each run' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l keep-for -d 'Also prune runs older than this, e.g. 30d, 12h [default: no age limit]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l diff-against -d 'After the run, print its drift against REF (a run id, `last`, `last~N`, or a report file)' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l retry-failed -d 'Run only the hosts that failed, were unreachable or were cancelled in REF (a report file, a run id, `last`)' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l shard -d 'Run one part K of N of the selected hosts, split by a stable hash of the host name' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l report -d 'Write the JSON report here (atomically, also when interrupted)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand exec" -l junit -d 'Write JUnit XML here, one test case per host × task (atomically)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand exec" -l events -d 'Stream every event as one JSON line to FILE, or to stdout with `-`' -r -F
@@ -105,12 +118,13 @@ complete -c drover -n "__fish_drover_using_subcommand exec" -l color -d 'Colours
 always\t''
 never\t''"
 complete -c drover -n "__fish_drover_using_subcommand exec" -l reset-breakers -d 'Forget every breaker of this inventory before the run'
+complete -c drover -n "__fish_drover_using_subcommand exec" -l no-history -d 'Do not record this run in the history'
 complete -c drover -n "__fish_drover_using_subcommand exec" -s v -l verbose -d 'Print every task, not only failures'
 complete -c drover -n "__fish_drover_using_subcommand exec" -s q -l quiet -d 'Print only the summary (on a terminal: only the overall bar while running)'
 complete -c drover -n "__fish_drover_using_subcommand exec" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drover -n "__fish_drover_using_subcommand exec" -s V -l version -d 'Print version'
 complete -c drover -n "__fish_drover_using_subcommand check" -s i -l inventory -d 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)' -r -F
-complete -c drover -n "__fish_drover_using_subcommand check" -s l -l limit -d 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)' -r
+complete -c drover -n "__fish_drover_using_subcommand check" -s l -l limit -d 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b), or @FILE: one a line' -r
 complete -c drover -n "__fish_drover_using_subcommand check" -s e -l extra-vars -d 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)' -r
 complete -c drover -n "__fish_drover_using_subcommand check" -l platforms -d 'Router and switch platform profiles to add or override: YAML with a top-level `platforms:` key' -r -F
 complete -c drover -n "__fish_drover_using_subcommand check" -l tags -d 'Only tasks with one of these tags (comma-separated; also all, tagged, untagged); `always` tasks run too' -r
@@ -125,8 +139,44 @@ complete -c drover -n "__fish_drover_using_subcommand inventory" -l list -d 'Pri
 complete -c drover -n "__fish_drover_using_subcommand inventory" -l graph -d 'Draw the group tree'
 complete -c drover -n "__fish_drover_using_subcommand inventory" -s h -l help -d 'Print help'
 complete -c drover -n "__fish_drover_using_subcommand inventory" -s V -l version -d 'Print version'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory help" -f -a "run" -d 'Run a playbook against the inventory'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory help" -f -a "exec" -d 'Run one command on the hosts a pattern selects, no playbook needed'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory help" -f -a "check" -d 'Validate a playbook and print every host\'s rendered commands; connects to nothing'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory help" -f -a "inventory" -d 'Show the inventory: hosts, groups and resolved variables'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drover -n "__fish_drover_using_subcommand history" -l state-dir -d 'The state directory [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]' -r -F
+complete -c drover -n "__fish_drover_using_subcommand history" -l playbook -d 'Only runs of this playbook (its path as given, or its file name)' -r
+complete -c drover -n "__fish_drover_using_subcommand history" -l since -d 'Only runs started at or after this: an RFC 3339 time or an age such as 2h, 7d' -r
+complete -c drover -n "__fish_drover_using_subcommand history" -l until -d 'Only runs started before this: an RFC 3339 time or an age such as 2h, 7d' -r
+complete -c drover -n "__fish_drover_using_subcommand history" -l json -d 'One JSON array of runs on stdout, for scripts'
+complete -c drover -n "__fish_drover_using_subcommand history" -s h -l help -d 'Print help'
+complete -c drover -n "__fish_drover_using_subcommand history" -s V -l version -d 'Print version'
+complete -c drover -n "__fish_drover_using_subcommand report; and not __fish_seen_subcommand_from show diff merge help" -s h -l help -d 'Print help'
+complete -c drover -n "__fish_drover_using_subcommand report; and not __fish_seen_subcommand_from show diff merge help" -s V -l version -d 'Print version'
+complete -c drover -n "__fish_drover_using_subcommand report; and not __fish_seen_subcommand_from show diff merge help" -f -a "show" -d 'Print a past run\'s summary as the run printed it'
+complete -c drover -n "__fish_drover_using_subcommand report; and not __fish_seen_subcommand_from show diff merge help" -f -a "diff" -d 'Show the drift between two runs per host and task; exit 2 when something drifted'
+complete -c drover -n "__fish_drover_using_subcommand report; and not __fish_seen_subcommand_from show diff merge help" -f -a "merge" -d 'Join the reports of `--shard K/N` runs into the report one run would have written'
+complete -c drover -n "__fish_drover_using_subcommand report; and not __fish_seen_subcommand_from show diff merge help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from show" -l state-dir -d 'The state directory [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]' -r -F
+complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from show" -l json -d 'Print the whole JSON report instead of the summary'
+complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from diff" -l max-lines -d 'Lines of output diff shown per change before it is cut' -r
+complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from diff" -l state-dir -d 'The state directory [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]' -r -F
+complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from diff" -l json -d 'The drift as JSON on stdout, for scripts'
+complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from diff" -s h -l help -d 'Print help'
+complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from diff" -s V -l version -d 'Print version'
+complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from merge" -l report -d 'Write the merged JSON report here' -r -F
+complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from merge" -l junit -d 'Write the merged JUnit XML here' -r -F
+complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from merge" -l state-dir -d 'The state directory, for run ids [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]' -r -F
+complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from merge" -s h -l help -d 'Print help'
+complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from merge" -s V -l version -d 'Print version'
+complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print a past run\'s summary as the run printed it'
+complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "diff" -d 'Show the drift between two runs per host and task; exit 2 when something drifted'
+complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "merge" -d 'Join the reports of `--shard K/N` runs into the report one run would have written'
+complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report help" -f -a "run" -d 'Run a playbook against the inventory'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report help" -f -a "exec" -d 'Run one command on the hosts a pattern selects, no playbook needed'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report help" -f -a "check" -d 'Validate a playbook and print every host\'s rendered commands; connects to nothing'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report help" -f -a "inventory" -d 'Show the inventory: hosts, groups and resolved variables'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report help" -f -a "history" -d 'List the recorded runs: id, start, playbook, hosts per status, duration, exit code'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report help" -f -a "report" -d 'Past runs\' reports: show one, diff two (drift), merge shards'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drover -n "__fish_drover_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "show" -d 'Print a past run\'s summary as the run printed it'
+complete -c drover -n "__fish_drover_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "diff" -d 'Show the drift between two runs per host and task; exit 2 when something drifted'
+complete -c drover -n "__fish_drover_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "merge" -d 'Join the reports of `--shard K/N` runs into the report one run would have written'

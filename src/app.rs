@@ -31,10 +31,12 @@ pub struct Job {
     pub group_outputs: bool,
     /// `exec --output json`: the report goes to stdout, the summary to stderr.
     pub report_on_stdout: bool,
+    /// Run id and metadata, the history, `--shard` and `--retry-failed`.
+    pub history: crate::history::Session,
 }
 
 impl Job {
-    pub fn from_run(args: RunArgs) -> Result<Job> {
+    pub fn from_run(args: RunArgs, history: crate::history::Session) -> Result<Job> {
         let mut inventory = inventory::load(&args.target.inventories)?;
         let platforms = Platforms::with_file(args.target.platforms.as_deref())?;
         let playbook = Playbook::load(&args.playbook)?;
@@ -50,10 +52,11 @@ impl Job {
             output: args.output,
             group_outputs: false,
             report_on_stdout: false,
+            history,
         })
     }
 
-    pub fn from_exec(args: ExecArgs) -> Result<Job> {
+    pub fn from_exec(args: ExecArgs, history: crate::history::Session) -> Result<Job> {
         if args.format == crate::cli::OutputFormat::Json
             && args.output.events.as_deref() == Some(std::path::Path::new("-"))
         {
@@ -83,18 +86,20 @@ impl Job {
             state: args.state,
             output: args.output,
             group_outputs: true,
+            history,
         })
     }
 
     pub fn plan(&self, transports: &dyn Transport) -> Result<Plan> {
         let options = PlanOptions {
-            limit: self.target.limit.clone(),
+            limit: crate::history::resolve_limit(self.target.limit.as_deref())?,
             extra_vars: parse_extra_vars(&self.target.extra_vars)?,
             overrides: self.settings.overrides(),
             tags: crate::playbook::TagFilter {
                 only: self.target.tags.clone(),
                 skip: self.target.skip_tags.clone(),
             },
+            select: self.history.selection(),
         };
         Plan::build(&self.playbook, &self.inventory, &options, transports)
     }
@@ -162,11 +167,15 @@ impl Job {
         let saved = breakers.save(&self.target.inventories);
         let mut report = builder.build(info);
         report.run.exit_code = report.exit_code();
+        self.history.record(&report);
         self.write_outputs(&report, &plan)?;
         if let Some(log) = events_log {
             log.finish()?;
         }
-        ui::print_end(&report, self.stdout_use(), self.group_outputs, verbosity);
+        let stdout = self.stdout_use();
+        ui::print_end(&report, stdout, self.group_outputs, verbosity);
+        self.history
+            .print_end(&report, stdout != ui::Stdout::Summary);
         saved?;
         Ok(report.run.exit_code)
     }
@@ -200,7 +209,7 @@ impl Job {
             interrupted: end.interrupted,
             aborted: end.aborted,
             state_file: state_file.map(|p| p.display().to_string()),
-            ..RunInfo::default()
+            ..self.history.info()
         }
     }
 

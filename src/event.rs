@@ -38,6 +38,9 @@ pub enum Event {
         hosts: usize,
         batches: usize,
         settings: RunSettings,
+        /// The play's task names, in order.
+        #[serde(default)]
+        tasks: Vec<String>,
     },
     BatchStarted {
         play: usize,

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod error;
 pub mod event;
 pub mod generate;
+pub mod history;
 pub mod inventory;
 pub mod outcome;
 pub mod parse;
@@ -72,20 +73,60 @@ fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Inventory(args) => app::inventory(args),
         Command::Check(args) => {
-            let job = app::Job::from_run(cli::RunArgs {
-                playbook: args.playbook,
-                target: args.target,
-                settings: cli::SettingsArgs::default(),
-                state: cli::StateArgs::default(),
-                output: cli::OutputArgs::default(),
-            })?;
+            let job = app::Job::from_run(
+                cli::RunArgs {
+                    playbook: args.playbook,
+                    target: args.target,
+                    settings: cli::SettingsArgs::default(),
+                    state: cli::StateArgs::default(),
+                    history: cli::HistoryArgs::default(),
+                    output: cli::OutputArgs::default(),
+                },
+                history::Session::none(),
+            )?;
             let plan = job.plan(&transport::Transports::default())?;
             print!("{}", check::check(&plan)?);
             Ok(0)
         }
-        Command::Run(args) => block_on(app::Job::from_run(args)?),
-        Command::Exec(args) => block_on(app::Job::from_exec(args)?),
+        Command::Run(args) => {
+            let session = history::Session::new(history::Invocation {
+                command: "run",
+                playbook: Some(&args.playbook),
+                exec: None,
+                target: &args.target,
+                state: &args.state,
+                history: &args.history,
+                report: args.output.report.as_deref(),
+            });
+            recorded(session, |s| app::Job::from_run(args, s))
+        }
+        Command::Exec(args) => {
+            let session = history::Session::new(history::Invocation {
+                command: "exec",
+                playbook: None,
+                exec: Some(format!("{} -- {}", args.pattern, args.command.join(" "))),
+                target: &args.target,
+                state: &args.state,
+                history: &args.history,
+                report: args.output.report.as_deref(),
+            });
+            recorded(session, |s| app::Job::from_exec(args, s))
+        }
+        Command::History(args) => history::history(args),
+        Command::Report(args) => history::report(args),
     }
+}
+
+/// Runs a job whose every ending, input errors included, leaves a report.
+fn recorded(
+    mut session: history::Session,
+    job: impl FnOnce(history::Session) -> Result<app::Job>,
+) -> Result<i32> {
+    let result = session
+        .prepare()
+        .and_then(|()| job(session.clone()))
+        .and_then(block_on);
+    result.map_err(|e| session.failed(e))
 }
 
 fn block_on(job: app::Job) -> Result<i32> {

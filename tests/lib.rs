@@ -8,6 +8,7 @@ mod audit_ssh;
 mod cli;
 mod connector;
 mod engine;
+mod history;
 mod inventory;
 mod inventory_ansible;
 mod layout;

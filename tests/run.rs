@@ -401,13 +401,14 @@ async fn the_run_command_stops_on_a_test_supplied_shutdown_trigger() {
             state_dir: Some(dir.path().join("state")),
             reset_breakers: false,
         },
+        history: Default::default(),
         output: OutputArgs {
             report: Some(report.clone()),
             quiet: true,
             ..OutputArgs::default()
         },
     };
-    let job = Job::from_run(args).unwrap();
+    let job = Job::from_run(args, drover::history::Session::none()).unwrap();
     let (trigger, shutdown) = Shutdown::new();
     let run = tokio::spawn(job.execute_until(drover::transport::Transports::default(), shutdown));
     // Both hosts of the first batch are running their command.

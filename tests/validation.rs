@@ -16,10 +16,11 @@ fn rejected(playbook: &str, fragments: &[&str]) {
         );
     }
     assert!(!out.dir.join("ran").exists(), "a command ran");
-    assert!(
-        !out.dir.join("report.json").exists(),
-        "a report was written"
-    );
+    // The report says why nothing ran instead of being left out (or left over).
+    let report = out.report();
+    assert_eq!(report["run"]["exit_code"], 1);
+    assert!(report["run"]["error"].is_string(), "{report:#}");
+    assert_eq!(report["hosts"].as_array().map(Vec::len), Some(0));
 }
 
 #[test]

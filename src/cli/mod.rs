@@ -2,6 +2,7 @@
 //! the settings the rest of drover uses.
 
 mod extra_vars;
+mod history;
 
 use std::path::PathBuf;
 
@@ -10,6 +11,10 @@ use clap::{Args, Parser, Subcommand};
 pub use crate::settings::SettingsArgs;
 
 pub use extra_vars::parse_extra_vars;
+pub use history::{
+    parse_shard, DiffArgs, HistoryArgs, HistoryListArgs, MergeArgs, ReportArgs, ReportCommand,
+    ShowArgs,
+};
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
@@ -74,6 +79,14 @@ Reads drover's YAML, Ansible's YAML and INI inventories (ranges, group_vars/, ho
 directories of them, host lists and dynamic inventory scripts; an Ansible inventory
 resolves variables and selects hosts as ansible-core does.")]
     Inventory(InventoryArgs),
+    /// List the recorded runs: id, start, playbook, hosts per status, duration, exit code
+    #[command(after_help = "Examples:
+  drover history
+  drover history --playbook site-audit.yml --since 24h
+  drover history --json | jq -r '.[-1].id'")]
+    History(HistoryListArgs),
+    /// Past runs' reports: show one, diff two (drift), merge shards
+    Report(ReportArgs),
 }
 
 /// Where the fleet comes from and which part of it to use.
@@ -87,7 +100,7 @@ pub struct TargetArgs {
         required = true
     )]
     pub inventories: Vec<PathBuf>,
-    /// Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)
+    /// Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b), or @FILE: one a line
     #[arg(short = 'l', long, value_name = "PATTERN")]
     pub limit: Option<String>,
     /// Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)
@@ -107,7 +120,7 @@ pub struct TargetArgs {
 /// Where breaker state lives between runs.
 #[derive(Debug, Args, Clone, Default)]
 pub struct StateArgs {
-    /// Directory of the breaker state files [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]
+    /// Directory of the breaker state files and the run history [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     /// Forget every breaker of this inventory before the run
@@ -182,6 +195,8 @@ pub struct RunArgs {
     #[command(flatten)]
     pub state: StateArgs,
     #[command(flatten)]
+    pub history: HistoryArgs,
+    #[command(flatten)]
     pub output: OutputArgs,
 }
 
@@ -202,6 +217,8 @@ pub struct ExecArgs {
     pub settings: SettingsArgs,
     #[command(flatten)]
     pub state: StateArgs,
+    #[command(flatten)]
+    pub history: HistoryArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }

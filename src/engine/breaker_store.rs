@@ -191,7 +191,7 @@ fn write(path: &Path, file: &File) -> Result<()> {
 }
 
 /// Runs `f` holding an exclusive lock on `<path>.lock`.
-fn with_lock<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
+pub(crate) fn with_lock<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
     use std::os::fd::AsRawFd;
     let lock_path = path.with_extension("lock");
     let lock = std::fs::OpenOptions::new()

@@ -114,6 +114,7 @@ pub async fn run(plan: Arc<Plan>, env: RunEnv, events: EventSink, shutdown: Shut
             hosts: play.hosts.len(),
             batches: batches.len(),
             settings: settings.clone(),
+            tasks: play.tasks.iter().map(|t| t.name.clone()).collect(),
         });
         let connector = Arc::new(connector::Connector::new(
             settings,

@@ -177,6 +177,8 @@ pub struct PlanOptions {
     pub overrides: Overrides,
     /// `--tags` / `--skip-tags`.
     pub tags: crate::playbook::TagFilter,
+    /// `--shard`, `--retry-failed`: applied after the play's pattern and `--limit`.
+    pub select: crate::history::Selection,
 }
 
 impl Plan {
@@ -203,6 +205,7 @@ impl Plan {
             if let Some(limit) = &limit {
                 names.retain(|h| limit.contains(h));
             }
+            names.retain(|h| options.select.keeps(h));
             let mut settings = RunSettings::default()
                 .with(&play.overrides())
                 .with(&options.overrides);
@@ -348,7 +351,7 @@ impl Plan {
                 batch_sizes,
             });
         }
-        if plays.iter().all(|p| p.hosts.is_empty()) {
+        if plays.iter().all(|p| p.hosts.is_empty()) && !options.select.may_be_empty() {
             return Err(Error::NoHosts {
                 pattern: options
                     .limit

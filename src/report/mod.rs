@@ -64,6 +64,41 @@ pub struct RunInfo {
     /// The breaker state file this run read and updated, if any.
     pub state_file: Option<String>,
     pub exit_code: i32,
+    /// Time-sortable id of the run in the history (`drover history`, `drover report diff`).
+    #[serde(default)]
+    pub run_id: String,
+    /// Who ran it, on which machine, with which command line (secret-looking values masked).
+    #[serde(default)]
+    pub user: String,
+    #[serde(default)]
+    pub hostname: String,
+    #[serde(default)]
+    pub argv: Vec<String>,
+    /// Digests of the inventory files and the playbook (or `exec`'s pattern and command):
+    /// `report merge` refuses shards whose digests differ.
+    #[serde(default)]
+    pub inventory_digest: String,
+    #[serde(default)]
+    pub playbook_digest: String,
+    /// `--shard K/N`: this run covered one stable part of the selected hosts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardInfo>,
+    /// `--retry-failed`: the run whose failed hosts this run retried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_of: Option<String>,
+    /// `report merge`: the run ids of the shards this report joins.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub merged_from: Vec<String>,
+    /// Why nothing ran, when the run stopped on its input (exit code 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// One part of `--shard K/N`: `index` from 1 to `count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ShardInfo {
+    pub index: u32,
+    pub count: u32,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -73,6 +108,9 @@ pub struct PlayReport {
     pub pattern: String,
     pub settings: serde_json::Value,
     pub batches: Vec<BatchReport>,
+    /// The play's task names, in order (JUnit lists every task, also those no host ran).
+    #[serde(default)]
+    pub tasks: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -121,6 +159,7 @@ impl ReportBuilder {
                 name,
                 pattern,
                 settings,
+                tasks,
                 ..
             } => {
                 self.plays.push(PlayReport {
@@ -129,6 +168,7 @@ impl ReportBuilder {
                     pattern,
                     settings: settings_json(&settings),
                     batches: Vec::new(),
+                    tasks,
                 });
             }
             Event::BatchStarted { play, batch, hosts } => {
@@ -281,7 +321,9 @@ impl RunReport {
     /// A host skipped because its breaker is open was not reached either: a cron audit must
     /// not read that as success.
     pub fn exit_code(&self) -> i32 {
-        if self.run.interrupted {
+        if self.run.error.is_some() {
+            1
+        } else if self.run.interrupted {
             130
         } else if self.run.aborted.is_some() {
             3

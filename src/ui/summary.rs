@@ -103,6 +103,10 @@ pub fn summary(report: &RunReport, group_outputs: bool) -> String {
             }
         }
     }
+    // The handle for `drover report show|diff` and `--retry-failed`.
+    if !report.run.run_id.is_empty() {
+        out.push_str(&format!("run id: {}\n", report.run.run_id));
+    }
     out
 }
 

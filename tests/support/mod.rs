@@ -85,7 +85,9 @@ impl Test {
         cmd.args(&self.args)
             .current_dir(self.dir.path())
             .env("NO_COLOR", "1")
-            .envs(self.env.iter().map(|(k, v)| (k, v)));
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            // The run history and breaker state stay in the test's directory.
+            .env("XDG_STATE_HOME", self.dir.path().join(".state"));
         cmd
     }
 
