@@ -197,8 +197,9 @@ impl Job {
         } else {
             ui::Stdout::Summary
         };
-        ui::print_end(&report, stdout, self.group_outputs, verbosity);
+        let printed = ui::print_end(&report, stdout, self.group_outputs, verbosity);
         saved?;
+        printed?;
         Ok(report.run.exit_code)
     }
 
@@ -237,7 +238,7 @@ async fn wait_for_signal() -> bool {
 pub fn inventory(args: InventoryArgs) -> Result<i32> {
     let inv = inventory::load(&args.inventories)?;
     if args.graph {
-        print!("{}", inventory::graph(&inv));
+        ui::out::print(&inventory::graph(&inv))?;
     } else if let Some(host) = &args.host {
         if !inv.hosts.contains_key(host) {
             return Err(inventory::select(&inv, host)
@@ -248,20 +249,20 @@ pub fn inventory(args: InventoryArgs) -> Result<i32> {
         }
         let resolved = inv.resolve_with_sources(host);
         let width = resolved.keys().map(|k| k.len()).max().unwrap_or(0);
+        let mut text = String::new();
         for (key, (value, source)) in &resolved {
             let shown = if crate::engine::plan::is_secret_name(key) {
                 "\"********\"".to_string()
             } else {
                 value.to_string()
             };
-            println!("{key:<width$}  {shown}  # from {source}");
+            text.push_str(&format!("{key:<width$}  {shown}  # from {source}\n"));
         }
+        ui::out::print(&text)?;
     } else {
         let json = inventory::to_ansible_json(&inv);
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json).unwrap_or_default()
-        );
+        let text = serde_json::to_string_pretty(&json).unwrap_or_default();
+        ui::out::print(&format!("{text}\n"))?;
     }
     Ok(0)
 }

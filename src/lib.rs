@@ -37,7 +37,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             Ok(g) => match generate::generate(&g.dir) {
                 Ok(()) => 0,
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    ui::out::eprintln(&format!("error: {e}"));
                     1
                 }
             },
@@ -57,7 +57,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            ui::out::eprintln(&format!("error: {e}"));
             1
         }
     }
@@ -75,7 +75,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 output: cli::OutputArgs::default(),
             })?;
             let plan = job.plan(&transport::Transports::default())?;
-            print!("{}", check::check(&plan)?);
+            ui::out::print(&check::check(&plan)?)?;
             Ok(0)
         }
         Command::Run(args) => block_on(app::Job::from_run(args)?),

@@ -9,6 +9,7 @@ mod engine;
 mod inventory;
 mod mqtt;
 mod output;
+mod pipes;
 mod run;
 mod ssh;
 mod ssh_fleet;

@@ -2,6 +2,7 @@
 //! stderr is a terminal, one plain timestamped line per host state change otherwise, and the
 //! summary. The engine never prints; this module only reads events.
 
+pub mod out;
 mod plain;
 mod progress;
 mod summary;
@@ -99,22 +100,26 @@ pub enum Stdout {
 }
 
 /// Prints the end of a run: the summary (with grouped outputs for `exec`, or with `-v`), and
-/// the JSON report when stdout is for it.
-pub fn print_end(report: &RunReport, stdout: Stdout, group_outputs: bool, verbosity: Verbosity) {
+/// the JSON report when stdout is for it. A closed stdout is a quiet end (see [`out`]).
+pub fn print_end(
+    report: &RunReport,
+    stdout: Stdout,
+    group_outputs: bool,
+    verbosity: Verbosity,
+) -> crate::error::Result<()> {
     let summary = summary(report, group_outputs || verbosity == Verbosity::Verbose);
     match stdout {
-        Stdout::Summary => print!("{summary}"),
+        Stdout::Summary => out::print(&summary)?,
         Stdout::Report => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(report).unwrap_or_default()
-            );
+            let json = serde_json::to_string_pretty(report).unwrap_or_default();
+            out::print(&format!("{json}\n"))?;
             if verbosity != Verbosity::Quiet {
-                eprint!("{summary}");
+                out::eprint(&summary);
             }
         }
-        Stdout::Events => eprint!("{summary}"),
+        Stdout::Events => out::eprint(&summary),
     }
+    Ok(())
 }
 
 /// See [`Live::notices`].
@@ -127,7 +132,7 @@ impl Notices {
             Some(multi) => {
                 let _ = multi.println(message);
             }
-            None => eprintln!("{message}"),
+            None => out::eprintln(message),
         }
     }
 }
