@@ -38,10 +38,11 @@ pub fn check(plan: &Plan) -> Result<String> {
         }
         let s = &play.settings;
         out.push_str(&format!(
-            "play `{}`: {} hosts, strategy {:?}, batch size {}, concurrency {}\n",
+            "play `{}`: {} host{}, strategy {}, batch size {}, concurrency {}\n",
             play.name,
             play.hosts.len(),
-            s.strategy,
+            if play.hosts.len() == 1 { "" } else { "s" },
+            s.strategy.as_str(),
             s.batch_size,
             s.effective_concurrency(play.hosts.len())
         ));

@@ -20,6 +20,16 @@ pub enum Strategy {
     Rolling,
 }
 
+impl Strategy {
+    /// The name a play key and a flag use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Batched => "batched",
+            Strategy::Rolling => "rolling",
+        }
+    }
+}
+
 /// The settings one play runs with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSettings {

@@ -14,4 +14,5 @@ mod run;
 mod ssh;
 mod ssh_fleet;
 mod templates;
+mod terminal;
 mod validation;

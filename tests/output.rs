@@ -228,8 +228,12 @@ fn the_summary_folds_groups_and_names_failures_and_the_slowest() {
     let s = &out.stdout;
     assert!(s.contains("| ok       5"), "{s}");
     assert!(s.contains("| failed   1"), "{s}");
+    // The failure: host, status, class, task, message and the task's own output.
     assert!(
-        s.contains("| lab-r2   failed   nonzero_exit   exit code 5"),
+        s.contains(
+            "| lab-r2 (1)   failed · nonzero_exit · task `maybe fail` |\n\
+             |              exit code 5: broken                       |\n"
+        ),
         "{s}"
     );
     assert!(s.contains("| slowest "), "{s}");

@@ -6,6 +6,7 @@ pub mod out;
 mod plain;
 mod progress;
 mod summary;
+mod term;
 
 use std::io::IsTerminal;
 
@@ -16,7 +17,7 @@ use crate::report::RunReport;
 
 pub use plain::PlainPrinter;
 pub use progress::Progress;
-pub use summary::summary;
+pub use summary::{summary, summary_fitted};
 
 /// How much is shown while the run goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -107,7 +108,13 @@ pub fn print_end(
     group_outputs: bool,
     verbosity: Verbosity,
 ) -> crate::error::Result<()> {
-    let summary = summary(report, group_outputs || verbosity == Verbosity::Verbose);
+    let group_outputs = group_outputs || verbosity == Verbosity::Verbose;
+    // The summary fits the terminal it lands on; a pipe or a file gets it whole.
+    let width = match stdout {
+        Stdout::Summary => term::stdout_columns(),
+        Stdout::Report | Stdout::Events => term::stderr_columns(),
+    };
+    let summary = summary_fitted(report, group_outputs, width);
     match stdout {
         Stdout::Summary => out::print(&summary)?,
         Stdout::Report => {
@@ -159,6 +166,15 @@ fn paint(text: &str, status: &str, color: bool) -> String {
         format!("\x1b[{code}m{text}\x1b[0m")
     } else {
         text.to_string()
+    }
+}
+
+/// `1 host`, `3 hosts`.
+fn count(n: usize, word: &str) -> String {
+    match (n, word.ends_with('h')) {
+        (1, _) => format!("{n} {word}"),
+        (_, true) => format!("{n} {word}es"),
+        _ => format!("{n} {word}s"),
     }
 }
 

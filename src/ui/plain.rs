@@ -3,9 +3,10 @@
 
 use std::io::Write;
 
-use super::{paint, Verbosity};
+use super::{count, paint, Verbosity};
 use crate::event::{Event, Stamped};
 use crate::outcome::{ConnectAttempt, TaskStatus};
+use crate::settings::Strategy;
 
 /// Writes one timestamped line per host event.
 pub struct PlainPrinter<W: Write> {
@@ -43,10 +44,22 @@ impl<W: Write> PlainPrinter<W> {
                 name,
                 hosts,
                 batches,
+                settings,
                 ..
-            } => Some(format!("play `{name}`: {hosts} hosts in {batches} batches")),
+            } => Some(match settings.strategy {
+                Strategy::Rolling => format!(
+                    "play `{name}`: {}, rolling, window of {}",
+                    count(*hosts, "host"),
+                    settings.concurrency
+                ),
+                Strategy::Batched => format!(
+                    "play `{name}`: {} in {}",
+                    count(*hosts, "host"),
+                    count(*batches, "batch")
+                ),
+            }),
             Event::BatchStarted { batch, hosts, .. } => {
-                Some(format!("batch {batch}: {} hosts", hosts.len()))
+                Some(format!("batch {batch}: {}", count(hosts.len(), "host")))
             }
             Event::HostState {
                 host, state, task, ..
