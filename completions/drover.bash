@@ -105,7 +105,7 @@ _drover() {
             return 0
             ;;
         drover__subcmd__exec)
-            opts="-i -l -e -v -q -h -V --inventory --limit --extra-vars --output --batch-size --concurrency --strategy --connect-timeout --command-timeout --host-timeout --rate --burst --gateway-rate --retries --backoff --backoff-cap --breaker-threshold --breaker-cooldown --max-fail-percentage --min-hosts-done --any-errors-fatal --state-dir --reset-breakers --report --verbose --quiet --junit --events --color --help --version"
+            opts="-i -l -e -v -q -h -V --inventory --limit --extra-vars --output --batch-size --concurrency --strategy --connect-timeout --command-timeout --host-timeout --batch-pause --rate --burst --gateway-rate --retries --backoff --backoff-cap --breaker-threshold --breaker-cooldown --max-fail-percentage --min-hosts-done --any-errors-fatal --state-dir --reset-breakers --report --verbose --quiet --junit --events --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -160,6 +160,10 @@ _drover() {
                     return 0
                     ;;
                 --host-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --batch-pause)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -341,7 +345,7 @@ _drover() {
             return 0
             ;;
         drover__subcmd__run)
-            opts="-i -l -e -v -q -h -V --inventory --limit --extra-vars --batch-size --concurrency --strategy --connect-timeout --command-timeout --host-timeout --rate --burst --gateway-rate --retries --backoff --backoff-cap --breaker-threshold --breaker-cooldown --max-fail-percentage --min-hosts-done --any-errors-fatal --state-dir --reset-breakers --report --verbose --quiet --junit --events --color --help --version"
+            opts="-i -l -e -v -q -h -V --inventory --limit --extra-vars --batch-size --concurrency --strategy --connect-timeout --command-timeout --host-timeout --batch-pause --rate --burst --gateway-rate --retries --backoff --backoff-cap --breaker-threshold --breaker-cooldown --max-fail-percentage --min-hosts-done --any-errors-fatal --state-dir --reset-breakers --report --verbose --quiet --junit --events --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -392,6 +396,10 @@ _drover() {
                     return 0
                     ;;
                 --host-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --batch-pause)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

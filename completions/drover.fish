@@ -41,6 +41,7 @@ rolling\t'A window of `concurrency` hosts; the next host starts as one ends'"
 complete -c drover -n "__fish_drover_using_subcommand run" -l connect-timeout -d 'Per connection attempt, e.g. 10s [default: 10s]' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l command-timeout -d 'Per command, e.g. 8s, 2m [default: 8s]' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l host-timeout -d 'Whole-host deadline, e.g. 5m [default: none]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l batch-pause -d 'Wait between batches, e.g. 30s [default: 0s]' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l rate -d 'New connections per time, fleet-wide: 20/s, 300/m, 120/h [default: 20/s]' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l burst -d 'Connections that may start at once after an idle spell [default: 1]' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l gateway-rate -d 'New connections per time through one gateway (jump host, broker, `gateway` var)' -r
@@ -76,6 +77,7 @@ rolling\t'A window of `concurrency` hosts; the next host starts as one ends'"
 complete -c drover -n "__fish_drover_using_subcommand exec" -l connect-timeout -d 'Per connection attempt, e.g. 10s [default: 10s]' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l command-timeout -d 'Per command, e.g. 8s, 2m [default: 8s]' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l host-timeout -d 'Whole-host deadline, e.g. 5m [default: none]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l batch-pause -d 'Wait between batches, e.g. 30s [default: 0s]' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l rate -d 'New connections per time, fleet-wide: 20/s, 300/m, 120/h [default: 20/s]' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l burst -d 'Connections that may start at once after an idle spell [default: 1]' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l gateway-rate -d 'New connections per time through one gateway (jump host, broker, `gateway` var)' -r

@@ -5,6 +5,7 @@ mod support;
 
 mod cli;
 mod connector;
+mod docs;
 mod engine;
 mod inventory;
 mod mqtt;

@@ -109,6 +109,9 @@ pub struct SettingsArgs {
     /// Whole-host deadline, e.g. 5m [default: none]
     #[arg(long, value_name = "DURATION")]
     pub host_timeout: Option<DurationValue>,
+    /// Wait between batches, e.g. 30s [default: 0s]
+    #[arg(long, value_name = "DURATION")]
+    pub batch_pause: Option<DurationValue>,
     /// New connections per time, fleet-wide: 20/s, 300/m, 120/h [default: 20/s]
     #[arg(long, value_name = "RATE")]
     pub rate: Option<Rate>,
@@ -171,7 +174,7 @@ impl SettingsArgs {
             connect_timeout: self.connect_timeout.map(|d| d.0),
             command_timeout: self.command_timeout.map(|d| d.0),
             host_timeout: self.host_timeout.map(|d| d.0),
-            batch_pause: None,
+            batch_pause: self.batch_pause.map(|d| d.0),
             rate: self.rate,
             burst: self.burst,
             gateway_rate: self.gateway_rate,
