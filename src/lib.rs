@@ -14,6 +14,7 @@ pub mod error;
 pub mod event;
 pub mod generate;
 pub mod inventory;
+pub mod man;
 pub mod outcome;
 pub mod playbook;
 pub mod report;

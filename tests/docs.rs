@@ -218,3 +218,66 @@ fn rust_version_is_the_oldest_the_locked_dependencies_allow() {
         "the locked dependencies need Rust {major}.{minor} ({needs:?}); Cargo.toml says {ours}"
     );
 }
+
+/// The man pages: EXAMPLES and EXIT STATUS sections of their own, nothing for
+/// `mandoc -T lint` to say (it checks style too), and exit code 3 where a run can end so.
+#[test]
+fn man_pages_are_lint_clean_with_examples_and_exit_status() {
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/man"));
+    let mandoc = std::process::Command::new("mandoc")
+        .arg("-V")
+        .output()
+        .is_ok();
+    if !mandoc {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "mandoc is missing; .ci/run installs it"
+        );
+        eprintln!("SKIPPED: mandoc is not installed; the man page lint needs it (CI has it)");
+    }
+    let mut pages = 0;
+    for entry in std::fs::read_dir(dir).expect("man/") {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        pages += 1;
+        assert!(text.contains("\n.SH EXAMPLES\n"), "{name}");
+        assert!(text.contains("\n.SH EXIT STATUS\n"), "{name}");
+        assert!(!text.contains(".SH EXTRA"), "{name}");
+        if name == "drover-run.1" || name == "drover-exec.1" || name == "drover.1" {
+            assert!(
+                text.contains(".B 3\naborted by max_fail_percentage"),
+                "{name}"
+            );
+        }
+        if mandoc {
+            let out = std::process::Command::new("mandoc")
+                .args(["-T", "lint", "-W", "style"])
+                .arg(&path)
+                .output()
+                .expect("mandoc");
+            let said = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                said.trim().is_empty() && out.status.success(),
+                "{name}:\n{said}"
+            );
+        }
+    }
+    assert_eq!(pages, 5);
+    // `run --help` lists every exit code a run can end with.
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_drover"))
+        .args(["run", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    for code in ["  0 ", "  1 ", "  2 ", "  3 ", "  130 "] {
+        assert!(
+            help.contains(code),
+            "run --help lacks exit code {code}:\n{help}"
+        );
+    }
+}

@@ -11,13 +11,18 @@ use crate::settings::{DurationValue, Overrides, Rate, Strategy};
 
 pub use extra_vars::parse_extra_vars;
 
-pub const EXIT_CODES: &str = "\
-Exit codes:
+/// The exit codes of a run (`run`, `exec`), as `--help` and the man pages list them. A macro,
+/// so `concat!` can put it under each command's examples.
+macro_rules! run_exit_codes {
+    () => {
+        "Exit codes:
   0    every host ok
   1    usage or input error (bad inventory, playbook, pattern or flag); nothing ran
   2    some hosts failed, were unreachable, or were skipped by an open breaker
   3    aborted by max_fail_percentage or any_errors_fatal; hosts not started are cancelled
-  130  interrupted (Ctrl-C or SIGTERM); the report holds what was done";
+  130  interrupted (Ctrl-C or SIGTERM); the report holds what was done"
+    };
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -26,7 +31,13 @@ Exit codes:
     about = "Drive fleets of network devices from a YAML inventory and playbooks",
     long_about = "drover reads a YAML inventory and declarative YAML playbooks, renders each \
 command per host with minijinja, and runs the tasks in batches across the fleet.",
-    after_help = EXIT_CODES,
+    after_help = concat!("Examples:
+  drover run playbooks/site-audit.yml -i inventory/lab.yml --report target/report.json
+  drover exec -i inventory/lab.yml all -- uname -a
+  drover check playbooks/site-audit.yml -i inventory/lab.yml
+  drover inventory -i inventory/lab.yml --graph
+
+", run_exit_codes!()),
     propagate_version = true
 )]
 pub struct Cli {
@@ -43,29 +54,38 @@ pub enum Command {
   drover run site.yml -i inv.yml --batch-size 20 --concurrency 5 --strategy rolling
   drover run site.yml -i inv.yml --junit junit.xml --events - | jq -c 'select(.event==\"host_finished\")'
 
-", "Exit codes: 0 ok, 1 input error (nothing ran), 2 hosts failed, 130 interrupted"))]
+", run_exit_codes!()))]
     Run(RunArgs),
     /// Run one command on the hosts a pattern selects, no playbook needed
-    #[command(after_help = "Examples:
+    #[command(
+        long_about = "Run one command on the hosts a pattern selects, no playbook needed. \
+Identical outputs are grouped across hosts in the summary.",
+        after_help = concat!("Examples:
   drover exec -i inventory/lab.yml all -- uname -a
   drover exec -i inv.yml 'core:&deu' -- show version
   drover exec -i inv.yml all --output json -- uptime | jq '.output_groups'
 
-Identical outputs are grouped across hosts in the summary.
-Exit codes: 0 ok, 1 input error (nothing ran), 2 hosts failed, 130 interrupted")]
+", run_exit_codes!())
+    )]
     Exec(ExecArgs),
     /// Validate a playbook and print every host's rendered commands; connects to nothing
     #[command(after_help = "Examples:
   drover check playbooks/site-audit.yml -i inventory/lab.yml
   drover check site.yml -i inv.yml --limit deu -e version=17.3
 
-Exit codes: 0 valid, 1 invalid (the errors are printed)")]
+Exit codes:
+  0    the playbook is valid and every command renders
+  1    it is not (the errors are printed)")]
     Check(CheckArgs),
     /// Show the inventory: hosts, groups and resolved variables
     #[command(after_help = "Examples:
   drover inventory -i inventory/lab.yml --graph
   drover inventory -i inventory/lab.yml --host lab-r1
-  drover inventory -i inventory/lab.yml -i inventory/extra.yml --list")]
+  drover inventory -i inventory/lab.yml -i inventory/extra.yml --list
+
+Exit codes:
+  0    printed
+  1    the inventory cannot be read, or --host names no host")]
     Inventory(InventoryArgs),
 }
 
