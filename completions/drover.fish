@@ -34,8 +34,10 @@ complete -c drover -n "__fish_drover_needs_command" -f -a "help" -d 'Print this 
 complete -c drover -n "__fish_drover_using_subcommand run" -s i -l inventory -d 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand run" -s l -l limit -d 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -s e -l extra-vars -d 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -s u -l user -d 'Remote user for hosts whose inventory sets none (Ansible\'s -u: inventory `user` wins)' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l start-at-task -d 'Not supported: drover runs every task of a play' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l batch-size -d 'Hosts per batch; 0 = one batch of all hosts [play default: 10]' -r
-complete -c drover -n "__fish_drover_using_subcommand run" -l concurrency -d 'Most hosts in flight at once [play default: 10]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -s f -l concurrency -l forks -d 'Most hosts in flight at once [play default: 10]' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l strategy -d 'batched: a batch finishes before the next starts; rolling: a window of hosts' -r -f -a "batched\t'A batch connects, runs and disconnects before the next batch starts'
 rolling\t'A window of `concurrency` hosts; the next host starts as one ends'"
 complete -c drover -n "__fish_drover_using_subcommand run" -l connect-timeout -d 'Per connection attempt, e.g. 10s [default: 10s]' -r
@@ -59,6 +61,10 @@ complete -c drover -n "__fish_drover_using_subcommand run" -l events -d 'Stream 
 complete -c drover -n "__fish_drover_using_subcommand run" -l color -d 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c drover -n "__fish_drover_using_subcommand run" -l check -d 'Render and plan every command, connect to nothing (what `drover check` does)'
+complete -c drover -n "__fish_drover_using_subcommand run" -l syntax-check -d 'Validate the playbook and render every command, connect to nothing (as `drover check`)'
+complete -c drover -n "__fish_drover_using_subcommand run" -l list-hosts -d 'Print the hosts each play would run on, connect to nothing'
+complete -c drover -n "__fish_drover_using_subcommand run" -l step -d 'Not supported: drover does not ask before each task'
 complete -c drover -n "__fish_drover_using_subcommand run" -l any-errors-fatal -d 'Stop starting hosts at the first failed host (exit 3)'
 complete -c drover -n "__fish_drover_using_subcommand run" -l reset-breakers -d 'Forget every breaker of this inventory before the run'
 complete -c drover -n "__fish_drover_using_subcommand run" -s v -l verbose -d 'Print every task, not only failures'
@@ -68,10 +74,11 @@ complete -c drover -n "__fish_drover_using_subcommand run" -s V -l version -d 'P
 complete -c drover -n "__fish_drover_using_subcommand exec" -s i -l inventory -d 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand exec" -s l -l limit -d 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -s e -l extra-vars -d 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -s u -l user -d 'Remote user for hosts whose inventory sets none (Ansible\'s -u: inventory `user` wins)' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l output -d '`json`: print the report on stdout, for scripts (the summary goes to stderr)' -r -f -a "text\t'Progress on stderr, the summary on stdout'
 json\t'The JSON report on stdout and nothing else there'"
 complete -c drover -n "__fish_drover_using_subcommand exec" -l batch-size -d 'Hosts per batch; 0 = one batch of all hosts [play default: 10]' -r
-complete -c drover -n "__fish_drover_using_subcommand exec" -l concurrency -d 'Most hosts in flight at once [play default: 10]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -s f -l concurrency -l forks -d 'Most hosts in flight at once [play default: 10]' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l strategy -d 'batched: a batch finishes before the next starts; rolling: a window of hosts' -r -f -a "batched\t'A batch connects, runs and disconnects before the next batch starts'
 rolling\t'A window of `concurrency` hosts; the next host starts as one ends'"
 complete -c drover -n "__fish_drover_using_subcommand exec" -l connect-timeout -d 'Per connection attempt, e.g. 10s [default: 10s]' -r
@@ -104,6 +111,9 @@ complete -c drover -n "__fish_drover_using_subcommand exec" -s V -l version -d '
 complete -c drover -n "__fish_drover_using_subcommand check" -s i -l inventory -d 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand check" -s l -l limit -d 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)' -r
 complete -c drover -n "__fish_drover_using_subcommand check" -s e -l extra-vars -d 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)' -r
+complete -c drover -n "__fish_drover_using_subcommand check" -s u -l user -d 'Remote user for hosts whose inventory sets none (Ansible\'s -u: inventory `user` wins)' -r
+complete -c drover -n "__fish_drover_using_subcommand check" -l list-hosts -d 'Print only the hosts each play would run on'
+complete -c drover -n "__fish_drover_using_subcommand check" -l syntax-check -d 'Accepted for Ansible habit: `check` validates and renders anyway'
 complete -c drover -n "__fish_drover_using_subcommand check" -s h -l help -d 'Print help'
 complete -c drover -n "__fish_drover_using_subcommand check" -s V -l version -d 'Print version'
 complete -c drover -n "__fish_drover_using_subcommand inventory" -s i -l inventory -d 'Inventory file (repeatable; later ones win)' -r -F

@@ -71,17 +71,66 @@ fn dispatch(cli: Cli) -> Result<i32> {
             let job = app::Job::from_run(cli::RunArgs {
                 playbook: args.playbook,
                 target: args.target,
+                login: args.login.clone(),
+                habits: cli::RunHabits::default(),
                 settings: cli::SettingsArgs::default(),
                 state: cli::StateArgs::default(),
                 output: cli::OutputArgs::default(),
             })?;
-            let plan = job.plan(&transport::Transports::default())?;
-            ui::out::print(&check::check(&plan)?)?;
-            Ok(0)
+            check(with_login(job, &args.login), args.habits.list_hosts)
         }
-        Command::Run(args) => block_on(app::Job::from_run(args)?),
-        Command::Exec(args) => block_on(app::Job::from_exec(args)?),
+        Command::Run(args) => {
+            args.habits.unsupported()?;
+            let (habits, login) = (args.habits.clone(), args.login.clone());
+            let job = with_login(app::Job::from_run(args)?, &login);
+            if habits.list_hosts || habits.check || habits.syntax_check {
+                return check(job, habits.list_hosts);
+            }
+            block_on(job)
+        }
+        Command::Exec(args) => {
+            let login = args.login.clone();
+            block_on(with_login(app::Job::from_exec(args)?, &login))
+        }
     }
+}
+
+/// `drover check`, `run --check`: plan and render everything, print it, connect nothing.
+/// With `list_hosts`, only the hosts each play selects.
+fn check(job: app::Job, list_hosts: bool) -> Result<i32> {
+    let plan = job.plan(&transport::Transports::default())?;
+    if list_hosts {
+        let mut out = String::new();
+        for play in &plan.plays {
+            let n = play.hosts.len();
+            out.push_str(&format!(
+                "play `{}` (hosts: {}): {n} host{}\n",
+                play.name,
+                play.pattern,
+                if n == 1 { "" } else { "s" }
+            ));
+            for host in &play.hosts {
+                out.push_str(&format!("  {}\n", host.name));
+            }
+        }
+        ui::out::print(&out)?;
+    } else {
+        ui::out::print(&check::check(&plan)?)?;
+    }
+    Ok(0)
+}
+
+/// `-u USER`: the user of every host whose inventory sets none, as with Ansible's `-u`. It
+/// goes into the inventory defaults (the lowest level) as `ansible_user`, the alias `user`
+/// yields to, so a `user` or `ansible_user` anywhere in the inventory keeps its value.
+fn with_login(mut job: app::Job, login: &cli::LoginArgs) -> app::Job {
+    if let Some(user) = &login.user {
+        let defaults = &mut job.inventory.defaults;
+        if !defaults.contains_key("user") && !defaults.contains_key("ansible_user") {
+            defaults.insert("ansible_user".into(), user.clone().into());
+        }
+    }
+    job
 }
 
 fn block_on(job: app::Job) -> Result<i32> {

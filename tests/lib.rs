@@ -7,6 +7,7 @@ mod cli;
 mod connector;
 mod docs;
 mod engine;
+mod habits;
 mod inventory;
 mod mqtt;
 mod output;

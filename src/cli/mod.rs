@@ -1,6 +1,7 @@
 //! Raw command-line arguments, as close to the CLI as possible. `resolve` turns them into
 //! the settings the rest of drover uses.
 
+mod ansible;
 mod extra_vars;
 
 use std::path::PathBuf;
@@ -9,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::settings::{DurationValue, Overrides, Rate, Strategy};
 
+pub use ansible::{CheckHabits, LoginArgs, RunHabits};
 pub use extra_vars::parse_extra_vars;
 
 /// The exit codes of a run (`run`, `exec`), as `--help` and the man pages list them. A macro,
@@ -115,7 +117,7 @@ pub struct SettingsArgs {
     #[arg(long, value_name = "N")]
     pub batch_size: Option<usize>,
     /// Most hosts in flight at once [play default: 10]
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(short = 'f', long, visible_alias = "forks", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub concurrency: Option<u32>,
     /// batched: a batch finishes before the next starts; rolling: a window of hosts
     #[arg(long, value_enum)]
@@ -273,6 +275,10 @@ pub struct RunArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     #[command(flatten)]
+    pub login: LoginArgs,
+    #[command(flatten)]
+    pub habits: RunHabits,
+    #[command(flatten)]
     pub settings: SettingsArgs,
     #[command(flatten)]
     pub state: StateArgs,
@@ -290,6 +296,8 @@ pub struct ExecArgs {
     /// The command line, after `--`
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+    #[command(flatten)]
+    pub login: LoginArgs,
     /// `json`: print the report on stdout, for scripts (the summary goes to stderr)
     #[arg(long = "output", value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
@@ -308,6 +316,10 @@ pub struct CheckArgs {
     pub playbook: PathBuf,
     #[command(flatten)]
     pub target: TargetArgs,
+    #[command(flatten)]
+    pub login: LoginArgs,
+    #[command(flatten)]
+    pub habits: CheckHabits,
 }
 
 #[derive(Debug, Args)]
