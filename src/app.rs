@@ -98,11 +98,7 @@ impl Job {
         }
         // Every command that can be rendered before the run is, so a typo stops everything.
         crate::check::check(&plan)?;
-        let verbosity = match (self.output.quiet, self.output.verbose) {
-            (true, _) => Verbosity::Quiet,
-            (_, true) => Verbosity::Verbose,
-            _ => Verbosity::Normal,
-        };
+        let verbosity = Verbosity::from_flags(self.output.quiet, self.output.verbose);
         let breakers = Arc::new(self.breaker_store()?);
         let mut events_log = self
             .output

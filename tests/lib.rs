@@ -18,3 +18,4 @@ mod ssh_fleet;
 mod templates;
 mod terminal;
 mod validation;
+mod verbosity;

@@ -99,7 +99,8 @@ pub struct TargetArgs {
         short = 'i',
         long = "inventory",
         value_name = "INVENTORY",
-        required = true
+        required = true,
+        env = "DROVER_INVENTORY"
     )]
     pub inventories: Vec<PathBuf>,
     /// Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)
@@ -117,7 +118,7 @@ pub struct SettingsArgs {
     #[arg(long, value_name = "N")]
     pub batch_size: Option<usize>,
     /// Most hosts in flight at once [play default: 10]
-    #[arg(short = 'f', long, visible_alias = "forks", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(short = 'f', long, visible_alias = "forks", value_name = "N", env = "DROVER_CONCURRENCY", value_parser = clap::value_parser!(u32).range(1..))]
     pub concurrency: Option<u32>,
     /// batched: a batch finishes before the next starts; rolling: a window of hosts
     #[arg(long, value_enum)]
@@ -135,7 +136,7 @@ pub struct SettingsArgs {
     #[arg(long, value_name = "DURATION")]
     pub batch_pause: Option<DurationValue>,
     /// New connections per time, fleet-wide: 20/s, 300/m, 120/h [default: 20/s]
-    #[arg(long, value_name = "RATE")]
+    #[arg(long, value_name = "RATE", env = "DROVER_RATE")]
     pub rate: Option<Rate>,
     /// Connections that may start at once after an idle spell [default: 1]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
@@ -180,7 +181,7 @@ fn percentage(text: &str) -> Result<f64, String> {
 #[derive(Debug, Args, Clone, Default)]
 pub struct StateArgs {
     /// Directory of the breaker state files [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", env = "DROVER_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
     /// Forget every breaker of this inventory before the run
     #[arg(long)]
@@ -218,9 +219,9 @@ pub struct OutputArgs {
     /// Write the JSON report here (atomically, also when interrupted)
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
-    /// Print every task, not only failures
-    #[arg(short, long)]
-    pub verbose: bool,
+    /// Print every task (-v), the connector's decisions (-vv), each command line as sent, secrets masked (-vvv); to stderr
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     /// Print only the summary (on a terminal: only the overall bar while running)
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
@@ -329,7 +330,8 @@ pub struct InventoryArgs {
         short = 'i',
         long = "inventory",
         value_name = "INVENTORY",
-        required = true
+        required = true,
+        env = "DROVER_INVENTORY"
     )]
     pub inventories: Vec<PathBuf>,
     /// Print the whole inventory as Ansible-style JSON (the default)

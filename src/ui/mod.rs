@@ -28,6 +28,84 @@ pub enum Verbosity {
     Normal,
     /// Every task too (on a terminal: every in-flight host).
     Verbose,
+    /// `-vv`: the connector's decisions too: each play's settings, each connection attempt
+    /// (rate-limit wait, duration, backoff, probe) and the breaker a host ends with.
+    Connector,
+    /// `-vvv`: the wire too: each command line as sent (secrets masked), its exit code and
+    /// how much came back.
+    Wire,
+}
+
+impl Verbosity {
+    /// `-q` and the number of `-v`s.
+    pub fn from_flags(quiet: bool, verbose: u8) -> Verbosity {
+        match (quiet, verbose) {
+            (true, _) => Verbosity::Quiet,
+            (_, 0) => Verbosity::Normal,
+            (_, 1) => Verbosity::Verbose,
+            (_, 2) => Verbosity::Connector,
+            _ => Verbosity::Wire,
+        }
+    }
+}
+
+/// The lines `-vv` and `-vvv` add for an event, each with the host it is about (if any).
+fn debug_lines(event: &crate::event::Event, verbosity: Verbosity) -> Vec<(Option<&str>, String)> {
+    use crate::event::Event;
+    let mut lines = Vec::new();
+    if verbosity < Verbosity::Connector {
+        return lines;
+    }
+    match event {
+        Event::PlayStarted { settings, .. } => {
+            let json = serde_json::to_string(settings).unwrap_or_default();
+            lines.push((None, format!("settings: {json}")));
+        }
+        Event::HostFinished { host, outcome, .. } => {
+            for a in &outcome.connect_attempts {
+                let mut text = format!(
+                    "connect attempt {}: waited {} ms for a rate token, took {} ms",
+                    a.attempt, a.waited_ms, a.duration_ms
+                );
+                if a.probe {
+                    text.push_str(" (half-open breaker's probe)");
+                }
+                if let Some(e) = &a.error {
+                    text.push_str(&format!(": {e}"));
+                }
+                if a.backoff_ms > 0 {
+                    text.push_str(&format!("; backing off {} ms", a.backoff_ms));
+                }
+                lines.push((Some(host.as_ref()), text));
+            }
+            if let Some(b) = &outcome.breaker {
+                let json = serde_json::to_string(b).unwrap_or_default();
+                lines.push((Some(host.as_ref()), format!("breaker: {json}")));
+            }
+        }
+        Event::TaskFinished { host, result, .. } if verbosity >= Verbosity::Wire => {
+            if !result.command.is_empty() {
+                lines.push((
+                    Some(host.as_ref()),
+                    format!("task `{}` sent: {}", result.name, result.command.trim_end()),
+                ));
+            }
+            let code = result
+                .exit_code
+                .map_or_else(|| "none".to_string(), |c| c.to_string());
+            lines.push((
+                Some(host.as_ref()),
+                format!(
+                    "task `{}` exit code {code}, {} bytes of stdout, {} of stderr",
+                    result.name,
+                    result.stdout.len(),
+                    result.stderr.len()
+                ),
+            ));
+        }
+        _ => {}
+    }
+    lines
 }
 
 /// The live view of a run: bars on a terminal, plain lines anywhere else (cron, CI, pipes).
@@ -108,7 +186,7 @@ pub fn print_end(
     group_outputs: bool,
     verbosity: Verbosity,
 ) -> crate::error::Result<()> {
-    let group_outputs = group_outputs || verbosity == Verbosity::Verbose;
+    let group_outputs = group_outputs || verbosity >= Verbosity::Verbose;
     // The summary fits the terminal it lands on; a pipe or a file gets it whole.
     let width = match stdout {
         Stdout::Summary => term::stdout_columns(),

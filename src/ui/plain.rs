@@ -111,9 +111,16 @@ impl<W: Write> PlainPrinter<W> {
             } => Some("run interrupted".to_string()),
             _ => None,
         };
+        let at = clock(stamped.at_ms);
         if let Some(line) = line {
-            let at = clock(stamped.at_ms);
             // A closed stderr (a pipe whose reader left) must not stop the run.
+            let _ = writeln!(self.out, "{at} {line}");
+        }
+        for (host, text) in super::debug_lines(&stamped.event, self.verbosity) {
+            let line = match host {
+                Some(h) => self.host_line(h, &text),
+                None => text,
+            };
             let _ = writeln!(self.out, "{at} {line}");
         }
     }

@@ -60,7 +60,7 @@ impl Progress {
         let max_lines = match verbosity {
             Verbosity::Quiet => 0,
             Verbosity::Normal => terminal_rows().saturating_sub(4).max(1),
-            Verbosity::Verbose => usize::MAX,
+            Verbosity::Verbose | Verbosity::Connector | Verbosity::Wire => usize::MAX,
         };
         let progress = Progress {
             multi,
@@ -89,6 +89,17 @@ impl Progress {
     }
 
     pub fn show(&mut self, stamped: &Stamped) {
+        for (host, text) in super::debug_lines(&stamped.event, self.verbosity) {
+            let line = match host {
+                Some(h) => format!(
+                    "{} {h:<width$} {text}",
+                    clock(stamped.at_ms),
+                    width = self.width
+                ),
+                None => format!("{} {text}", clock(stamped.at_ms)),
+            };
+            let _ = self.multi.println(line);
+        }
         match &stamped.event {
             Event::RunStarted { plays, .. } => self.plays = *plays,
             Event::PlayStarted {
@@ -133,7 +144,7 @@ impl Progress {
                 self.update_counts();
                 let worth_a_line = outcome.status.is_failure()
                     || outcome.status == HostStatus::Cancelled
-                    || self.verbosity == Verbosity::Verbose;
+                    || self.verbosity >= Verbosity::Verbose;
                 if worth_a_line && self.verbosity != Verbosity::Quiet {
                     let status = outcome.status.as_str();
                     let mut line = format!(
@@ -157,7 +168,7 @@ impl Progress {
             Event::TaskFinished { host, result, .. } => {
                 let show = result.status == TaskStatus::Failed
                     || result.status == TaskStatus::Ignored
-                    || self.verbosity == Verbosity::Verbose;
+                    || self.verbosity >= Verbosity::Verbose;
                 if show && self.verbosity != Verbosity::Quiet {
                     // As the plain view words it, with the first lines the task printed.
                     let status = task_status(result.status);

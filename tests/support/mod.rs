@@ -24,6 +24,7 @@ pub fn run_play(inventory: &str, playbook: &str) -> Outcome {
 pub struct Test {
     dir: tempfile::TempDir,
     args: Vec<String>,
+    env: Vec<(String, String)>,
 }
 
 pub struct Outcome {
@@ -39,6 +40,7 @@ impl Test {
         Test {
             dir: tempfile::tempdir().expect("temp dir"),
             args: Vec::new(),
+            env: Vec::new(),
         }
     }
 
@@ -65,6 +67,12 @@ impl Test {
         test
     }
 
+    /// Sets an environment variable for drover.
+    pub fn env(mut self, name: &str, value: &str) -> Test {
+        self.env.push((name.to_string(), value.to_string()));
+        self
+    }
+
     pub fn args(mut self, args: &[&str]) -> Test {
         self.args.extend(args.iter().map(|s| s.to_string()));
         self
@@ -75,6 +83,16 @@ impl Test {
         cmd.args(&self.args)
             .current_dir(self.dir.path())
             .env("NO_COLOR", "1");
+        // A developer's own defaults must not change what a test sees.
+        for name in [
+            "DROVER_INVENTORY",
+            "DROVER_CONCURRENCY",
+            "DROVER_RATE",
+            "DROVER_STATE_DIR",
+        ] {
+            cmd.env_remove(name);
+        }
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd
     }
 
