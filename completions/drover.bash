@@ -19,6 +19,9 @@ _drover() {
             drover,check)
                 cmd="drover__subcmd__check"
                 ;;
+            drover,config)
+                cmd="drover__subcmd__config"
+                ;;
             drover,exec)
                 cmd="drover__subcmd__exec"
                 ;;
@@ -33,6 +36,9 @@ _drover() {
                 ;;
             drover__subcmd__help,check)
                 cmd="drover__subcmd__help__subcmd__check"
+                ;;
+            drover__subcmd__help,config)
+                cmd="drover__subcmd__help__subcmd__config"
                 ;;
             drover__subcmd__help,exec)
                 cmd="drover__subcmd__help__subcmd__exec"
@@ -53,7 +59,7 @@ _drover() {
 
     case "${cmd}" in
         drover)
-            opts="-h -V --help --version run exec check inventory help"
+            opts="-h -V --help --version run exec check inventory config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -105,6 +111,20 @@ _drover() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        drover__subcmd__config)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -259,7 +279,7 @@ _drover() {
             return 0
             ;;
         drover__subcmd__help)
-            opts="run exec check inventory help"
+            opts="run exec check inventory config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -273,6 +293,20 @@ _drover() {
             return 0
             ;;
         drover__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        drover__subcmd__help__subcmd__config)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -26,6 +26,7 @@ set edit:completion:arg-completer[drover] = {|@words|
             cand exec 'Run one command on the hosts a pattern selects, no playbook needed'
             cand check 'Validate a playbook and print every host''s rendered commands; connects to nothing'
             cand inventory 'Show the inventory: hosts, groups and resolved variables'
+            cand config 'Show the defaults drover takes from DROVER_* variables and drover.yml, and where from'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'drover;run'= {
@@ -149,11 +150,18 @@ set edit:completion:arg-completer[drover] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'drover;config'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'drover;help'= {
             cand run 'Run a playbook against the inventory'
             cand exec 'Run one command on the hosts a pattern selects, no playbook needed'
             cand check 'Validate a playbook and print every host''s rendered commands; connects to nothing'
             cand inventory 'Show the inventory: hosts, groups and resolved variables'
+            cand config 'Show the defaults drover takes from DROVER_* variables and drover.yml, and where from'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'drover;help;run'= {
@@ -163,6 +171,8 @@ set edit:completion:arg-completer[drover] = {|@words|
         &'drover;help;check'= {
         }
         &'drover;help;inventory'= {
+        }
+        &'drover;help;config'= {
         }
         &'drover;help;help'= {
         }

@@ -48,13 +48,33 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             }
         };
     }
-    let cli = match Cli::try_parse_from(args) {
+    let config = match cli::Config::load() {
+        Ok(c) => c,
+        Err(e) => {
+            ui::out::eprintln(&format!("error: {e}"));
+            return 1;
+        }
+    };
+    let parsed = config
+        .apply(<Cli as clap::CommandFactory>::command())
+        .try_get_matches_from(args)
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
             return if e.use_stderr() { 1 } else { 0 };
         }
     };
+    if matches!(cli.command, Command::Config) {
+        return match ui::out::print(&config.show()) {
+            Ok(()) => 0,
+            Err(e) => {
+                ui::out::eprintln(&format!("error: {e}"));
+                1
+            }
+        };
+    }
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -67,6 +87,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
 fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Inventory(args) => app::inventory(args),
+        Command::Config => Ok(0),
         Command::Check(args) => {
             let job = app::Job::from_run(cli::RunArgs {
                 playbook: args.playbook,

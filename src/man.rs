@@ -58,8 +58,13 @@ fn page(cmd: Command) -> (String, Vec<u8>) {
     let (examples, exit_codes, notes) = split_after_help(&after);
     if !notes.is_empty() {
         roff.push_str(".SH NOTES\n");
-        for paragraph in notes {
-            roff.push_str(&format!(".PP\n{}\n", escape(&paragraph)));
+        for (i, paragraph) in notes.iter().enumerate() {
+            // A paragraph break right after the heading is one too many.
+            if i > 0 {
+                roff.push_str(".PP\n");
+            }
+            roff.push_str(&escape(paragraph));
+            roff.push('\n');
         }
     }
     if !examples.is_empty() {

@@ -101,3 +101,87 @@ fn drover_variables_stand_in_for_their_flags() {
         .code(0)
         .stdout_has("loopback");
 }
+
+/// `drover.yml` in the XDG config dir, then in the project dir, then `DROVER_*`, then the
+/// flag; `drover config` says where each value came from.
+#[test]
+fn config_files_give_defaults_and_drover_config_names_their_source() {
+    let test = || {
+        Test::new()
+            .file("inv.yml", LAB)
+            .file("p.yml", "- hosts: all\n  tasks:\n    - command: 'true'\n")
+            // The test builder points XDG_CONFIG_HOME at the test directory.
+            .file("drover/drover.yml", "concurrency: 4\nrate: 120/m\n")
+            .file("drover.yml", "inventory: inv.yml\nconcurrency: 3\n")
+    };
+    let shown = test().args(&["config"]).run().code(0);
+    let line = |key: &str| {
+        shown
+            .stdout
+            .lines()
+            .find(|l| l.starts_with(key))
+            .unwrap_or_else(|| panic!("no {key}:\n{}", shown.stdout))
+            .to_string()
+    };
+    assert_eq!(line("inventory"), "inventory    inv.yml  # from drover.yml");
+    assert_eq!(line("concurrency"), "concurrency  3  # from drover.yml");
+    assert!(
+        line("rate").starts_with("rate         120/m  # from "),
+        "{}",
+        line("rate")
+    );
+    assert!(
+        line("rate").ends_with("drover/drover.yml"),
+        "{}",
+        line("rate")
+    );
+    assert!(line("state_dir").ends_with("# built in"));
+    let shown = test()
+        .env("DROVER_CONCURRENCY", "7")
+        .args(&["config"])
+        .run()
+        .code(0);
+    assert!(
+        shown
+            .stdout
+            .contains("concurrency  7  # from DROVER_CONCURRENCY"),
+        "{}",
+        shown.stdout
+    );
+
+    let settings = |out: crate::support::Outcome| out.report()["plays"][0]["settings"].clone();
+    let s = settings(
+        test()
+            .args(&["run", "p.yml", "--report", "report.json"])
+            .run()
+            .code(0),
+    );
+    assert_eq!(
+        (s["concurrency"].as_u64(), s["rate"].as_str()),
+        (Some(3), Some("120/m"))
+    );
+    let s = settings(
+        test()
+            .env("DROVER_CONCURRENCY", "7")
+            .args(&["run", "p.yml", "--report", "report.json"])
+            .run()
+            .code(0),
+    );
+    assert_eq!(s["concurrency"], 7);
+    let s = settings(
+        test()
+            .env("DROVER_CONCURRENCY", "7")
+            .args(&["run", "p.yml", "--report", "report.json", "-f", "2"])
+            .run()
+            .code(0),
+    );
+    assert_eq!(s["concurrency"], 2);
+    // A typo in the file: an error at its position, nothing runs.
+    Test::new()
+        .file("drover.yml", "concurency: 3\n")
+        .args(&["config"])
+        .run()
+        .code(1)
+        .stderr_has("drover.yml:1:1")
+        .stderr_has("did you mean the key `concurrency`?");
+}

@@ -2,6 +2,7 @@
 //! the settings the rest of drover uses.
 
 mod ansible;
+mod config;
 mod extra_vars;
 
 use std::path::PathBuf;
@@ -11,6 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::settings::{DurationValue, Overrides, Rate, Strategy};
 
 pub use ansible::{CheckHabits, LoginArgs, RunHabits};
+pub use config::Config;
 pub use extra_vars::parse_extra_vars;
 
 /// The exit codes of a run (`run`, `exec`), as `--help` and the man pages list them. A macro,
@@ -89,6 +91,20 @@ Exit codes:
   0    printed
   1    the inventory cannot be read, or --host names no host")]
     Inventory(InventoryArgs),
+    /// Show the defaults drover takes from DROVER_* variables and drover.yml, and where from
+    #[command(
+        after_help = "Files, last wins: $XDG_CONFIG_HOME/drover/drover.yml (else \
+~/.config/drover/drover.yml), then ./drover.yml; then DROVER_INVENTORY, DROVER_CONCURRENCY, \
+DROVER_RATE, DROVER_STATE_DIR; then the flags. Keys: inventory, concurrency, rate, state_dir.
+
+Examples:
+  drover config
+
+Exit codes:
+  0    shown
+  1    a config file cannot be read"
+    )]
+    Config,
 }
 
 /// Where the fleet comes from and which part of it to use.

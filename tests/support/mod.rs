@@ -92,6 +92,8 @@ impl Test {
         ] {
             cmd.env_remove(name);
         }
+        // Nor their ~/.config/drover/drover.yml: the XDG config dir is the test's own.
+        cmd.env("XDG_CONFIG_HOME", self.dir.path());
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd
     }
