@@ -73,7 +73,7 @@ _drover() {
             return 0
             ;;
         drover__subcmd__check)
-            opts="-i -l -e -u -h -V --inventory --limit --extra-vars --user --list-hosts --syntax-check --help --version"
+            opts="-i -l -e -u -k -h -V --inventory --limit --extra-vars --user --ask-pass --list-hosts --syntax-check --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -133,7 +133,7 @@ _drover() {
             return 0
             ;;
         drover__subcmd__exec)
-            opts="-i -l -e -u -f -v -q -h -V --inventory --limit --extra-vars --user --output --batch-size --forks --concurrency --strategy --connect-timeout --command-timeout --host-timeout --batch-pause --rate --burst --gateway-rate --retries --backoff --backoff-cap --breaker-threshold --breaker-cooldown --max-fail-percentage --min-hosts-done --any-errors-fatal --state-dir --reset-breakers --report --verbose --quiet --junit --events --color --help --version"
+            opts="-i -l -e -u -k -f -v -q -h -V --inventory --limit --extra-vars --user --ask-pass --output --batch-size --forks --concurrency --strategy --connect-timeout --command-timeout --host-timeout --batch-pause --rate --burst --gateway-rate --retries --backoff --backoff-cap --breaker-threshold --breaker-cooldown --max-fail-percentage --min-hosts-done --any-errors-fatal --state-dir --reset-breakers --report --verbose --quiet --junit --events --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -403,7 +403,7 @@ _drover() {
             return 0
             ;;
         drover__subcmd__run)
-            opts="-i -l -e -u -f -v -q -h -V --inventory --limit --extra-vars --user --check --syntax-check --list-hosts --step --start-at-task --batch-size --forks --concurrency --strategy --connect-timeout --command-timeout --host-timeout --batch-pause --rate --burst --gateway-rate --retries --backoff --backoff-cap --breaker-threshold --breaker-cooldown --max-fail-percentage --min-hosts-done --any-errors-fatal --state-dir --reset-breakers --report --verbose --quiet --junit --events --color --help --version"
+            opts="-i -l -e -u -k -f -v -q -h -V --inventory --limit --extra-vars --user --ask-pass --check --syntax-check --list-hosts --step --start-at-task --batch-size --forks --concurrency --strategy --connect-timeout --command-timeout --host-timeout --batch-pause --rate --burst --gateway-rate --retries --backoff --backoff-cap --breaker-threshold --breaker-cooldown --max-fail-percentage --min-hosts-done --any-errors-fatal --state-dir --reset-breakers --report --verbose --quiet --junit --events --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

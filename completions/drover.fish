@@ -62,6 +62,7 @@ complete -c drover -n "__fish_drover_using_subcommand run" -l events -d 'Stream 
 complete -c drover -n "__fish_drover_using_subcommand run" -l color -d 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c drover -n "__fish_drover_using_subcommand run" -s k -l ask-pass -d 'Not supported yet: ssh logs in with keys, certificates or the agent'
 complete -c drover -n "__fish_drover_using_subcommand run" -l check -d 'Render and plan every command, connect to nothing (what `drover check` does)'
 complete -c drover -n "__fish_drover_using_subcommand run" -l syntax-check -d 'Validate the playbook and render every command, connect to nothing (as `drover check`)'
 complete -c drover -n "__fish_drover_using_subcommand run" -l list-hosts -d 'Print the hosts each play would run on, connect to nothing'
@@ -103,6 +104,7 @@ complete -c drover -n "__fish_drover_using_subcommand exec" -l events -d 'Stream
 complete -c drover -n "__fish_drover_using_subcommand exec" -l color -d 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c drover -n "__fish_drover_using_subcommand exec" -s k -l ask-pass -d 'Not supported yet: ssh logs in with keys, certificates or the agent'
 complete -c drover -n "__fish_drover_using_subcommand exec" -l any-errors-fatal -d 'Stop starting hosts at the first failed host (exit 3)'
 complete -c drover -n "__fish_drover_using_subcommand exec" -l reset-breakers -d 'Forget every breaker of this inventory before the run'
 complete -c drover -n "__fish_drover_using_subcommand exec" -s v -l verbose -d 'Print every task (-v), the connector\'s decisions (-vv), each command line as sent, secrets masked (-vvv); to stderr'
@@ -113,6 +115,7 @@ complete -c drover -n "__fish_drover_using_subcommand check" -s i -l inventory -
 complete -c drover -n "__fish_drover_using_subcommand check" -s l -l limit -d 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b)' -r
 complete -c drover -n "__fish_drover_using_subcommand check" -s e -l extra-vars -d 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)' -r
 complete -c drover -n "__fish_drover_using_subcommand check" -s u -l user -d 'Remote user for hosts whose inventory sets none (Ansible\'s -u: inventory `user` wins)' -r
+complete -c drover -n "__fish_drover_using_subcommand check" -s k -l ask-pass -d 'Not supported yet: ssh logs in with keys, certificates or the agent'
 complete -c drover -n "__fish_drover_using_subcommand check" -l list-hosts -d 'Print only the hosts each play would run on'
 complete -c drover -n "__fish_drover_using_subcommand check" -l syntax-check -d 'Accepted for Ansible habit: `check` validates and renders anyway'
 complete -c drover -n "__fish_drover_using_subcommand check" -s h -l help -d 'Print help'

@@ -98,12 +98,12 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 state: cli::StateArgs::default(),
                 output: cli::OutputArgs::default(),
             })?;
-            check(with_login(job, &args.login), args.habits.list_hosts)
+            check(with_login(job, &args.login)?, args.habits.list_hosts)
         }
         Command::Run(args) => {
             args.habits.unsupported()?;
             let (habits, login) = (args.habits.clone(), args.login.clone());
-            let job = with_login(app::Job::from_run(args)?, &login);
+            let job = with_login(app::Job::from_run(args)?, &login)?;
             if habits.list_hosts || habits.check || habits.syntax_check {
                 return check(job, habits.list_hosts);
             }
@@ -111,7 +111,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         }
         Command::Exec(args) => {
             let login = args.login.clone();
-            block_on(with_login(app::Job::from_exec(args)?, &login))
+            block_on(with_login(app::Job::from_exec(args)?, &login)?)
         }
     }
 }
@@ -144,14 +144,15 @@ fn check(job: app::Job, list_hosts: bool) -> Result<i32> {
 /// `-u USER`: the user of every host whose inventory sets none, as with Ansible's `-u`. It
 /// goes into the inventory defaults (the lowest level) as `ansible_user`, the alias `user`
 /// yields to, so a `user` or `ansible_user` anywhere in the inventory keeps its value.
-fn with_login(mut job: app::Job, login: &cli::LoginArgs) -> app::Job {
+fn with_login(mut job: app::Job, login: &cli::LoginArgs) -> Result<app::Job> {
+    login.unsupported()?;
     if let Some(user) = &login.user {
         let defaults = &mut job.inventory.defaults;
         if !defaults.contains_key("user") && !defaults.contains_key("ansible_user") {
             defaults.insert("ansible_user".into(), user.clone().into());
         }
     }
-    job
+    Ok(job)
 }
 
 fn block_on(job: app::Job) -> Result<i32> {

@@ -99,7 +99,12 @@ fn list_hosts_check_and_syntax_check_connect_nothing() {
 
 #[test]
 fn step_and_start_at_task_say_they_are_not_supported() {
-    for args in [&["--step"][..], &["--start-at-task", "mark"]] {
+    for args in [
+        &["--step"][..],
+        &["--start-at-task", "mark"],
+        &["-k"],
+        &["--ask-pass"],
+    ] {
         let out = Test::new()
             .file("inv.yml", LAB)
             .file("p.yml", TOUCH)

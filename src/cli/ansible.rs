@@ -62,4 +62,21 @@ pub struct LoginArgs {
     /// Remote user for hosts whose inventory sets none (Ansible's -u: inventory `user` wins)
     #[arg(short = 'u', long = "user", value_name = "USER")]
     pub user: Option<String>,
+    /// Not supported yet: ssh logs in with keys, certificates or the agent
+    #[arg(short = 'k', long, hide = true)]
+    pub ask_pass: bool,
+}
+
+impl LoginArgs {
+    /// `-k` has nothing to hand a password to yet: say so instead of "unexpected argument".
+    pub fn unsupported(&self) -> Result<()> {
+        if self.ask_pass {
+            return Err(Error::Usage(
+                "`-k/--ask-pass` is not supported yet: the ssh transport logs in with keys, \
+                 certificates or the agent (ssh-add), not a password"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
 }
