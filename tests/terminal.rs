@@ -44,7 +44,11 @@ fn tmux_available() -> bool {
 
 /// Runs drover with `args` in a `cols`×`rows` tmux pane and captures it until it exits.
 fn on_terminal(test: &Test, cols: u16, rows: u16, args: &str) -> Screen {
-    let socket = format!("drover-term-{}-{cols}", std::process::id());
+    // A server of its own per call: a second session on the socket of one just killed can
+    // meet that server still going away ("server exited unexpectedly").
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let socket = format!("drover-term-{}-{cols}-{call}", std::process::id());
     let tmux = |args: &[&str]| {
         std::process::Command::new("tmux")
             .arg("-L")
