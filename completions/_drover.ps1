@@ -31,6 +31,7 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             [CompletionResult]::new('inventory', 'inventory', [CompletionResultType]::ParameterValue, 'Show the inventory: hosts, groups and resolved variables')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'List the recorded runs: id, start, playbook, hosts per status, duration, exit code')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Past runs'' reports: show one, diff two (drift), merge shards')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the defaults drover takes from DROVER_* variables and drover.yml, and where from')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -44,9 +45,14 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             [CompletionResult]::new('--platforms', '--platforms', [CompletionResultType]::ParameterName, 'Router and switch platform profiles to add or override: YAML with a top-level `platforms:` key')
             [CompletionResult]::new('--tags', '--tags', [CompletionResultType]::ParameterName, 'Only tasks with one of these tags (comma-separated; also all, tagged, untagged); `always` tasks run too')
             [CompletionResult]::new('--skip-tags', '--skip-tags', [CompletionResultType]::ParameterName, 'Leave out tasks with one of these tags (comma-separated); `never` tasks run only when asked for by tag')
+            [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'Remote user for hosts whose inventory sets none (Ansible''s -u: inventory `user` wins)')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Remote user for hosts whose inventory sets none (Ansible''s -u: inventory `user` wins)')
+            [CompletionResult]::new('--start-at-task', '--start-at-task', [CompletionResultType]::ParameterName, 'Not supported: drover runs every task of a play')
             [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'Hosts per batch; a batch connects, runs and disconnects before the next starts; 0 = one batch [default: 10]')
             [CompletionResult]::new('--strategy', '--strategy', [CompletionResultType]::ParameterName, 'batched, or rolling: a window of `concurrency` hosts, the next starts as one ends [default: batched]')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]')
+            [CompletionResult]::new('--forks', '--forks', [CompletionResultType]::ParameterName, 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Per connection attempt [default: 10s]')
             [CompletionResult]::new('--command-timeout', '--command-timeout', [CompletionResultType]::ParameterName, 'Per command (a task''s `timeout` overrides it) [default: 8s]')
             [CompletionResult]::new('--host-timeout', '--host-timeout', [CompletionResultType]::ParameterName, 'Whole-host deadline [default: none]')
@@ -72,10 +78,16 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write JUnit XML here, one test case per host × task (atomically)')
             [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'Stream every event as one JSON line to FILE, or to stdout with `-`')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Not supported yet: ssh logs in with keys, certificates or the agent')
+            [CompletionResult]::new('--ask-pass', '--ask-pass', [CompletionResultType]::ParameterName, 'Not supported yet: ssh logs in with keys, certificates or the agent')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Render and plan every command, connect to nothing (what `drover check` does)')
+            [CompletionResult]::new('--syntax-check', '--syntax-check', [CompletionResultType]::ParameterName, 'Validate the playbook and render every command, connect to nothing (as `drover check`)')
+            [CompletionResult]::new('--list-hosts', '--list-hosts', [CompletionResultType]::ParameterName, 'Print the hosts each play would run on, connect to nothing')
+            [CompletionResult]::new('--step', '--step', [CompletionResultType]::ParameterName, 'Not supported: drover does not ask before each task')
             [CompletionResult]::new('--reset-breakers', '--reset-breakers', [CompletionResultType]::ParameterName, 'Forget every breaker of this inventory before the run')
             [CompletionResult]::new('--no-history', '--no-history', [CompletionResultType]::ParameterName, 'Do not record this run in the history')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print every task, not only failures')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print every task, not only failures')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print every task (-v), the connector''s decisions (-vv), each command line as sent, secrets masked (-vvv); to stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print every task (-v), the connector''s decisions (-vv), each command line as sent, secrets masked (-vvv); to stderr')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the summary (on a terminal: only the overall bar while running)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the summary (on a terminal: only the overall bar while running)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -94,10 +106,14 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             [CompletionResult]::new('--platforms', '--platforms', [CompletionResultType]::ParameterName, 'Router and switch platform profiles to add or override: YAML with a top-level `platforms:` key')
             [CompletionResult]::new('--tags', '--tags', [CompletionResultType]::ParameterName, 'Only tasks with one of these tags (comma-separated; also all, tagged, untagged); `always` tasks run too')
             [CompletionResult]::new('--skip-tags', '--skip-tags', [CompletionResultType]::ParameterName, 'Leave out tasks with one of these tags (comma-separated); `never` tasks run only when asked for by tag')
+            [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'Remote user for hosts whose inventory sets none (Ansible''s -u: inventory `user` wins)')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Remote user for hosts whose inventory sets none (Ansible''s -u: inventory `user` wins)')
             [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, '`json`: print the report on stdout, for scripts (the summary goes to stderr)')
             [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'Hosts per batch; a batch connects, runs and disconnects before the next starts; 0 = one batch [default: 10]')
             [CompletionResult]::new('--strategy', '--strategy', [CompletionResultType]::ParameterName, 'batched, or rolling: a window of `concurrency` hosts, the next starts as one ends [default: batched]')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]')
             [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]')
+            [CompletionResult]::new('--forks', '--forks', [CompletionResultType]::ParameterName, 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]')
             [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Per connection attempt [default: 10s]')
             [CompletionResult]::new('--command-timeout', '--command-timeout', [CompletionResultType]::ParameterName, 'Per command (a task''s `timeout` overrides it) [default: 8s]')
             [CompletionResult]::new('--host-timeout', '--host-timeout', [CompletionResultType]::ParameterName, 'Whole-host deadline [default: none]')
@@ -123,10 +139,12 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write JUnit XML here, one test case per host × task (atomically)')
             [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'Stream every event as one JSON line to FILE, or to stdout with `-`')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Not supported yet: ssh logs in with keys, certificates or the agent')
+            [CompletionResult]::new('--ask-pass', '--ask-pass', [CompletionResultType]::ParameterName, 'Not supported yet: ssh logs in with keys, certificates or the agent')
             [CompletionResult]::new('--reset-breakers', '--reset-breakers', [CompletionResultType]::ParameterName, 'Forget every breaker of this inventory before the run')
             [CompletionResult]::new('--no-history', '--no-history', [CompletionResultType]::ParameterName, 'Do not record this run in the history')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print every task, not only failures')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print every task, not only failures')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print every task (-v), the connector''s decisions (-vv), each command line as sent, secrets masked (-vvv); to stderr')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print every task (-v), the connector''s decisions (-vv), each command line as sent, secrets masked (-vvv); to stderr')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only the summary (on a terminal: only the overall bar while running)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only the summary (on a terminal: only the overall bar while running)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -145,6 +163,12 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             [CompletionResult]::new('--platforms', '--platforms', [CompletionResultType]::ParameterName, 'Router and switch platform profiles to add or override: YAML with a top-level `platforms:` key')
             [CompletionResult]::new('--tags', '--tags', [CompletionResultType]::ParameterName, 'Only tasks with one of these tags (comma-separated; also all, tagged, untagged); `always` tasks run too')
             [CompletionResult]::new('--skip-tags', '--skip-tags', [CompletionResultType]::ParameterName, 'Leave out tasks with one of these tags (comma-separated); `never` tasks run only when asked for by tag')
+            [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'Remote user for hosts whose inventory sets none (Ansible''s -u: inventory `user` wins)')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Remote user for hosts whose inventory sets none (Ansible''s -u: inventory `user` wins)')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Not supported yet: ssh logs in with keys, certificates or the agent')
+            [CompletionResult]::new('--ask-pass', '--ask-pass', [CompletionResultType]::ParameterName, 'Not supported yet: ssh logs in with keys, certificates or the agent')
+            [CompletionResult]::new('--list-hosts', '--list-hosts', [CompletionResultType]::ParameterName, 'Print only the hosts each play would run on')
+            [CompletionResult]::new('--syntax-check', '--syntax-check', [CompletionResultType]::ParameterName, 'Accepted for Ansible habit: `check` validates and renders anyway')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -236,6 +260,13 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
         'drover;report;help;help' {
             break
         }
+        'drover;config' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'drover;help' {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a playbook against the inventory')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run one command on the hosts a pattern selects, no playbook needed')
@@ -243,6 +274,7 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             [CompletionResult]::new('inventory', 'inventory', [CompletionResultType]::ParameterValue, 'Show the inventory: hosts, groups and resolved variables')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'List the recorded runs: id, start, playbook, hosts per status, duration, exit code')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Past runs'' reports: show one, diff two (drift), merge shards')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the defaults drover takes from DROVER_* variables and drover.yml, and where from')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -274,6 +306,9 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             break
         }
         'drover;help;report;merge' {
+            break
+        }
+        'drover;help;config' {
             break
         }
         'drover;help;help' {

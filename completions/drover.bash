@@ -19,6 +19,9 @@ _drover() {
             drover,check)
                 cmd="drover__subcmd__check"
                 ;;
+            drover,config)
+                cmd="drover__subcmd__config"
+                ;;
             drover,exec)
                 cmd="drover__subcmd__exec"
                 ;;
@@ -39,6 +42,9 @@ _drover() {
                 ;;
             drover__subcmd__help,check)
                 cmd="drover__subcmd__help__subcmd__check"
+                ;;
+            drover__subcmd__help,config)
+                cmd="drover__subcmd__help__subcmd__config"
                 ;;
             drover__subcmd__help,exec)
                 cmd="drover__subcmd__help__subcmd__exec"
@@ -98,7 +104,7 @@ _drover() {
 
     case "${cmd}" in
         drover)
-            opts="-h -V --help --version run exec check inventory history report help"
+            opts="-h -V --help --version run exec check inventory history report config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -112,7 +118,7 @@ _drover() {
             return 0
             ;;
         drover__subcmd__check)
-            opts="-i -l -e -h -V --inventory --limit --extra-vars --platforms --tags --skip-tags --help --version"
+            opts="-i -l -e -u -k -h -V --inventory --limit --extra-vars --platforms --tags --skip-tags --user --ask-pass --list-hosts --syntax-check --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -151,6 +157,14 @@ _drover() {
                     return 0
                     ;;
                 --skip-tags)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -u)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -161,8 +175,22 @@ _drover() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        drover__subcmd__config)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         drover__subcmd__exec)
-            opts="-i -l -e -v -q -h -V --inventory --limit --extra-vars --platforms --tags --skip-tags --output --batch-size --strategy --concurrency --connect-timeout --command-timeout --host-timeout --batch-pause --rate --burst --gateway-rate --retries --backoff --backoff-cap --breaker-threshold --breaker-cooldown --max-fail-percentage --min-hosts-done --any-errors-fatal --state-dir --reset-breakers --no-history --keep-runs --keep-for --diff-against --retry-failed --shard --report --verbose --quiet --junit --events --color --help --version"
+            opts="-i -l -e -u -k -f -v -q -h -V --inventory --limit --extra-vars --platforms --tags --skip-tags --user --ask-pass --output --batch-size --strategy --forks --concurrency --connect-timeout --command-timeout --host-timeout --batch-pause --rate --burst --gateway-rate --retries --backoff --backoff-cap --breaker-threshold --breaker-cooldown --max-fail-percentage --min-hosts-done --any-errors-fatal --state-dir --reset-breakers --no-history --keep-runs --keep-for --diff-against --retry-failed --shard --report --verbose --quiet --junit --events --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -201,6 +229,14 @@ _drover() {
                     return 0
                     ;;
                 --skip-tags)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -u)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -217,6 +253,14 @@ _drover() {
                     return 0
                     ;;
                 --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --forks)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -328,7 +372,7 @@ _drover() {
             return 0
             ;;
         drover__subcmd__help)
-            opts="run exec check inventory history report help"
+            opts="run exec check inventory history report config help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -342,6 +386,20 @@ _drover() {
             return 0
             ;;
         drover__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        drover__subcmd__help__subcmd__config)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -696,7 +754,7 @@ _drover() {
             return 0
             ;;
         drover__subcmd__run)
-            opts="-i -l -e -v -q -h -V --inventory --limit --extra-vars --platforms --tags --skip-tags --batch-size --strategy --concurrency --connect-timeout --command-timeout --host-timeout --batch-pause --rate --burst --gateway-rate --retries --backoff --backoff-cap --breaker-threshold --breaker-cooldown --max-fail-percentage --min-hosts-done --any-errors-fatal --state-dir --reset-breakers --no-history --keep-runs --keep-for --diff-against --retry-failed --shard --report --verbose --quiet --junit --events --color --help --version"
+            opts="-i -l -e -u -k -f -v -q -h -V --inventory --limit --extra-vars --platforms --tags --skip-tags --user --ask-pass --check --syntax-check --list-hosts --step --start-at-task --batch-size --strategy --forks --concurrency --connect-timeout --command-timeout --host-timeout --batch-pause --rate --burst --gateway-rate --retries --backoff --backoff-cap --breaker-threshold --breaker-cooldown --max-fail-percentage --min-hosts-done --any-errors-fatal --state-dir --reset-breakers --no-history --keep-runs --keep-for --diff-against --retry-failed --shard --report --verbose --quiet --junit --events --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -738,6 +796,18 @@ _drover() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -u)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --start-at-task)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --batch-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -747,6 +817,14 @@ _drover() {
                     return 0
                     ;;
                 --concurrency)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --forks)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -28,6 +28,7 @@ set edit:completion:arg-completer[drover] = {|@words|
             cand inventory 'Show the inventory: hosts, groups and resolved variables'
             cand history 'List the recorded runs: id, start, playbook, hosts per status, duration, exit code'
             cand report 'Past runs'' reports: show one, diff two (drift), merge shards'
+            cand config 'Show the defaults drover takes from DROVER_* variables and drover.yml, and where from'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'drover;run'= {
@@ -40,9 +41,14 @@ set edit:completion:arg-completer[drover] = {|@words|
             cand --platforms 'Router and switch platform profiles to add or override: YAML with a top-level `platforms:` key'
             cand --tags 'Only tasks with one of these tags (comma-separated; also all, tagged, untagged); `always` tasks run too'
             cand --skip-tags 'Leave out tasks with one of these tags (comma-separated); `never` tasks run only when asked for by tag'
+            cand -u 'Remote user for hosts whose inventory sets none (Ansible''s -u: inventory `user` wins)'
+            cand --user 'Remote user for hosts whose inventory sets none (Ansible''s -u: inventory `user` wins)'
+            cand --start-at-task 'Not supported: drover runs every task of a play'
             cand --batch-size 'Hosts per batch; a batch connects, runs and disconnects before the next starts; 0 = one batch [default: 10]'
             cand --strategy 'batched, or rolling: a window of `concurrency` hosts, the next starts as one ends [default: batched]'
+            cand -f 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]'
             cand --concurrency 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]'
+            cand --forks 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]'
             cand --connect-timeout 'Per connection attempt [default: 10s]'
             cand --command-timeout 'Per command (a task''s `timeout` overrides it) [default: 8s]'
             cand --host-timeout 'Whole-host deadline [default: none]'
@@ -68,10 +74,16 @@ set edit:completion:arg-completer[drover] = {|@words|
             cand --junit 'Write JUnit XML here, one test case per host × task (atomically)'
             cand --events 'Stream every event as one JSON line to FILE, or to stdout with `-`'
             cand --color 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set'
+            cand -k 'Not supported yet: ssh logs in with keys, certificates or the agent'
+            cand --ask-pass 'Not supported yet: ssh logs in with keys, certificates or the agent'
+            cand --check 'Render and plan every command, connect to nothing (what `drover check` does)'
+            cand --syntax-check 'Validate the playbook and render every command, connect to nothing (as `drover check`)'
+            cand --list-hosts 'Print the hosts each play would run on, connect to nothing'
+            cand --step 'Not supported: drover does not ask before each task'
             cand --reset-breakers 'Forget every breaker of this inventory before the run'
             cand --no-history 'Do not record this run in the history'
-            cand -v 'Print every task, not only failures'
-            cand --verbose 'Print every task, not only failures'
+            cand -v 'Print every task (-v), the connector''s decisions (-vv), each command line as sent, secrets masked (-vvv); to stderr'
+            cand --verbose 'Print every task (-v), the connector''s decisions (-vv), each command line as sent, secrets masked (-vvv); to stderr'
             cand -q 'Print only the summary (on a terminal: only the overall bar while running)'
             cand --quiet 'Print only the summary (on a terminal: only the overall bar while running)'
             cand -h 'Print help (see more with ''--help'')'
@@ -89,10 +101,14 @@ set edit:completion:arg-completer[drover] = {|@words|
             cand --platforms 'Router and switch platform profiles to add or override: YAML with a top-level `platforms:` key'
             cand --tags 'Only tasks with one of these tags (comma-separated; also all, tagged, untagged); `always` tasks run too'
             cand --skip-tags 'Leave out tasks with one of these tags (comma-separated); `never` tasks run only when asked for by tag'
+            cand -u 'Remote user for hosts whose inventory sets none (Ansible''s -u: inventory `user` wins)'
+            cand --user 'Remote user for hosts whose inventory sets none (Ansible''s -u: inventory `user` wins)'
             cand --output '`json`: print the report on stdout, for scripts (the summary goes to stderr)'
             cand --batch-size 'Hosts per batch; a batch connects, runs and disconnects before the next starts; 0 = one batch [default: 10]'
             cand --strategy 'batched, or rolling: a window of `concurrency` hosts, the next starts as one ends [default: batched]'
+            cand -f 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]'
             cand --concurrency 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]'
+            cand --forks 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]'
             cand --connect-timeout 'Per connection attempt [default: 10s]'
             cand --command-timeout 'Per command (a task''s `timeout` overrides it) [default: 8s]'
             cand --host-timeout 'Whole-host deadline [default: none]'
@@ -118,10 +134,12 @@ set edit:completion:arg-completer[drover] = {|@words|
             cand --junit 'Write JUnit XML here, one test case per host × task (atomically)'
             cand --events 'Stream every event as one JSON line to FILE, or to stdout with `-`'
             cand --color 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set'
+            cand -k 'Not supported yet: ssh logs in with keys, certificates or the agent'
+            cand --ask-pass 'Not supported yet: ssh logs in with keys, certificates or the agent'
             cand --reset-breakers 'Forget every breaker of this inventory before the run'
             cand --no-history 'Do not record this run in the history'
-            cand -v 'Print every task, not only failures'
-            cand --verbose 'Print every task, not only failures'
+            cand -v 'Print every task (-v), the connector''s decisions (-vv), each command line as sent, secrets masked (-vvv); to stderr'
+            cand --verbose 'Print every task (-v), the connector''s decisions (-vv), each command line as sent, secrets masked (-vvv); to stderr'
             cand -q 'Print only the summary (on a terminal: only the overall bar while running)'
             cand --quiet 'Print only the summary (on a terminal: only the overall bar while running)'
             cand -h 'Print help (see more with ''--help'')'
@@ -139,6 +157,12 @@ set edit:completion:arg-completer[drover] = {|@words|
             cand --platforms 'Router and switch platform profiles to add or override: YAML with a top-level `platforms:` key'
             cand --tags 'Only tasks with one of these tags (comma-separated; also all, tagged, untagged); `always` tasks run too'
             cand --skip-tags 'Leave out tasks with one of these tags (comma-separated); `never` tasks run only when asked for by tag'
+            cand -u 'Remote user for hosts whose inventory sets none (Ansible''s -u: inventory `user` wins)'
+            cand --user 'Remote user for hosts whose inventory sets none (Ansible''s -u: inventory `user` wins)'
+            cand -k 'Not supported yet: ssh logs in with keys, certificates or the agent'
+            cand --ask-pass 'Not supported yet: ssh logs in with keys, certificates or the agent'
+            cand --list-hosts 'Print only the hosts each play would run on'
+            cand --syntax-check 'Accepted for Ansible habit: `check` validates and renders anyway'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -218,6 +242,12 @@ set edit:completion:arg-completer[drover] = {|@words|
         }
         &'drover;report;help;help'= {
         }
+        &'drover;config'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'drover;help'= {
             cand run 'Run a playbook against the inventory'
             cand exec 'Run one command on the hosts a pattern selects, no playbook needed'
@@ -225,6 +255,7 @@ set edit:completion:arg-completer[drover] = {|@words|
             cand inventory 'Show the inventory: hosts, groups and resolved variables'
             cand history 'List the recorded runs: id, start, playbook, hosts per status, duration, exit code'
             cand report 'Past runs'' reports: show one, diff two (drift), merge shards'
+            cand config 'Show the defaults drover takes from DROVER_* variables and drover.yml, and where from'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'drover;help;run'= {
@@ -247,6 +278,8 @@ set edit:completion:arg-completer[drover] = {|@words|
         &'drover;help;report;diff'= {
         }
         &'drover;help;report;merge'= {
+        }
+        &'drover;help;config'= {
         }
         &'drover;help;help'= {
         }

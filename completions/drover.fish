@@ -32,6 +32,7 @@ complete -c drover -n "__fish_drover_needs_command" -f -a "check" -d 'Validate a
 complete -c drover -n "__fish_drover_needs_command" -f -a "inventory" -d 'Show the inventory: hosts, groups and resolved variables'
 complete -c drover -n "__fish_drover_needs_command" -f -a "history" -d 'List the recorded runs: id, start, playbook, hosts per status, duration, exit code'
 complete -c drover -n "__fish_drover_needs_command" -f -a "report" -d 'Past runs\' reports: show one, diff two (drift), merge shards'
+complete -c drover -n "__fish_drover_needs_command" -f -a "config" -d 'Show the defaults drover takes from DROVER_* variables and drover.yml, and where from'
 complete -c drover -n "__fish_drover_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c drover -n "__fish_drover_using_subcommand run" -s i -l inventory -d 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand run" -s l -l limit -d 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b), or @FILE: one a line' -r
@@ -39,10 +40,12 @@ complete -c drover -n "__fish_drover_using_subcommand run" -s e -l extra-vars -d
 complete -c drover -n "__fish_drover_using_subcommand run" -l platforms -d 'Router and switch platform profiles to add or override: YAML with a top-level `platforms:` key' -r -F
 complete -c drover -n "__fish_drover_using_subcommand run" -l tags -d 'Only tasks with one of these tags (comma-separated; also all, tagged, untagged); `always` tasks run too' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l skip-tags -d 'Leave out tasks with one of these tags (comma-separated); `never` tasks run only when asked for by tag' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -s u -l user -d 'Remote user for hosts whose inventory sets none (Ansible\'s -u: inventory `user` wins)' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l start-at-task -d 'Not supported: drover runs every task of a play' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l batch-size -d 'Hosts per batch; a batch connects, runs and disconnects before the next starts; 0 = one batch [default: 10]' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l strategy -d 'batched, or rolling: a window of `concurrency` hosts, the next starts as one ends [default: batched]' -r -f -a "batched\t'A batch connects, runs and disconnects before the next batch starts'
 rolling\t'A window of `concurrency` hosts; the next host starts as one ends'"
-complete -c drover -n "__fish_drover_using_subcommand run" -l concurrency -d 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -s f -l concurrency -l forks -d 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l connect-timeout -d 'Per connection attempt [default: 10s]' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l command-timeout -d 'Per command (a task\'s `timeout` overrides it) [default: 8s]' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l host-timeout -d 'Whole-host deadline [default: none]' -r
@@ -71,9 +74,14 @@ complete -c drover -n "__fish_drover_using_subcommand run" -l events -d 'Stream 
 complete -c drover -n "__fish_drover_using_subcommand run" -l color -d 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c drover -n "__fish_drover_using_subcommand run" -s k -l ask-pass -d 'Not supported yet: ssh logs in with keys, certificates or the agent'
+complete -c drover -n "__fish_drover_using_subcommand run" -l check -d 'Render and plan every command, connect to nothing (what `drover check` does)'
+complete -c drover -n "__fish_drover_using_subcommand run" -l syntax-check -d 'Validate the playbook and render every command, connect to nothing (as `drover check`)'
+complete -c drover -n "__fish_drover_using_subcommand run" -l list-hosts -d 'Print the hosts each play would run on, connect to nothing'
+complete -c drover -n "__fish_drover_using_subcommand run" -l step -d 'Not supported: drover does not ask before each task'
 complete -c drover -n "__fish_drover_using_subcommand run" -l reset-breakers -d 'Forget every breaker of this inventory before the run'
 complete -c drover -n "__fish_drover_using_subcommand run" -l no-history -d 'Do not record this run in the history'
-complete -c drover -n "__fish_drover_using_subcommand run" -s v -l verbose -d 'Print every task, not only failures'
+complete -c drover -n "__fish_drover_using_subcommand run" -s v -l verbose -d 'Print every task (-v), the connector\'s decisions (-vv), each command line as sent, secrets masked (-vvv); to stderr'
 complete -c drover -n "__fish_drover_using_subcommand run" -s q -l quiet -d 'Print only the summary (on a terminal: only the overall bar while running)'
 complete -c drover -n "__fish_drover_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drover -n "__fish_drover_using_subcommand run" -s V -l version -d 'Print version'
@@ -83,12 +91,13 @@ complete -c drover -n "__fish_drover_using_subcommand exec" -s e -l extra-vars -
 complete -c drover -n "__fish_drover_using_subcommand exec" -l platforms -d 'Router and switch platform profiles to add or override: YAML with a top-level `platforms:` key' -r -F
 complete -c drover -n "__fish_drover_using_subcommand exec" -l tags -d 'Only tasks with one of these tags (comma-separated; also all, tagged, untagged); `always` tasks run too' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l skip-tags -d 'Leave out tasks with one of these tags (comma-separated); `never` tasks run only when asked for by tag' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -s u -l user -d 'Remote user for hosts whose inventory sets none (Ansible\'s -u: inventory `user` wins)' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l output -d '`json`: print the report on stdout, for scripts (the summary goes to stderr)' -r -f -a "text\t'Progress on stderr, the summary on stdout'
 json\t'The JSON report on stdout and nothing else there'"
 complete -c drover -n "__fish_drover_using_subcommand exec" -l batch-size -d 'Hosts per batch; a batch connects, runs and disconnects before the next starts; 0 = one batch [default: 10]' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l strategy -d 'batched, or rolling: a window of `concurrency` hosts, the next starts as one ends [default: batched]' -r -f -a "batched\t'A batch connects, runs and disconnects before the next batch starts'
 rolling\t'A window of `concurrency` hosts; the next host starts as one ends'"
-complete -c drover -n "__fish_drover_using_subcommand exec" -l concurrency -d 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -s f -l concurrency -l forks -d 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l connect-timeout -d 'Per connection attempt [default: 10s]' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l command-timeout -d 'Per command (a task\'s `timeout` overrides it) [default: 8s]' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l host-timeout -d 'Whole-host deadline [default: none]' -r
@@ -117,9 +126,10 @@ complete -c drover -n "__fish_drover_using_subcommand exec" -l events -d 'Stream
 complete -c drover -n "__fish_drover_using_subcommand exec" -l color -d 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
+complete -c drover -n "__fish_drover_using_subcommand exec" -s k -l ask-pass -d 'Not supported yet: ssh logs in with keys, certificates or the agent'
 complete -c drover -n "__fish_drover_using_subcommand exec" -l reset-breakers -d 'Forget every breaker of this inventory before the run'
 complete -c drover -n "__fish_drover_using_subcommand exec" -l no-history -d 'Do not record this run in the history'
-complete -c drover -n "__fish_drover_using_subcommand exec" -s v -l verbose -d 'Print every task, not only failures'
+complete -c drover -n "__fish_drover_using_subcommand exec" -s v -l verbose -d 'Print every task (-v), the connector\'s decisions (-vv), each command line as sent, secrets masked (-vvv); to stderr'
 complete -c drover -n "__fish_drover_using_subcommand exec" -s q -l quiet -d 'Print only the summary (on a terminal: only the overall bar while running)'
 complete -c drover -n "__fish_drover_using_subcommand exec" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c drover -n "__fish_drover_using_subcommand exec" -s V -l version -d 'Print version'
@@ -129,6 +139,10 @@ complete -c drover -n "__fish_drover_using_subcommand check" -s e -l extra-vars 
 complete -c drover -n "__fish_drover_using_subcommand check" -l platforms -d 'Router and switch platform profiles to add or override: YAML with a top-level `platforms:` key' -r -F
 complete -c drover -n "__fish_drover_using_subcommand check" -l tags -d 'Only tasks with one of these tags (comma-separated; also all, tagged, untagged); `always` tasks run too' -r
 complete -c drover -n "__fish_drover_using_subcommand check" -l skip-tags -d 'Leave out tasks with one of these tags (comma-separated); `never` tasks run only when asked for by tag' -r
+complete -c drover -n "__fish_drover_using_subcommand check" -s u -l user -d 'Remote user for hosts whose inventory sets none (Ansible\'s -u: inventory `user` wins)' -r
+complete -c drover -n "__fish_drover_using_subcommand check" -s k -l ask-pass -d 'Not supported yet: ssh logs in with keys, certificates or the agent'
+complete -c drover -n "__fish_drover_using_subcommand check" -l list-hosts -d 'Print only the hosts each play would run on'
+complete -c drover -n "__fish_drover_using_subcommand check" -l syntax-check -d 'Accepted for Ansible habit: `check` validates and renders anyway'
 complete -c drover -n "__fish_drover_using_subcommand check" -s h -l help -d 'Print help'
 complete -c drover -n "__fish_drover_using_subcommand check" -s V -l version -d 'Print version'
 complete -c drover -n "__fish_drover_using_subcommand inventory" -s i -l inventory -d 'Inventory file (repeatable; later ones win)' -r -F
@@ -170,13 +184,16 @@ complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_su
 complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "diff" -d 'Show the drift between two runs per host and task; exit 2 when something drifted'
 complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "merge" -d 'Join the reports of `--shard K/N` runs into the report one run would have written'
 complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report help" -f -a "run" -d 'Run a playbook against the inventory'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report help" -f -a "exec" -d 'Run one command on the hosts a pattern selects, no playbook needed'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report help" -f -a "check" -d 'Validate a playbook and print every host\'s rendered commands; connects to nothing'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report help" -f -a "inventory" -d 'Show the inventory: hosts, groups and resolved variables'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report help" -f -a "history" -d 'List the recorded runs: id, start, playbook, hosts per status, duration, exit code'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report help" -f -a "report" -d 'Past runs\' reports: show one, diff two (drift), merge shards'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drover -n "__fish_drover_using_subcommand config" -s h -l help -d 'Print help'
+complete -c drover -n "__fish_drover_using_subcommand config" -s V -l version -d 'Print version'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report config help" -f -a "run" -d 'Run a playbook against the inventory'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report config help" -f -a "exec" -d 'Run one command on the hosts a pattern selects, no playbook needed'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report config help" -f -a "check" -d 'Validate a playbook and print every host\'s rendered commands; connects to nothing'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report config help" -f -a "inventory" -d 'Show the inventory: hosts, groups and resolved variables'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report config help" -f -a "history" -d 'List the recorded runs: id, start, playbook, hosts per status, duration, exit code'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report config help" -f -a "report" -d 'Past runs\' reports: show one, diff two (drift), merge shards'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report config help" -f -a "config" -d 'Show the defaults drover takes from DROVER_* variables and drover.yml, and where from'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c drover -n "__fish_drover_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "show" -d 'Print a past run\'s summary as the run printed it'
 complete -c drover -n "__fish_drover_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "diff" -d 'Show the drift between two runs per host and task; exit 2 when something drifted'
 complete -c drover -n "__fish_drover_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "merge" -d 'Join the reports of `--shard K/N` runs into the report one run would have written'

@@ -131,7 +131,7 @@ impl Job {
         }
         // Every command that can be rendered before the run is, so a typo stops everything.
         crate::check::check(&plan)?;
-        let verbosity = self.verbosity();
+        let verbosity = Verbosity::from_flags(self.output.quiet, self.output.verbose);
         let breakers = Arc::new(self.breaker_store()?);
         let mut events_log = self
             .output
@@ -173,19 +173,12 @@ impl Job {
             log.finish()?;
         }
         let stdout = self.stdout_use();
-        ui::print_end(&report, stdout, self.group_outputs, verbosity);
+        let printed = ui::print_end(&report, stdout, self.group_outputs, verbosity);
         self.history
             .print_end(&report, stdout != ui::Stdout::Summary);
         saved?;
+        printed?;
         Ok(report.run.exit_code)
-    }
-
-    fn verbosity(&self) -> Verbosity {
-        match (self.output.quiet, self.output.verbose) {
-            (true, _) => Verbosity::Quiet,
-            (_, true) => Verbosity::Verbose,
-            _ => Verbosity::Normal,
-        }
     }
 
     fn run_info(
@@ -314,11 +307,13 @@ pub fn inventory(args: InventoryArgs) -> Result<i32> {
         inventory::add_playbook_vars(&mut inv, &dir.join("playbook.yml"))?;
     }
     if let Some(pattern) = &args.list_hosts {
+        let mut text = String::new();
         for host in inventory::select(&inv, pattern)? {
-            println!("{host}");
+            text.push_str(&format!("{host}\n"));
         }
+        ui::out::print(&text)?;
     } else if args.graph {
-        print!("{}", inventory::graph(&inv));
+        ui::out::print(&inventory::graph(&inv))?;
     } else if let Some(host) = &args.host {
         if !inv.hosts.contains_key(host) {
             return Err(inventory::select(&inv, host)
@@ -329,25 +324,27 @@ pub fn inventory(args: InventoryArgs) -> Result<i32> {
         }
         let resolved = inv.resolve_with_sources(host);
         let width = resolved.keys().map(|k| k.len()).max().unwrap_or(0);
+        let mut text = String::new();
         for (key, (value, source)) in &resolved {
             let shown = masked(key, value).to_string();
-            println!("{key:<width$}  {shown}  # from {source}");
+            text.push_str(&format!("{key:<width$}  {shown}  # from {source}\n"));
         }
         let vars: inventory::Vars = inv.resolve(host);
         if let Ok(conn) = inventory::Connection::from_vars(host, vars) {
             if conn.transport == inventory::TransportKind::Ssh {
                 match crate::transport::ssh::backend_of(&conn.vars) {
-                    Ok((backend, why)) => println!("# ssh backend: {} ({why})", backend.as_str()),
-                    Err(message) => println!("# ssh backend: none ({message})"),
+                    Ok((backend, why)) => {
+                        text.push_str(&format!("# ssh backend: {} ({why})\n", backend.as_str()))
+                    }
+                    Err(message) => text.push_str(&format!("# ssh backend: none ({message})\n")),
                 }
             }
         }
+        ui::out::print(&text)?;
     } else {
         let json = inventory::to_ansible_json(&inv);
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json).unwrap_or_default()
-        );
+        let text = serde_json::to_string_pretty(&json).unwrap_or_default();
+        ui::out::print(&format!("{text}\n"))?;
     }
     Ok(0)
 }

@@ -28,7 +28,7 @@ impl Object for Placeholder {
 /// Renders everything and returns what to print, or every render error found.
 pub fn check(plan: &Plan) -> Result<String> {
     let mut out = String::new();
-    let mut errors = Vec::new();
+    let mut errors = RenderErrors::default();
     let mut registered: BTreeMap<String, Value> = BTreeMap::new();
     for play in &plan.plays {
         for task in play.tasks.iter() {
@@ -38,10 +38,11 @@ pub fn check(plan: &Plan) -> Result<String> {
         }
         let s = &play.settings;
         out.push_str(&format!(
-            "play `{}`: {} hosts, strategy {:?}, batch size {}, concurrency {}\n",
+            "play `{}`: {} host{}, strategy {}, batch size {}, concurrency {}\n",
             play.name,
             play.hosts.len(),
-            s.strategy,
+            if play.hosts.len() == 1 { "" } else { "s" },
+            s.strategy.as_str(),
             s.batch_size,
             s.effective_concurrency(play.hosts.len())
         ));
@@ -91,11 +92,8 @@ pub fn check(plan: &Plan) -> Result<String> {
                                     continue;
                                 }
                                 Err(e) => {
-                                    errors.push(render(
-                                        &host.name,
-                                        &task.name,
-                                        format!("when: {e}"),
-                                    ));
+                                    let at = (play.index, task.index, true);
+                                    errors.add(at, &play.name, &task.name, expr, e, &host.name);
                                     continue;
                                 }
                             }
@@ -124,23 +122,97 @@ pub fn check(plan: &Plan) -> Result<String> {
                             task.name
                         ));
                     }
-                    Err(e) => errors.push(render(&host.name, &task.name, e)),
+                    Err(e) => {
+                        let source = template_source(plan, task.text());
+                        let at = (play.index, task.index, false);
+                        errors.add(at, &play.name, &task.name, &source, e, &host.name);
+                    }
                 }
             }
         }
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        Err(Error::Usage(text.join("\nerror: ")))
+    errors.into_result(out)
+}
+
+/// The text a task's command was written as.
+fn template_source(plan: &Plan, text: &Text) -> String {
+    match text {
+        Text::Plain(s) => s.clone(),
+        Text::Template { name, .. } => plan
+            .env
+            .get_template(name)
+            .map(|t| t.source().to_string())
+            .unwrap_or_default(),
     }
 }
 
-fn render(host: &str, task: &str, message: String) -> Error {
-    Error::Render {
-        host: host.to_string(),
-        task: task.to_string(),
-        message,
+/// Render errors grouped by where and why they happened: one message per task and error,
+/// with the template text once and every host it failed for (folded), instead of one line
+/// per host.
+#[derive(Default)]
+struct RenderErrors {
+    /// (play, task, in `when`) and message → play name, task name, template, hosts.
+    groups: Vec<(RenderSite, String, Group)>,
+}
+
+type RenderSite = (usize, usize, bool);
+
+struct Group {
+    play: String,
+    task: String,
+    template: String,
+    hosts: Vec<String>,
+}
+
+impl RenderErrors {
+    fn add(
+        &mut self,
+        at: RenderSite,
+        play: &str,
+        task: &str,
+        template: &str,
+        message: String,
+        host: &str,
+    ) {
+        match self
+            .groups
+            .iter_mut()
+            .find(|(site, m, _)| *site == at && *m == message)
+        {
+            Some((_, _, g)) => g.hosts.push(host.to_string()),
+            None => self.groups.push((
+                at,
+                message,
+                Group {
+                    play: play.to_string(),
+                    task: task.to_string(),
+                    template: template.to_string(),
+                    hosts: vec![host.to_string()],
+                },
+            )),
+        }
+    }
+
+    fn into_result(self, out: String) -> Result<String> {
+        if self.groups.is_empty() {
+            return Ok(out);
+        }
+        let text: Vec<String> = self
+            .groups
+            .iter()
+            .map(|((_, _, when), message, g)| {
+                let n = g.hosts.len();
+                let hosts = crate::report::fold(g.hosts.iter().map(String::as_str));
+                let (what, label) = if *when { ("when: ", "when") } else { ("", "template") };
+                let template = g.template.trim_end().replace('\n', "\n            ");
+                format!(
+                    "task `{}` (play `{}`): {what}{message}, for {n} host{}: {hosts}\n  {label}: {template}",
+                    g.task,
+                    g.play,
+                    if n == 1 { "" } else { "s" },
+                )
+            })
+            .collect();
+        Err(Error::Usage(text.join("\nerror: ")))
     }
 }

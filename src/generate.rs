@@ -1,5 +1,5 @@
 //! `drover generate` (hidden): writes the files drover ships that are derived from its own
-//! types — shell completions (clap_complete), man pages (clap_mangen) and the report's JSON
+//! types — shell completions (clap_complete), man pages (clap_mangen, see [`crate::man`]) and the report's JSON
 //! Schema (schemars). A test regenerates them and fails when the checked-in copies differ.
 
 use std::path::Path;
@@ -28,8 +28,10 @@ pub fn generate(root: &Path) -> Result<()> {
         clap_complete::generate_to(shell, &mut Cli::command(), "drover", &completions)
             .map_err(|e| Error::io(&completions, "write completions", e))?;
     }
-    clap_mangen::generate_to(Cli::command(), &man)
-        .map_err(|e| Error::io(&man, "write man pages", e))?;
+    for (name, page) in crate::man::pages(Cli::command()) {
+        let path = man.join(name);
+        std::fs::write(&path, page).map_err(|e| Error::io(&path, "write the man page", e))?;
+    }
     let path = schema.join("report.schema.json");
     std::fs::write(&path, crate::report::schema())
         .map_err(|e| Error::io(&path, "write the schema", e))?;

@@ -16,6 +16,7 @@ pub mod event;
 pub mod generate;
 pub mod history;
 pub mod inventory;
+pub mod man;
 pub mod outcome;
 pub mod parse;
 pub mod platform;
@@ -43,7 +44,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             Ok(g) => match generate::generate(&g.dir) {
                 Ok(()) => 0,
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    ui::out::eprintln(&format!("error: {e}"));
                     1
                 }
             },
@@ -53,17 +54,37 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
             }
         };
     }
-    let cli = match Cli::try_parse_from(args) {
+    let config = match cli::Config::load() {
+        Ok(c) => c,
+        Err(e) => {
+            ui::out::eprintln(&format!("error: {e}"));
+            return 1;
+        }
+    };
+    let parsed = config
+        .apply(<Cli as clap::CommandFactory>::command())
+        .try_get_matches_from(args)
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
             return if e.use_stderr() { 1 } else { 0 };
         }
     };
+    if matches!(cli.command, Command::Config) {
+        return match ui::out::print(&config.show()) {
+            Ok(()) => 0,
+            Err(e) => {
+                ui::out::eprintln(&format!("error: {e}"));
+                1
+            }
+        };
+    }
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            ui::out::eprintln(&format!("error: {e}"));
             1
         }
     }
@@ -72,11 +93,14 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> i32 {
 fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Inventory(args) => app::inventory(args),
+        Command::Config => Ok(0),
         Command::Check(args) => {
             let job = app::Job::from_run(
                 cli::RunArgs {
                     playbook: args.playbook,
                     target: args.target,
+                    login: args.login.clone(),
+                    habits: cli::RunHabits::default(),
                     settings: cli::SettingsArgs::default(),
                     state: cli::StateArgs::default(),
                     history: cli::HistoryArgs::default(),
@@ -84,11 +108,15 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 },
                 history::Session::none(),
             )?;
-            let plan = job.plan(&transport::Transports::default())?;
-            print!("{}", check::check(&plan)?);
-            Ok(0)
+            check(with_login(job, &args.login)?, args.habits.list_hosts)
         }
         Command::Run(args) => {
+            args.habits.unsupported()?;
+            let (habits, login) = (args.habits.clone(), args.login.clone());
+            if habits.list_hosts || habits.check || habits.syntax_check {
+                let job = app::Job::from_run(args, history::Session::none())?;
+                return check(with_login(job, &login)?, habits.list_hosts);
+            }
             let session = history::Session::new(history::Invocation {
                 command: "run",
                 playbook: Some(&args.playbook),
@@ -98,9 +126,12 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 history: &args.history,
                 report: args.output.report.as_deref(),
             });
-            recorded(session, |s| app::Job::from_run(args, s))
+            recorded(session, |s| {
+                with_login(app::Job::from_run(args, s)?, &login)
+            })
         }
         Command::Exec(args) => {
+            let login = args.login.clone();
             let session = history::Session::new(history::Invocation {
                 command: "exec",
                 playbook: None,
@@ -110,7 +141,9 @@ fn dispatch(cli: Cli) -> Result<i32> {
                 history: &args.history,
                 report: args.output.report.as_deref(),
             });
-            recorded(session, |s| app::Job::from_exec(args, s))
+            recorded(session, |s| {
+                with_login(app::Job::from_exec(args, s)?, &login)
+            })
         }
         Command::History(args) => history::history(args),
         Command::Report(args) => history::report(args),
@@ -127,6 +160,45 @@ fn recorded(
         .and_then(|()| job(session.clone()))
         .and_then(block_on);
     result.map_err(|e| session.failed(e))
+}
+
+/// `drover check`, `run --check`: plan and render everything, print it, connect nothing.
+/// With `list_hosts`, only the hosts each play selects.
+fn check(job: app::Job, list_hosts: bool) -> Result<i32> {
+    let plan = job.plan(&transport::Transports::default())?;
+    if list_hosts {
+        let mut out = String::new();
+        for play in &plan.plays {
+            let n = play.hosts.len();
+            out.push_str(&format!(
+                "play `{}` (hosts: {}): {n} host{}\n",
+                play.name,
+                play.pattern,
+                if n == 1 { "" } else { "s" }
+            ));
+            for host in &play.hosts {
+                out.push_str(&format!("  {}\n", host.name));
+            }
+        }
+        ui::out::print(&out)?;
+    } else {
+        ui::out::print(&check::check(&plan)?)?;
+    }
+    Ok(0)
+}
+
+/// `-u USER`: the user of every host whose inventory sets none, as with Ansible's `-u`. It
+/// goes into the inventory defaults (the lowest level) as `ansible_user`, the alias `user`
+/// yields to, so a `user` or `ansible_user` anywhere in the inventory keeps its value.
+fn with_login(mut job: app::Job, login: &cli::LoginArgs) -> Result<app::Job> {
+    login.unsupported()?;
+    if let Some(user) = &login.user {
+        let defaults = &mut job.inventory.defaults;
+        if !defaults.contains_key("user") && !defaults.contains_key("ansible_user") {
+            defaults.insert("ansible_user".into(), user.clone().into());
+        }
+    }
+    Ok(job)
 }
 
 fn block_on(job: app::Job) -> Result<i32> {

@@ -12,6 +12,9 @@ pub enum ErrorKind {
     ConnectTimeout,
     AuthFailed,
     HostKeyMismatch,
+    /// The host's key is not in known_hosts and the policy is `strict`: a first connection,
+    /// not an attack; the message says how to trust the key.
+    HostKeyUnknown,
     CommandTimeout,
     HostTimeout,
     NonzeroExit,
@@ -67,6 +70,7 @@ impl ErrorKind {
             ErrorKind::ConnectTimeout => "connect_timeout",
             ErrorKind::AuthFailed => "auth_failed",
             ErrorKind::HostKeyMismatch => "host_key_mismatch",
+            ErrorKind::HostKeyUnknown => "host_key_unknown",
             ErrorKind::CommandTimeout => "command_timeout",
             ErrorKind::HostTimeout => "host_timeout",
             ErrorKind::NonzeroExit => "nonzero_exit",

@@ -23,12 +23,19 @@ pub enum Strategy {
     Rolling,
 }
 
-impl fmt::Display for Strategy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl Strategy {
+    /// The name a play key and a flag use.
+    pub fn as_str(self) -> &'static str {
+        match self {
             Strategy::Batched => "batched",
             Strategy::Rolling => "rolling",
-        })
+        }
+    }
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -168,7 +175,7 @@ run_settings! { $
         help "batched, or rolling: a window of `concurrency` hosts, the next starts as one ends";
     concurrency: usize = 10,
         input usize, flag "concurrency" "N", default "10", play concurrency,
-        serde [], arg [value_parser = positive],
+        serde [], arg [short = 'f', visible_alias = "forks", env = "DROVER_CONCURRENCY", value_parser = positive],
         help "Most hosts in flight at once (in batched, never above batch_size)";
     connect_timeout: std::time::Duration = Duration::from_secs(10),
         input crate::settings::DurationValue, flag "connect-timeout" "DURATION", default "10s", play connect_timeout,
@@ -188,7 +195,7 @@ run_settings! { $
         help "Wait between batches";
     rate: crate::settings::Rate = Rate { count: 20, per: Duration::from_secs(1) },
         input crate::settings::Rate, flag "rate" "RATE", default "20/s", play rate,
-        serde [], arg [],
+        serde [], arg [env = "DROVER_RATE"],
         help "New connections per time, fleet-wide and across batches: 20/s, 300/m, 120/h, 5/10s";
     burst: u32 = 1,
         input u32, flag "burst" "N", default "1", play burst,

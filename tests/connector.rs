@@ -319,7 +319,11 @@ async fn retries_stop_at_the_limit() {
 
 #[tokio::test(start_paused = true)]
 async fn non_transient_errors_are_not_retried() {
-    for kind in [ErrorKind::AuthFailed, ErrorKind::HostKeyMismatch] {
+    for kind in [
+        ErrorKind::AuthFailed,
+        ErrorKind::HostKeyMismatch,
+        ErrorKind::HostKeyUnknown,
+    ] {
         let mut fake = FakeTransport::default();
         fake.fail_first = Arc::new(HashMap::from([("h001".to_string(), (5, kind))]));
         let play = "- hosts: all\n  retries: 4\n  rate: 1000/ms\n  tasks:\n    - command: a\n";

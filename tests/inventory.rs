@@ -338,3 +338,70 @@ fn secrets_are_masked_in_host_vars() {
         .code(0)
         .stdout_has("enable_password  \"********\"");
 }
+
+/// `defaults` takes its variables directly or, as groups and hosts do, under `vars:`; before,
+/// `defaults: { vars: { site: x } }` defined one variable named `vars` and `site` was
+/// undefined everywhere.
+#[test]
+fn defaults_take_vars_under_vars_too() {
+    let inv = "defaults:\n  transport: local\n  vars:\n    site: fra1\nhosts:\n  r1: {}\n";
+    let out = Test::new()
+        .file("inv.yml", inv)
+        .file(
+            "p.yml",
+            "- hosts: all\n  tasks:\n    - command: echo {{ site }}\n",
+        )
+        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
+        .run()
+        .code(0);
+    assert_eq!(
+        crate::support::host(&out.report(), "r1")["tasks"][0]["stdout"],
+        "fra1\n"
+    );
+    let shown = Test::new()
+        .file("inv.yml", inv)
+        .args(&["inventory", "-i", "inv.yml", "--host", "r1"])
+        .run()
+        .code(0);
+    assert!(
+        shown
+            .stdout
+            .contains("site       \"fra1\"  # from defaults"),
+        "{}",
+        shown.stdout
+    );
+    assert!(!shown.stdout.contains("vars"), "{}", shown.stdout);
+}
+
+/// A variable literally named `vars` is a nesting typo: an error with its position, and
+/// nothing runs.
+#[test]
+fn a_variable_named_vars_is_rejected_with_a_hint() {
+    for (inv, line) in [
+        ("hosts:\n  r1:\n    vars:\n      vars: { site: x }\n", 3),
+        (
+            "groups:\n  g:\n    hosts: [r1]\n    vars:\n      vars:\n        site: x\n",
+            4,
+        ),
+        ("defaults:\n  vars:\n    vars: { site: x }\n", 2),
+        ("defaults:\n  vars: 3\n", 2),
+    ] {
+        let out = Test::new()
+            .file("inv.yml", inv)
+            .args(&["inventory", "-i", "inv.yml"])
+            .run()
+            .code(1);
+        assert!(out.stderr.contains("`vars`"), "{inv}\n{}", out.stderr);
+        assert!(
+            out.stderr.contains(&format!("--> inv.yml:{line}:")),
+            "{inv}\n{}",
+            out.stderr
+        );
+    }
+    Test::new()
+        .file("inv.yml", "defaults:\n  site: a\n  vars: { site: b }\n")
+        .args(&["inventory", "-i", "inv.yml"])
+        .run()
+        .code(1)
+        .stderr_has("`site` is set both in `defaults` and in `defaults.vars`");
+}

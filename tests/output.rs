@@ -229,8 +229,12 @@ fn the_summary_folds_groups_and_names_failures_and_the_slowest() {
     let s = &out.stdout;
     assert!(s.contains("| ok       5"), "{s}");
     assert!(s.contains("| failed   1"), "{s}");
+    // The failure: host, status, class, task, message and the task's own output.
     assert!(
-        s.contains("| lab-r2   failed   nonzero_exit   exit code 5"),
+        s.contains(
+            "| lab-r2 (1)   failed · nonzero_exit · task `maybe fail` |\n\
+             |              exit code 5: broken                       |\n"
+        ),
         "{s}"
     );
     assert!(s.contains("| slowest "), "{s}");
@@ -328,11 +332,74 @@ fn cases(xml: &str) -> Vec<(String, String, String)> {
         root.attribute("failures"),
         Some(count("failure").to_string().as_str())
     );
-    assert_eq!(
-        root.attribute("skipped"),
-        Some(count("skipped").to_string().as_str())
-    );
+    // `skipped` is counted per suite (the JUnit schema has no such attribute on the root).
+    assert_eq!(root.attribute("skipped"), None);
+    let skipped: usize = root
+        .children()
+        .filter(|n| n.has_tag_name("testsuite"))
+        .map(|n| {
+            n.attribute("skipped")
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0)
+        })
+        .sum();
+    assert_eq!(skipped, count("skipped"));
+    assert_valid_junit(xml);
     cases
+}
+
+/// Validates against the JUnit schema in tests/junit.xsd (Jenkins' junit-10 structure) with
+/// libxml2's `xmllint`, which CI installs.
+#[track_caller]
+pub fn assert_valid_junit(xml: &str) {
+    use std::io::Write;
+    let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/junit.xsd");
+    let child = std::process::Command::new("xmllint")
+        .args(["--noout", "--schema", schema, "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(_) if std::env::var_os("CI").is_none() => {
+            eprintln!(
+                "SKIPPED: xmllint is not installed; the JUnit schema check needs it (CI has it)"
+            );
+            return;
+        }
+        Err(e) => panic!("xmllint: {e}"),
+    };
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(xml.as_bytes())
+        .expect("feed xmllint");
+    let out = child.wait_with_output().expect("xmllint");
+    assert!(
+        out.status.success(),
+        "the JUnit file does not validate:\n{}\n{xml}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_junit_schema_check_can_fail() {
+    if std::process::Command::new("xmllint")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: xmllint is not installed");
+        return;
+    }
+    let bad = "<?xml version=\"1.0\"?>\n<testsuites skipped=\"1\"><testsuite name=\"x\" tests=\"1\"><testcase name=\"t\"><system-out/><failure/></testcase></testsuite></testsuites>\n";
+    let caught = std::panic::catch_unwind(|| assert_valid_junit(bad));
+    assert!(
+        caught.is_err(),
+        "a root `skipped` and a misplaced failure must not validate"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -379,12 +446,11 @@ async fn junit_has_every_host_and_task_and_unreachable_and_breaker_skipped_hosts
     );
     let got = cases(&drover::report::junit(second, tasks));
     assert_eq!(got.len(), 8, "the breaker-skipped host does not vanish");
+    // It was not reached, so the exit code is 2, and JUnit says failure too.
+    assert_eq!(second.exit_code(), 2);
     for task in ["first", "second"] {
         let v = &got.iter().find(|c| c.0 == "h002" && c.1 == task).unwrap().2;
-        assert!(
-            v.starts_with("skipped:") && v.contains("breaker_open"),
-            "{v}"
-        );
+        assert_eq!(v, "failure:breaker_open");
     }
 }
 

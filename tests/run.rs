@@ -396,6 +396,8 @@ async fn the_run_command_stops_on_a_test_supplied_shutdown_trigger() {
             tags: Vec::new(),
             skip_tags: Vec::new(),
         },
+        login: Default::default(),
+        habits: Default::default(),
         settings: Default::default(),
         state: drover::cli::StateArgs {
             state_dir: Some(dir.path().join("state")),

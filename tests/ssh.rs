@@ -121,6 +121,13 @@ fn every_connect_error_class_comes_from_a_real_endpoint() {
         assert_eq!(h["error"]["kind"], kind, "{name}: {h}");
         let message = h["error"]["message"].as_str().unwrap_or_default();
         assert!(message.contains(says), "{name}: {message}");
+        // The summary names the class the report has, not only the host's status.
+        assert!(
+            out.stdout
+                .contains(&format!("unreachable · {kind} · while connecting")),
+            "{name}: {}",
+            out.stdout
+        );
     }
 }
 
@@ -412,4 +419,53 @@ fn large_outputs_on_both_streams_come_back_whole() {
         assert_eq!(stderr.len(), 300_000, "{}: stderr", e.name);
         assert!(stdout.bytes().all(|b| b == b'o') && stderr.bytes().all(|b| b == b'e'));
     }
+}
+
+/// The first connection to a device whose key is not in known_hosts, under the default
+/// `strict`: not a "mismatch" (nothing changed), but an unknown key, with the fix spelled out.
+#[test]
+fn an_unknown_host_key_says_so_and_how_to_trust_it() {
+    let lab = Lab::builder().good(1).start();
+    let config = std::fs::read_to_string(lab.path("ssh_config"))
+        .unwrap()
+        .replace(
+            &lab.path("known_hosts").display().to_string(),
+            &lab.path("empty_known_hosts").display().to_string(),
+        );
+    std::fs::write(lab.path("empty_known_hosts"), "").unwrap();
+    std::fs::write(lab.path("fresh_config"), config).unwrap();
+    let fresh = format!("{{ ssh_config: {} }}", lab.path("fresh_config").display());
+    let inventory = lab.inventory_with("", &[("h000", &fresh)]);
+    let playbook = "- hosts: all\n  tasks:\n    - command: echo ok\n";
+    let out = run(&lab, inventory, playbook, &[]).code(2);
+    let report = out.report();
+    let h = host(&report, "h000");
+    assert_eq!(h["error"]["kind"], "host_key_unknown", "{h}");
+    let message = h["error"]["message"].as_str().unwrap();
+    let port = lab.endpoints[0].port;
+    let addr = net::host();
+    assert!(message.starts_with("unknown host key: "), "{message}");
+    assert!(
+        message.contains("host_key_checking: accept-new"),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!(
+            "ssh-keyscan -p {port} {addr} >> ~/.ssh/known_hosts"
+        )),
+        "{message}"
+    );
+    // The summary on stdout shows the class the report has, and the fix.
+    assert!(
+        out.stdout
+            .contains("unreachable · host_key_unknown · while connecting"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("accept-new"), "{}", out.stdout);
+    // With accept-new the same host connects and its key is recorded.
+    let inventory = lab.inventory_with("host_key_checking: accept-new", &[("h000", &fresh)]);
+    run(&lab, inventory, playbook, &[]).code(0);
+    let learned = std::fs::read_to_string(lab.path("empty_known_hosts")).unwrap();
+    assert!(learned.contains(&format!("]:{port} ")), "{learned}");
 }

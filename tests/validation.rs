@@ -136,7 +136,34 @@ fn yaml_syntax_error() {
 fn undefined_variable_is_caught_before_anything_runs() {
     rejected(
         "- hosts: all\n  tasks:\n    - command: touch ran\n    - name: uses\n      command: echo {{ nosuchvar }}\n",
-        &["host lab-r1, task `uses`: undefined variable `nosuchvar`"],
+        &["task `uses` (play `all`): undefined variable `nosuchvar`, for 6 hosts: lab-r[1-3],lab-e[1-3]\n  template: echo {{ nosuchvar }}\n"],
+    );
+}
+
+/// One error per task and cause, with the template once and the hosts it failed for, not
+/// one line per host.
+#[test]
+fn a_template_error_is_reported_once_with_its_hosts() {
+    let out = Test::new()
+        .file("inv.yml", crate::support::LAB)
+        .file(
+            "p.yml",
+            "- hosts: all\n  tasks:\n    - name: uses\n      command: echo {{ country }}\n",
+        )
+        .args(&["check", "p.yml", "-i", "inv.yml"])
+        .run()
+        .code(1);
+    assert_eq!(out.stderr.matches("error: ").count(), 1, "{}", out.stderr);
+    // Only lab-r3 (group deu) has `country`.
+    assert!(
+        out.stderr
+            .contains("undefined variable `country`, for 5 hosts: lab-r[1-2],lab-e[1-3]\n"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.stderr.matches("template: echo {{ country }}").count(),
+        1
     );
 }
 

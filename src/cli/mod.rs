@@ -1,6 +1,8 @@
 //! Raw command-line arguments, as close to the CLI as possible. `resolve` turns them into
 //! the settings the rest of drover uses.
 
+mod ansible;
+mod config;
 mod extra_vars;
 mod history;
 
@@ -10,19 +12,26 @@ use clap::{Args, Parser, Subcommand};
 
 pub use crate::settings::SettingsArgs;
 
+pub use ansible::{CheckHabits, LoginArgs, RunHabits};
+pub use config::Config;
 pub use extra_vars::parse_extra_vars;
 pub use history::{
     parse_shard, DiffArgs, HistoryArgs, HistoryListArgs, MergeArgs, ReportArgs, ReportCommand,
     ShowArgs,
 };
 
-pub const EXIT_CODES: &str = "\
-Exit codes:
+/// The exit codes of a run (`run`, `exec`), as `--help` and the man pages list them. A macro,
+/// so `concat!` can put it under each command's examples.
+macro_rules! run_exit_codes {
+    () => {
+        "Exit codes:
   0    every host ok
   1    usage or input error (bad inventory, playbook, pattern or flag); nothing ran
   2    some hosts failed, were unreachable, or were skipped by an open breaker
   3    aborted by max_fail_percentage or any_errors_fatal; hosts not started are cancelled
-  130  interrupted (Ctrl-C or SIGTERM); the report holds what was done";
+  130  interrupted (Ctrl-C or SIGTERM); the report holds what was done"
+    };
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -31,7 +40,13 @@ Exit codes:
     about = "Drive fleets of network devices from a YAML inventory and playbooks",
     long_about = "drover reads a YAML inventory and declarative YAML playbooks, renders each \
 command per host with minijinja, and runs the tasks in batches across the fleet.",
-    after_help = EXIT_CODES,
+    after_help = concat!("Examples:
+  drover run playbooks/site-audit.yml -i inventory/lab.yml --report target/report.json
+  drover exec -i inventory/lab.yml all -- uname -a
+  drover check playbooks/site-audit.yml -i inventory/lab.yml
+  drover inventory -i inventory/lab.yml --graph
+
+", run_exit_codes!()),
     propagate_version = true
 )]
 pub struct Cli {
@@ -48,23 +63,28 @@ pub enum Command {
   drover run site.yml -i inv.yml --batch-size 20 --concurrency 5 --strategy rolling
   drover run site.yml -i inv.yml --junit junit.xml --events - | jq -c 'select(.event==\"host_finished\")'
 
-", "Exit codes: 0 ok, 1 input error (nothing ran), 2 hosts failed, 130 interrupted"))]
+", run_exit_codes!()))]
     Run(RunArgs),
     /// Run one command on the hosts a pattern selects, no playbook needed
-    #[command(after_help = "Examples:
+    #[command(
+        long_about = "Run one command on the hosts a pattern selects, no playbook needed. \
+Identical outputs are grouped across hosts in the summary.",
+        after_help = concat!("Examples:
   drover exec -i inventory/lab.yml all -- uname -a
   drover exec -i inv.yml 'core:&deu' -- show version
   drover exec -i inv.yml all --output json -- uptime | jq '.output_groups'
 
-Identical outputs are grouped across hosts in the summary.
-Exit codes: 0 ok, 1 input error (nothing ran), 2 hosts failed, 130 interrupted")]
+", run_exit_codes!())
+    )]
     Exec(ExecArgs),
     /// Validate a playbook and print every host's rendered commands; connects to nothing
     #[command(after_help = "Examples:
   drover check playbooks/site-audit.yml -i inventory/lab.yml
   drover check site.yml -i inv.yml --limit deu -e version=17.3
 
-Exit codes: 0 valid, 1 invalid (the errors are printed)")]
+Exit codes:
+  0    the playbook is valid and every command renders
+  1    it is not (the errors are printed)")]
     Check(CheckArgs),
     /// Show the inventory: hosts, groups and resolved variables
     #[command(after_help = "Examples:
@@ -77,16 +97,48 @@ Exit codes: 0 valid, 1 invalid (the errors are printed)")]
 
 Reads drover's YAML, Ansible's YAML and INI inventories (ranges, group_vars/, host_vars/),
 directories of them, host lists and dynamic inventory scripts; an Ansible inventory
-resolves variables and selects hosts as ansible-core does.")]
+resolves variables and selects hosts as ansible-core does.
+
+Exit codes:
+  0    printed
+  1    the inventory cannot be read, or --host names no host")]
     Inventory(InventoryArgs),
     /// List the recorded runs: id, start, playbook, hosts per status, duration, exit code
     #[command(after_help = "Examples:
   drover history
   drover history --playbook site-audit.yml --since 24h
-  drover history --json | jq -r '.[-1].id'")]
+  drover history --json | jq -r '.[-1].id'
+
+Exit codes:
+  0    listed
+  1    the state dir or a filter cannot be read")]
     History(HistoryListArgs),
     /// Past runs' reports: show one, diff two (drift), merge shards
+    #[command(after_help = "Examples:
+  drover report show last
+  drover report diff last~1 last
+  drover report merge shard-*.json --report merged.json --junit junit.xml
+
+Exit codes:
+  0    shown; no drift; merged and every host ok
+  1    a run or report cannot be found or read, or shards do not belong together
+  2    drift (diff); some hosts failed (merge)
+  3    the merged run was aborted (merge)")]
     Report(ReportArgs),
+    /// Show the defaults drover takes from DROVER_* variables and drover.yml, and where from
+    #[command(
+        after_help = "Files, last wins: $XDG_CONFIG_HOME/drover/drover.yml (else \
+~/.config/drover/drover.yml), then ./drover.yml; then DROVER_INVENTORY, DROVER_CONCURRENCY, \
+DROVER_RATE, DROVER_STATE_DIR; then the flags. Keys: inventory, concurrency, rate, state_dir.
+
+Examples:
+  drover config
+
+Exit codes:
+  0    shown
+  1    a config file cannot be read"
+    )]
+    Config,
 }
 
 /// Where the fleet comes from and which part of it to use.
@@ -97,7 +149,8 @@ pub struct TargetArgs {
         short = 'i',
         long = "inventory",
         value_name = "INVENTORY",
-        required = true
+        required = true,
+        env = "DROVER_INVENTORY"
     )]
     pub inventories: Vec<PathBuf>,
     /// Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b), or @FILE: one a line
@@ -121,7 +174,7 @@ pub struct TargetArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub struct StateArgs {
     /// Directory of the breaker state files and the run history [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", env = "DROVER_STATE_DIR")]
     pub state_dir: Option<PathBuf>,
     /// Forget every breaker of this inventory before the run
     #[arg(long)]
@@ -134,9 +187,9 @@ pub struct OutputArgs {
     /// Write the JSON report here (atomically, also when interrupted)
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
-    /// Print every task, not only failures
-    #[arg(short, long)]
-    pub verbose: bool,
+    /// Print every task (-v), the connector's decisions (-vv), each command line as sent, secrets masked (-vvv); to stderr
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     /// Print only the summary (on a terminal: only the overall bar while running)
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
@@ -191,6 +244,10 @@ pub struct RunArgs {
     #[command(flatten)]
     pub target: TargetArgs,
     #[command(flatten)]
+    pub login: LoginArgs,
+    #[command(flatten)]
+    pub habits: RunHabits,
+    #[command(flatten)]
     pub settings: SettingsArgs,
     #[command(flatten)]
     pub state: StateArgs,
@@ -210,6 +267,8 @@ pub struct ExecArgs {
     /// The command line, after `--`
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+    #[command(flatten)]
+    pub login: LoginArgs,
     /// `json`: print the report on stdout, for scripts (the summary goes to stderr)
     #[arg(long = "output", value_enum, value_name = "FORMAT", default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
@@ -230,6 +289,10 @@ pub struct CheckArgs {
     pub playbook: PathBuf,
     #[command(flatten)]
     pub target: TargetArgs,
+    #[command(flatten)]
+    pub login: LoginArgs,
+    #[command(flatten)]
+    pub habits: CheckHabits,
 }
 
 #[derive(Debug, Args)]
@@ -239,7 +302,8 @@ pub struct InventoryArgs {
         short = 'i',
         long = "inventory",
         value_name = "INVENTORY",
-        required = true
+        required = true,
+        env = "DROVER_INVENTORY"
     )]
     pub inventories: Vec<PathBuf>,
     /// Print the whole inventory as Ansible-style JSON (the default); secret-named values

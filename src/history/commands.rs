@@ -31,7 +31,7 @@ pub fn history(args: HistoryListArgs) -> Result<i32> {
         .entries()?
         .into_iter()
         .filter(|e| {
-            args.playbook.as_deref().map_or(true, |p| {
+            args.playbook.as_deref().is_none_or(|p| {
                 e.playbook.as_deref().is_some_and(|have| {
                     have == p || Path::new(have).file_name() == Some(std::ffi::OsStr::new(p))
                 })
@@ -39,8 +39,8 @@ pub fn history(args: HistoryListArgs) -> Result<i32> {
         })
         .filter(|e| {
             let started = humantime::parse_rfc3339_weak(&e.started_at).ok();
-            since.map_or(true, |s| started.is_some_and(|t| t >= s))
-                && until.map_or(true, |u| started.is_some_and(|t| t < u))
+            since.is_none_or(|s| started.is_some_and(|t| t >= s))
+                && until.is_none_or(|u| started.is_some_and(|t| t < u))
         })
         .collect();
     if args.json {

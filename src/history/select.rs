@@ -18,10 +18,10 @@ pub struct Selection {
 
 impl Selection {
     pub fn keeps(&self, name: &str) -> bool {
-        self.names.as_ref().map_or(true, |n| n.contains(name))
+        self.names.as_ref().is_none_or(|n| n.contains(name))
             && self
                 .shard
-                .map_or(true, |s| shard_of(name, s.count) == s.index)
+                .is_none_or(|s| shard_of(name, s.count) == s.index)
     }
 
     /// A shard or a retry may be left with no host, and that is a run with nothing to do,

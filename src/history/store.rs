@@ -140,7 +140,7 @@ impl Store {
             let matching: Vec<&Entry> = entries
                 .iter()
                 // Within a run, `last` is the last run of this playbook that ran at all.
-                .filter(|e| key.map_or(true, |k| e.key == k && e.error.is_none()))
+                .filter(|e| key.is_none_or(|k| e.key == k && e.error.is_none()))
                 .collect();
             return match matching.len().checked_sub(back + 1) {
                 Some(i) => Ok(self.file(&matching[i].id)),

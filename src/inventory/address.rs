@@ -76,7 +76,7 @@ fn range_len(s: &str, hex: bool) -> Option<usize> {
     };
     let alpha = |p: &str| p.len() == 1 && p.chars().all(|c| c.is_ascii_alphabetic());
     let bounds = (num(parts[0]) && num(parts[1])) || (!hex && alpha(parts[0]) && alpha(parts[1]));
-    (bounds && parts.get(2).map_or(true, |s| digits(s))).then_some(end + 2)
+    (bounds && parts.get(2).is_none_or(|s| digits(s))).then_some(end + 2)
 }
 
 fn is_hostname(text: &str) -> bool {

@@ -245,9 +245,8 @@ fn section(line: &str) -> Option<(&str, Option<&str>)> {
         None => (body, None),
     };
     let name_ok = !name.is_empty() && !name.contains(char::is_whitespace);
-    let kind_ok = kind.map_or(true, |k| {
-        !k.is_empty() && k.chars().all(|c| c.is_alphanumeric() || c == '_')
-    });
+    let kind_ok =
+        kind.is_none_or(|k| !k.is_empty() && k.chars().all(|c| c.is_alphanumeric() || c == '_'));
     (name_ok && kind_ok).then_some((name, kind))
 }
 

@@ -1,7 +1,7 @@
 //! drover's own inventory format:
 //!
 //! ```yaml
-//! defaults: { transport: local }
+//! defaults: { transport: local }     # or, as groups and hosts do: { vars: { transport: local } }
 //! groups:
 //!   core: { vars: { role: core }, hosts: [r1], children: [deu] }
 //! hosts:
@@ -14,14 +14,14 @@ use indexmap::IndexMap;
 use serde::Deserialize;
 
 use super::{Group, Host, Inventory, TransportKind, Vars};
-use crate::diagnostic::SourceError;
+use crate::diagnostic::{with_needle, SourceError};
 use crate::error::Result;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
     #[serde(default)]
-    defaults: Vars,
+    defaults: DefaultsDef,
     #[serde(default)]
     groups: IndexMap<String, Option<GroupDef>>,
     #[serde(default)]
@@ -32,7 +32,7 @@ struct File {
 #[serde(deny_unknown_fields)]
 struct GroupDef {
     #[serde(default)]
-    vars: Vars,
+    vars: VarsDef,
     #[serde(default)]
     hosts: Vec<String>,
     #[serde(default)]
@@ -49,20 +49,79 @@ struct HostDef {
     #[serde(default)]
     groups: Vec<String>,
     #[serde(default)]
-    vars: Vars,
+    vars: VarsDef,
+}
+
+/// The variables of `defaults`: given directly, or under `vars:` as groups and hosts take
+/// theirs (what anyone writes by analogy), or both. A variable literally named `vars` is
+/// never defined: it would silently hide every variable meant to be inside it.
+#[derive(Default)]
+struct DefaultsDef(Vars);
+
+impl<'de> Deserialize<'de> for DefaultsDef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut vars = Vars::deserialize(d)?;
+        let nested = match vars.shift_remove("vars") {
+            None => return Ok(DefaultsDef(vars)),
+            Some(serde_json::Value::Object(nested)) => nested,
+            Some(_) => {
+                return Err(D::Error::custom(with_needle(
+                    "`vars` under `defaults` must be a mapping of variables \
+                     (a variable cannot be named `vars`)",
+                    "vars",
+                )))
+            }
+        };
+        for (key, value) in nested {
+            if key == "vars" {
+                return Err(D::Error::custom(nested_vars()));
+            }
+            if vars.contains_key(&key) {
+                return Err(D::Error::custom(with_needle(
+                    format!("`{key}` is set both in `defaults` and in `defaults.vars`"),
+                    &key,
+                )));
+            }
+            vars.insert(key, value);
+        }
+        Ok(DefaultsDef(vars))
+    }
+}
+
+/// A group's or host's `vars:`; a variable named `vars` inside is a typo for nesting.
+#[derive(Default)]
+struct VarsDef(Vars);
+
+impl<'de> Deserialize<'de> for VarsDef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let vars = Vars::deserialize(d)?;
+        if vars.contains_key("vars") {
+            return Err(serde::de::Error::custom(nested_vars()));
+        }
+        Ok(VarsDef(vars))
+    }
+}
+
+fn nested_vars() -> String {
+    with_needle(
+        "a variable cannot be named `vars`: variables go directly under `vars:` \
+         (is `vars:` written twice?)",
+        "vars",
+    )
 }
 
 pub fn parse(path: &Path, source: &str) -> Result<Inventory> {
     let file: File =
         serde_yaml::from_str(source).map_err(|e| SourceError::from_yaml(path, source, &e))?;
     let mut inventory = Inventory {
-        defaults: file.defaults,
+        defaults: file.defaults.0,
         ..Inventory::default()
     };
     for (name, def) in file.groups {
         let def = def.unwrap_or_default();
         let group = Group {
-            vars: def.vars,
+            vars: def.vars.0,
             hosts: def.hosts.into_iter().collect(),
             children: def.children.into_iter().collect(),
         };
@@ -83,7 +142,7 @@ pub fn parse(path: &Path, source: &str) -> Result<Inventory> {
         if let Some(t) = def.transport {
             vars.insert("transport".into(), t.as_str().into());
         }
-        vars.extend(def.vars);
+        vars.extend(def.vars.0);
         let host = Host {
             vars,
             groups: def.groups.into_iter().collect(),

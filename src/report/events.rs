@@ -45,10 +45,15 @@ impl EventLog {
         }
     }
 
-    /// Flushes, and reports the first error (a full disk, a reader that went away).
+    /// Flushes, and reports the first error (a full disk). A reader of `-` that went away
+    /// (`| head`) is a quiet end, as for every other stdout write.
     pub fn finish(mut self) -> Result<()> {
         let flushed = self.out.flush();
-        match self.failed.take().map_or(flushed, Err) {
+        let result = self.failed.take().map_or(flushed, Err);
+        match result {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe && self.path == Path::new("-") => {
+                Ok(())
+            }
             Ok(()) => Ok(()),
             Err(e) => Err(Error::io(&self.path, "write events", e)),
         }

@@ -1,12 +1,16 @@
 //! JUnit XML (`--junit FILE`) so CI systems show each host × task as a test case. Every host
 //! the play selected gets one case per task of the play, also when it never ran them: an
-//! unreachable host's cases are failures, a breaker-skipped or cancelled host's are skips,
-//! and tasks after a failed one are skips — no host vanishes from the CI view.
+//! unreachable or breaker-skipped host's cases are failures (both make the exit code 2, and
+//! the file agrees with it), a cancelled host's are skips, and tasks after a failed one are
+//! skips — no host vanishes from the CI view.
+//!
+//! The file follows the JUnit format as Jenkins' junit-10 schema defines it, which CI systems
+//! at large accept: `skipped` is counted per `testsuite`, never on `testsuites`.
 
 use std::fmt::Write;
 
 use super::{HostReport, RunReport};
-use crate::outcome::{HostStatus, TaskError, TaskStatus};
+use crate::outcome::{ErrorKind, HostStatus, TaskError, TaskStatus};
 
 /// A test case's verdict.
 enum Verdict<'a> {
@@ -19,7 +23,7 @@ enum Verdict<'a> {
 /// order (the report only knows the tasks a host ran).
 pub fn junit(report: &RunReport, tasks: &[Vec<String>]) -> String {
     let mut suites = String::new();
-    let (mut all_tests, mut all_failures, mut all_skipped) = (0, 0, 0);
+    let (mut all_tests, mut all_failures) = (0, 0);
     for play in &report.plays {
         let names = tasks.get(play.index).map(Vec::as_slice).unwrap_or(&[]);
         let (mut tests, mut failures, mut skipped) = (0, 0, 0);
@@ -82,12 +86,10 @@ pub fn junit(report: &RunReport, tasks: &[Vec<String>]) -> String {
         );
         all_tests += tests;
         all_failures += failures;
-        all_skipped += skipped;
     }
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"drover {}\" \
-         tests=\"{all_tests}\" failures=\"{all_failures}\" errors=\"0\" skipped=\"{all_skipped}\" \
-         time=\"{}\">\n{suites}</testsuites>\n",
+         tests=\"{all_tests}\" failures=\"{all_failures}\" errors=\"0\" time=\"{}\">\n{suites}</testsuites>\n",
         xml(&report.run.command),
         seconds(report.run.duration_ms)
     )
@@ -125,9 +127,18 @@ fn verdict<'a>(
         HostStatus::Failed | HostStatus::Ok => {
             Verdict::Skipped("not run: an earlier task failed".to_string())
         }
+        // An open breaker means the host was not reached: a failure, as the exit code says.
+        HostStatus::Skipped if breaker_open(host) => Verdict::Failed(host.outcome.error.as_ref()),
         HostStatus::Skipped => Verdict::Skipped(format!("host skipped{why}")),
         HostStatus::Cancelled => Verdict::Skipped(format!("cancelled{why}")),
     }
+}
+
+fn breaker_open(host: &HostReport) -> bool {
+    host.outcome
+        .error
+        .as_ref()
+        .is_some_and(|e| e.kind == ErrorKind::BreakerOpen)
 }
 
 fn seconds(ms: u64) -> String {

@@ -2,9 +2,11 @@
 //! stderr is a terminal, one plain timestamped line per host state change otherwise, and the
 //! summary. The engine never prints; this module only reads events.
 
+pub mod out;
 mod plain;
 mod progress;
 mod summary;
+mod term;
 
 use std::io::IsTerminal;
 
@@ -14,7 +16,7 @@ use crate::report::RunReport;
 
 pub use plain::PlainPrinter;
 pub use progress::Progress;
-pub use summary::summary;
+pub use summary::{summary, summary_fitted};
 
 /// How much is shown while the run goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -25,6 +27,84 @@ pub enum Verbosity {
     Normal,
     /// Every task too (on a terminal: every in-flight host).
     Verbose,
+    /// `-vv`: the connector's decisions too: each play's settings, each connection attempt
+    /// (rate-limit wait, duration, backoff, probe) and the breaker a host ends with.
+    Connector,
+    /// `-vvv`: the wire too: each command line as sent (secrets masked), its exit code and
+    /// how much came back.
+    Wire,
+}
+
+impl Verbosity {
+    /// `-q` and the number of `-v`s.
+    pub fn from_flags(quiet: bool, verbose: u8) -> Verbosity {
+        match (quiet, verbose) {
+            (true, _) => Verbosity::Quiet,
+            (_, 0) => Verbosity::Normal,
+            (_, 1) => Verbosity::Verbose,
+            (_, 2) => Verbosity::Connector,
+            _ => Verbosity::Wire,
+        }
+    }
+}
+
+/// The lines `-vv` and `-vvv` add for an event, each with the host it is about (if any).
+fn debug_lines(event: &crate::event::Event, verbosity: Verbosity) -> Vec<(Option<&str>, String)> {
+    use crate::event::Event;
+    let mut lines = Vec::new();
+    if verbosity < Verbosity::Connector {
+        return lines;
+    }
+    match event {
+        Event::PlayStarted { settings, .. } => {
+            let json = serde_json::to_string(settings).unwrap_or_default();
+            lines.push((None, format!("settings: {json}")));
+        }
+        Event::HostFinished { host, outcome, .. } => {
+            for a in &outcome.connect_attempts {
+                let mut text = format!(
+                    "connect attempt {}: waited {} ms for a rate token, took {} ms",
+                    a.attempt, a.waited_ms, a.duration_ms
+                );
+                if a.probe {
+                    text.push_str(" (half-open breaker's probe)");
+                }
+                if let Some(e) = &a.error {
+                    text.push_str(&format!(": {e}"));
+                }
+                if a.backoff_ms > 0 {
+                    text.push_str(&format!("; backing off {} ms", a.backoff_ms));
+                }
+                lines.push((Some(host.as_ref()), text));
+            }
+            if let Some(b) = &outcome.breaker {
+                let json = serde_json::to_string(b).unwrap_or_default();
+                lines.push((Some(host.as_ref()), format!("breaker: {json}")));
+            }
+        }
+        Event::TaskFinished { host, result, .. } if verbosity >= Verbosity::Wire => {
+            if !result.command.is_empty() {
+                lines.push((
+                    Some(host.as_ref()),
+                    format!("task `{}` sent: {}", result.name, result.command.trim_end()),
+                ));
+            }
+            let code = result
+                .exit_code
+                .map_or_else(|| "none".to_string(), |c| c.to_string());
+            lines.push((
+                Some(host.as_ref()),
+                format!(
+                    "task `{}` exit code {code}, {} bytes of stdout, {} of stderr",
+                    result.name,
+                    result.stdout.len(),
+                    result.stderr.len()
+                ),
+            ));
+        }
+        _ => {}
+    }
+    lines
 }
 
 /// The live view of a run: bars on a terminal, plain lines anywhere else (cron, CI, pipes).
@@ -98,22 +178,32 @@ pub enum Stdout {
 }
 
 /// Prints the end of a run: the summary (with grouped outputs for `exec`, or with `-v`), and
-/// the JSON report when stdout is for it.
-pub fn print_end(report: &RunReport, stdout: Stdout, group_outputs: bool, verbosity: Verbosity) {
-    let summary = summary(report, group_outputs || verbosity == Verbosity::Verbose);
+/// the JSON report when stdout is for it. A closed stdout is a quiet end (see [`out`]).
+pub fn print_end(
+    report: &RunReport,
+    stdout: Stdout,
+    group_outputs: bool,
+    verbosity: Verbosity,
+) -> crate::error::Result<()> {
+    let group_outputs = group_outputs || verbosity >= Verbosity::Verbose;
+    // The summary fits the terminal it lands on; a pipe or a file gets it whole.
+    let width = match stdout {
+        Stdout::Summary => term::stdout_columns(),
+        Stdout::Report | Stdout::Events => term::stderr_columns(),
+    };
+    let summary = summary_fitted(report, group_outputs, width);
     match stdout {
-        Stdout::Summary => print!("{summary}"),
+        Stdout::Summary => out::print(&summary)?,
         Stdout::Report => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(report).unwrap_or_default()
-            );
+            let json = serde_json::to_string_pretty(report).unwrap_or_default();
+            out::print(&format!("{json}\n"))?;
             if verbosity != Verbosity::Quiet {
-                eprint!("{summary}");
+                out::eprint(&summary);
             }
         }
-        Stdout::Events => eprint!("{summary}"),
+        Stdout::Events => out::eprint(&summary),
     }
+    Ok(())
 }
 
 /// See [`Live::notices`].
@@ -126,7 +216,7 @@ impl Notices {
             Some(multi) => {
                 let _ = multi.println(message);
             }
-            None => eprintln!("{message}"),
+            None => out::eprintln(message),
         }
     }
 }
@@ -153,6 +243,15 @@ fn paint(text: &str, status: &str, color: bool) -> String {
         format!("\x1b[{code}m{text}\x1b[0m")
     } else {
         text.to_string()
+    }
+}
+
+/// `1 host`, `3 hosts`.
+fn count(n: usize, word: &str) -> String {
+    match (n, word.ends_with('h')) {
+        (1, _) => format!("{n} {word}"),
+        (_, true) => format!("{n} {word}es"),
+        _ => format!("{n} {word}s"),
     }
 }
 

@@ -3,9 +3,10 @@
 
 use std::io::Write;
 
-use super::{paint, Verbosity};
+use super::{count, paint, Verbosity};
 use crate::event::{Event, Stamped};
 use crate::outcome::{Attempt, TaskStatus};
+use crate::settings::Strategy;
 
 /// Writes one timestamped line per host event.
 pub struct PlainPrinter<W: Write> {
@@ -43,10 +44,22 @@ impl<W: Write> PlainPrinter<W> {
                 name,
                 hosts,
                 batches,
+                settings,
                 ..
-            } => Some(format!("play `{name}`: {hosts} hosts in {batches} batches")),
+            } => Some(match settings.strategy {
+                Strategy::Rolling => format!(
+                    "play `{name}`: {}, rolling, window of {}",
+                    count(*hosts, "host"),
+                    settings.concurrency
+                ),
+                Strategy::Batched => format!(
+                    "play `{name}`: {} in {}",
+                    count(*hosts, "host"),
+                    count(*batches, "batch")
+                ),
+            }),
             Event::BatchStarted { batch, hosts, .. } => {
-                Some(format!("batch {batch}: {} hosts", hosts.len()))
+                Some(format!("batch {batch}: {}", count(hosts.len(), "host")))
             }
             Event::HostState {
                 host, state, task, ..
@@ -98,9 +111,16 @@ impl<W: Write> PlainPrinter<W> {
             } => Some("run interrupted".to_string()),
             _ => None,
         };
+        let at = clock(stamped.at_ms);
         if let Some(line) = line {
-            let at = clock(stamped.at_ms);
             // A closed stderr (a pipe whose reader left) must not stop the run.
+            let _ = writeln!(self.out, "{at} {line}");
+        }
+        for (host, text) in super::debug_lines(&stamped.event, self.verbosity) {
+            let line = match host {
+                Some(h) => self.host_line(h, &text),
+                None => text,
+            };
             let _ = writeln!(self.out, "{at} {line}");
         }
     }

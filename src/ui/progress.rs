@@ -10,10 +10,12 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
-use super::plain::{clock, connect_failed};
+use super::plain::{clock, connect_failed, task_status};
+use super::summary::{excerpt, truncate};
 use super::{paint, Verbosity};
 use crate::event::{Event, Stamped};
-use crate::outcome::HostStatus;
+use crate::outcome::{HostStatus, TaskStatus};
+use crate::settings::Strategy;
 
 pub struct Progress {
     multi: MultiProgress,
@@ -27,6 +29,8 @@ pub struct Progress {
     max_lines: usize,
     host_style: ProgressStyle,
     width: usize,
+    /// The terminal's width: every bar line fits in it.
+    columns: usize,
     verbosity: Verbosity,
     color: bool,
     counts: HashMap<HostStatus, usize>,
@@ -34,33 +38,29 @@ pub struct Progress {
     plays: usize,
     play_name: String,
     batches: usize,
+    /// Hosts whose failed task was logged with this error, so their end line need not
+    /// repeat it.
+    logged: HashMap<Arc<str>, String>,
+    /// The current play's window under `rolling` (it has one "batch" of every host).
+    rolling: Option<usize>,
 }
 
 impl Progress {
     pub fn new(total: usize, width: usize, verbosity: Verbosity, color: bool) -> Progress {
         let multi = MultiProgress::new();
-        let bar = if color {
-            "{bar:24.cyan/blue}"
-        } else {
-            "{bar:24}"
-        };
-        let overall_style = ProgressStyle::with_template(&format!(
-            "{{prefix}} [{bar}] {{pos}}/{{len}} hosts · {{msg}} · {{elapsed_precise}} · ETA {{eta}}"
-        ))
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
+        let columns = super::term::stderr_columns().unwrap_or(80);
         let overall = multi.add(ProgressBar::new(total as u64));
-        overall.set_style(overall_style);
         overall.set_prefix("drover");
         overall.enable_steady_tick(Duration::from_millis(250));
-        let line =
-            ProgressStyle::with_template("{msg}").unwrap_or_else(|_| ProgressStyle::default_bar());
+        // Both lines cut what does not fit (`wide_msg`), so nothing wraps.
+        let line = ProgressStyle::with_template("{wide_msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
         let batch = multi.add(ProgressBar::new(1));
         batch.set_style(line.clone());
         let max_lines = match verbosity {
             Verbosity::Quiet => 0,
             Verbosity::Normal => terminal_rows().saturating_sub(4).max(1),
-            Verbosity::Verbose => usize::MAX,
+            Verbosity::Verbose | Verbosity::Connector | Verbosity::Wire => usize::MAX,
         };
         let progress = Progress {
             multi,
@@ -70,26 +70,48 @@ impl Progress {
             hidden: HashSet::new(),
             more: None,
             max_lines,
-            host_style: ProgressStyle::with_template("  {prefix} {msg}")
+            host_style: ProgressStyle::with_template("  {prefix} {wide_msg}")
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            width: width.clamp(4, 40),
+            // Host names get at most a third of the line; longer ones are cut.
+            width: width.clamp(4, 40).min((columns / 3).max(8)),
+            columns,
             verbosity,
             color,
             counts: HashMap::new(),
             plays: 1,
             play_name: String::new(),
             batches: 0,
+            rolling: None,
+            logged: HashMap::new(),
         };
         progress.update_counts();
         progress
     }
 
     pub fn show(&mut self, stamped: &Stamped) {
+        for (host, text) in super::debug_lines(&stamped.event, self.verbosity) {
+            let line = match host {
+                Some(h) => format!(
+                    "{} {h:<width$} {text}",
+                    clock(stamped.at_ms),
+                    width = self.width
+                ),
+                None => format!("{} {text}", clock(stamped.at_ms)),
+            };
+            let _ = self.multi.println(line);
+        }
         match &stamped.event {
             Event::RunStarted { plays, .. } => self.plays = *plays,
-            Event::PlayStarted { name, batches, .. } => {
+            Event::PlayStarted {
+                name,
+                batches,
+                settings,
+                ..
+            } => {
                 self.play_name = name.clone();
                 self.batches = *batches;
+                self.rolling =
+                    (settings.strategy == Strategy::Rolling).then_some(settings.concurrency);
             }
             Event::BatchStarted { play, batch, hosts } => {
                 let play = if self.plays > 1 {
@@ -97,11 +119,11 @@ impl Progress {
                 } else {
                     String::new()
                 };
-                self.batch.set_message(format!(
-                    "{play}Batch {batch}/{} · {} hosts",
-                    self.batches,
-                    hosts.len()
-                ));
+                let hosts = super::count(hosts.len(), "host");
+                self.batch.set_message(match self.rolling {
+                    Some(window) => format!("{play}Rolling · window of {window} · {hosts}"),
+                    None => format!("{play}Batch {batch}/{} · {hosts}", self.batches),
+                });
             }
             Event::HostState {
                 host, state, task, ..
@@ -122,7 +144,7 @@ impl Progress {
                 self.update_counts();
                 let worth_a_line = outcome.status.is_failure()
                     || outcome.status == HostStatus::Cancelled
-                    || self.verbosity == Verbosity::Verbose;
+                    || self.verbosity >= Verbosity::Verbose;
                 if worth_a_line && self.verbosity != Verbosity::Quiet {
                     let status = outcome.status.as_str();
                     let mut line = format!(
@@ -132,10 +154,40 @@ impl Progress {
                         outcome.duration_ms,
                         width = self.width
                     );
+                    let logged = self.logged.remove(host);
                     if let Some(e) = &outcome.error {
-                        line.push_str(&format!(": {e}"));
+                        let e = e.to_string();
+                        if logged.as_ref() != Some(&e) {
+                            line.push_str(&format!(": {e}"));
+                        }
                     }
                     // Above the bars; a closed terminal is not worth stopping for.
+                    let _ = self.multi.println(line);
+                }
+            }
+            Event::TaskFinished { host, result, .. } => {
+                let show = result.status == TaskStatus::Failed
+                    || result.status == TaskStatus::Ignored
+                    || self.verbosity >= Verbosity::Verbose;
+                if show && self.verbosity != Verbosity::Quiet {
+                    // As the plain view words it, with the first lines the task printed.
+                    let status = task_status(result.status);
+                    let mut line = format!(
+                        "{} {host:<width$} task `{}` {} ({} ms)",
+                        clock(stamped.at_ms),
+                        result.name,
+                        paint(status, status, self.color),
+                        result.duration_ms,
+                        width = self.width
+                    );
+                    if let Some(e) = &result.error {
+                        line.push_str(&format!(": {e}"));
+                        self.logged.insert(host.clone(), e.to_string());
+                        let columns = self.columns.saturating_sub(6).max(20);
+                        for l in excerpt(&result.stderr, &result.stdout, &e.message) {
+                            line.push_str(&format!("\n    │ {}", truncate(&l, columns)));
+                        }
+                    }
                     let _ = self.multi.println(line);
                 }
             }
@@ -187,7 +239,11 @@ impl Progress {
             Some(more) => self.multi.insert_before(more, bar),
             None => self.multi.add(bar),
         };
-        bar.set_prefix(format!("{host:<width$}", width = self.width));
+        bar.set_prefix(format!(
+            "{:<width$}",
+            truncate(host, self.width),
+            width = self.width
+        ));
         bar.set_message(text);
         self.shown.insert(host.clone(), bar);
         self.update_more();
@@ -222,16 +278,49 @@ impl Progress {
         }
     }
 
+    /// The overall line: `drover [bar] 3/31 hosts · 2 ok · 1 failed · 00:00:04 · ETA 12s`,
+    /// restyled as the counts change so it always fits: the bar gives up room first (down to
+    /// nothing), then the counts are cut.
     fn update_counts(&self) {
         let mut parts = Vec::new();
+        let mut plain = Vec::new();
         for status in HostStatus::ALL {
             let n = self.counts.get(&status).copied().unwrap_or(0);
             if n > 0 || status == HostStatus::Ok || status == HostStatus::Failed {
                 let word = status.as_str();
-                parts.push(paint(&format!("{n} {word}"), word, self.color));
+                let text = format!("{n} {word}");
+                parts.push(paint(&text, word, self.color));
+                plain.push(text);
             }
         }
-        self.overall.set_message(parts.join(" · "));
+        let mut counts = parts.join(" · ");
+        let counts_len = plain.join(" · ").chars().count();
+        let total = self.overall.length().unwrap_or(0);
+        let hosts = format!(
+            "{total}/{total} {}",
+            if total == 1 { "host" } else { "hosts" }
+        );
+        // "drover [" + "] " + hosts + " · " + counts + " · 00:00:00 · ETA 99h59m"
+        let fixed = 8 + 2 + hosts.chars().count() + 3 + 3 + 8 + 3 + 10;
+        let room = self.columns.saturating_sub(1);
+        let bar = room.saturating_sub(fixed + counts_len).min(24);
+        if fixed + bar + counts_len > room {
+            counts = truncate(&plain.join(" · "), room.saturating_sub(fixed + bar).max(1));
+        }
+        let bar = match (bar, self.color) {
+            (0, _) => String::new(),
+            (n, true) => format!("[{{bar:{n}.cyan/blue}}] "),
+            (n, false) => format!("[{{bar:{n}}}] "),
+        };
+        let word = if total == 1 { "host" } else { "hosts" };
+        let style = ProgressStyle::with_template(&format!(
+            "{{prefix}} {bar}{{pos}}/{{len}} {word} · {{msg}} · {{elapsed_precise}} · {{eta_known}}"
+        ))
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
+        .with_key("eta_known", eta);
+        self.overall.set_style(style);
+        self.overall.set_message(counts);
     }
 
     /// The bars' owner, for printing above them.
@@ -252,16 +341,27 @@ impl Progress {
     }
 }
 
+/// `ETA 12s`; before the first host is done there is nothing to estimate from.
+fn eta(state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write) {
+    let done = state.pos();
+    let left = state.len().unwrap_or(0).saturating_sub(done);
+    let _ = match (done, left) {
+        (_, 0) => write!(out, "done"),
+        (0, _) => write!(out, "ETA …"),
+        _ => {
+            let secs = state.eta().as_secs();
+            match secs {
+                0..60 => write!(out, "ETA {secs}s"),
+                60..3600 => write!(out, "ETA {}m{:02}s", secs / 60, secs % 60),
+                _ => write!(out, "ETA {}h{:02}m", secs / 3600, secs % 3600 / 60),
+            }
+        }
+    };
+}
+
 /// The terminal's height in rows (24 when it cannot be asked).
 fn terminal_rows() -> usize {
-    // SAFETY: TIOCGWINSZ only writes a `winsize` into the struct we pass.
-    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
-    let ok = unsafe { libc::ioctl(libc::STDERR_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
-    if ok && size.ws_row > 0 {
-        usize::from(size.ws_row)
-    } else {
-        24
-    }
+    super::term::size(libc::STDERR_FILENO).map_or(24, |(_, rows)| rows)
 }
 
 #[cfg(test)]

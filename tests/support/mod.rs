@@ -84,10 +84,21 @@ impl Test {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_drover"));
         cmd.args(&self.args)
             .current_dir(self.dir.path())
-            .env("NO_COLOR", "1")
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            // The run history and breaker state stay in the test's directory.
-            .env("XDG_STATE_HOME", self.dir.path().join(".state"));
+            .env("NO_COLOR", "1");
+        // A developer's own defaults must not change what a test sees.
+        for name in [
+            "DROVER_INVENTORY",
+            "DROVER_CONCURRENCY",
+            "DROVER_RATE",
+            "DROVER_STATE_DIR",
+        ] {
+            cmd.env_remove(name);
+        }
+        // Nor their ~/.config/drover/drover.yml: the XDG config dir is the test's own.
+        cmd.env("XDG_CONFIG_HOME", self.dir.path());
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
+        // The run history and breaker state stay in the test's directory.
+        cmd.env("XDG_STATE_HOME", self.dir.path().join(".state"));
         cmd
     }
 

@@ -119,7 +119,12 @@ impl SshTransport {
         match connected {
             Ok(session) => Ok(OpenSshSession::new(session).await),
             Err(openssh::Error::Connect(e)) => {
-                Err(classify::connect_error(&e.to_string(), &options.jump))
+                let to = classify::Destination {
+                    address: &target.address,
+                    port: target.port,
+                    jump: &options.jump,
+                };
+                Err(classify::connect_error(&e.to_string(), to))
             }
             Err(e) => Err(protocol(format!("cannot start ssh: {e}: {}", source(&e)))),
         }
