@@ -429,6 +429,18 @@ fn a_two_hop_jump_chain_carries_the_connection_and_each_hop_keeps_its_errors() {
         .filter(|c| c.server_port == port("h002"))
         .all(|c| c.sessions <= 1));
 
+    // Ansible's way of saying it.
+    let args = format!(
+        "{{ansible_ssh_common_args: \"-o ServerAliveInterval=5 -J {ip}:{}\"}}",
+        port("h001")
+    );
+    let inventory = lab.native_inventory("").replace(
+        &format!("port: {}\n", port("h002")),
+        &format!("port: {}\n    vars: {args}\n", port("h002")),
+    );
+    let out = run(&inventory, playbook, &[]).code(0);
+    assert_eq!(host(&out.report(), "h002")["status"], "ok");
+
     for (bad, kind, says) in [
         ("badhostkey", "host_key_mismatch", "host key mismatch"),
         ("badkey", "auth_failed", "Permission denied (publickey)"),

@@ -218,7 +218,12 @@ async fn collect(channel: &mut russh::Channel<russh::client::Msg>, got: &mut Col
                     format!("{name} ({error_message})")
                 });
             }
-            ChannelMsg::Failure => got.refused = true,
+            // The exec request was refused; the server keeps the channel open, so waiting
+            // for its close would only run into the command timeout.
+            ChannelMsg::Failure => {
+                got.refused = true;
+                break;
+            }
             ChannelMsg::Close => break,
             _ => {}
         }
