@@ -442,3 +442,16 @@ async fn the_run_command_stops_on_a_test_supplied_shutdown_trigger() {
     );
     assert!(!started("c") && !started("d"), "no host of batch 2 started");
 }
+
+/// A secret-named key inside a list of maps (the list form of `jump`) is masked in output
+/// like a top-level one.
+#[test]
+fn secrets_nested_in_lists_of_maps_are_masked() {
+    let inventory = "defaults: { transport: local }\nhosts:\n  a:\n    vars:\n      hops: [{host: 127.0.0.1, password: nested-s3cret}]\n";
+    let playbook = "- hosts: all\n  tasks:\n    - command: echo {{ hops[0].password }}\n";
+    let out = run_play(inventory, playbook).code(0);
+    let text = std::fs::read_to_string(out.dir.join("report.json")).unwrap();
+    assert!(!text.contains("nested-s3cret"), "{text}");
+    assert_eq!(host(&out.report(), "a")["tasks"][0]["stdout"], "********\n");
+    assert!(!out.stdout.contains("nested-s3cret") && !out.stderr.contains("nested-s3cret"));
+}

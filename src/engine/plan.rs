@@ -220,11 +220,10 @@ impl Plan {
                         .iter()
                         .map(|(k, v)| (k.clone(), v.clone())),
                 );
-                let secrets = effective
-                    .iter()
-                    .filter(|(k, _)| inventory::is_secret_name(k))
-                    .filter_map(|(_, v)| v.as_str().filter(|s| s.len() >= 3).map(str::to_string))
-                    .collect();
+                let mut secrets = Vec::new();
+                for (key, value) in &effective {
+                    secret_values(key, value, &mut secrets);
+                }
                 let connection = Connection::from_vars(&name, effective)?;
                 let endpoint =
                     transport
@@ -397,6 +396,26 @@ impl Plan {
             seen.extend(p.hosts.iter().map(|h| h.name.clone()));
         }
         seen.len()
+    }
+}
+
+/// The values under secret-named keys, also inside maps and lists (a jump host's
+/// `password` in the list form of `jump`), for masking.
+fn secret_values(key: &str, value: &serde_json::Value, out: &mut Vec<String>) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if inventory::is_secret_name(key) && s.len() >= 3 => out.push(s.clone()),
+        Value::Object(map) => {
+            for (k, v) in map {
+                secret_values(k, v, out);
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                secret_values(key, v, out);
+            }
+        }
+        _ => {}
     }
 }
 
