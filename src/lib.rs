@@ -25,6 +25,7 @@ pub mod policy;
 pub mod report;
 pub mod settings;
 pub mod shell;
+pub mod state_dir;
 pub mod template;
 pub mod transport;
 pub mod ui;

@@ -35,8 +35,14 @@ fn offenders(dir: &str, forbidden: &[&str]) -> Vec<String> {
 }
 
 #[test]
-fn transports_reports_and_the_ui_never_import_the_engine() {
-    for dir in ["src/transport", "src/report", "src/ui", "src/policy"] {
+fn transports_reports_the_ui_and_the_history_never_import_the_engine() {
+    for dir in [
+        "src/transport",
+        "src/report",
+        "src/ui",
+        "src/policy",
+        "src/history",
+    ] {
         let found = offenders(dir, &["crate::engine", "super::engine"]);
         assert!(found.is_empty(), "{}", found.join("\n"));
     }

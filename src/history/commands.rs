@@ -13,7 +13,7 @@ use crate::report::{write_atomic, RunReport};
 
 fn store(dir: &Option<PathBuf>) -> Option<Store> {
     dir.clone()
-        .or_else(crate::engine::breaker_store::default_dir)
+        .or_else(crate::state_dir::default_dir)
         .map(|d| Store::new(&d))
 }
 

@@ -93,7 +93,7 @@ impl Session {
             .state
             .state_dir
             .clone()
-            .or_else(crate::engine::breaker_store::default_dir);
+            .or_else(crate::state_dir::default_dir);
         let inventories: Vec<String> = inv
             .target
             .inventories

@@ -94,7 +94,7 @@ impl Store {
             error: report.run.error.clone(),
         };
         let index = self.index();
-        crate::engine::breaker_store::with_lock(&index, || {
+        crate::state_dir::with_lock(&index, || {
             let mut entries = read_index(&index)?;
             entries.retain(|e| e.id != entry.id);
             entries.push(entry);
@@ -125,7 +125,7 @@ impl Store {
         if !index.exists() {
             return Ok(Vec::new());
         }
-        crate::engine::breaker_store::with_lock(&index, || read_index(&index))
+        crate::state_dir::with_lock(&index, || read_index(&index))
     }
 
     /// The report file of `reference`: `last`, `last~N` (when `key` is given: among the runs
