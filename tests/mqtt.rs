@@ -639,8 +639,7 @@ fn mqtt_nodes_and_ssh_hosts_in_one_run() {
 /// a real broker replays into exactly the report the run wrote, summary included.
 #[test]
 fn an_event_log_replays_into_the_same_report_mqtt_summary_included() {
-    use drover::event::Stamped;
-    use drover::report::{ReportBuilder, RunInfo, RunReport};
+    use drover::report::RunReport;
     let broker = Mosquitto::start();
     let _sim = Simulator::start(broker.port, all_ok(Behaviour::Ok));
     let hosts = nodes("e", 5);
@@ -662,17 +661,8 @@ fn an_event_log_replays_into_the_same_report_mqtt_summary_included() {
         .code(0);
     let written: RunReport = serde_json::from_value(out.report()).unwrap();
     assert_eq!(written.mqtt.as_ref().map(|m| m.connections), Some(1));
-    let text = std::fs::read_to_string(out.dir.join("events.ndjson")).unwrap();
-    let mut builder = ReportBuilder::default();
-    for line in text.lines() {
-        let event: Stamped = serde_json::from_str(line).unwrap();
-        builder.apply(event);
-    }
-    let mut replayed = builder.build(RunInfo {
-        exit_code: 0,
-        ..written.run.clone()
-    });
-    replayed.run.exit_code = replayed.exit_code();
+    let events = crate::support::events_of(&out.dir.join("events.ndjson"));
+    let replayed = crate::support::replay(events, &written);
     assert_eq!(
         serde_json::to_value(&replayed).unwrap(),
         serde_json::to_value(&written).unwrap()

@@ -6,9 +6,10 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::support::events_of;
 use crate::support::fake::FakeTransport;
 use drover::engine::{self, BreakerStore, Clock, Plan, PlanOptions, RunEnv, Shutdown};
-use drover::event::{Event, EventSink, Stamped};
+use drover::event::{Event, EventSink};
 use drover::inventory;
 use drover::playbook::Playbook;
 use drover::report::{ReportBuilder, RunInfo, RunReport};
@@ -27,13 +28,6 @@ const TWO_TASKS: &str = "
     - name: maybe fail
       command: \"{% if inventory_hostname == 'lab-r2' %}echo broken >&2; exit 5{% else %}echo fine{% endif %}\"
 ";
-
-fn events_of(path: &Path) -> Vec<Stamped> {
-    let text = std::fs::read_to_string(path).expect("events file written");
-    text.lines()
-        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
-        .collect()
-}
 
 #[test]
 fn a_pipe_gets_no_escape_codes_and_one_line_per_host_state_change() {
@@ -139,15 +133,7 @@ fn events_replay_into_the_same_report_and_summary() {
         events.last().map(|e| &e.event),
         Some(Event::RunFinished { .. })
     ));
-    let mut builder = ReportBuilder::default();
-    for event in events {
-        builder.apply(event);
-    }
-    let mut replayed = builder.build(RunInfo {
-        exit_code: 0,
-        ..written.run.clone()
-    });
-    replayed.run.exit_code = replayed.exit_code();
+    let replayed = crate::support::replay(events, &written);
     assert_eq!(
         serde_json::to_value(&replayed).unwrap(),
         serde_json::to_value(&written).unwrap()

@@ -164,3 +164,29 @@ pub fn host<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Va
         .and_then(|hosts| hosts.iter().find(|h| h["name"] == name))
         .unwrap_or_else(|| panic!("no host {name} in report"))
 }
+
+/// The report that these NDJSON events fold into, with the run block of `written` (which
+/// the command layer, not the event stream, fills in) and the exit code they make.
+pub fn replay(
+    events: Vec<drover::event::Stamped>,
+    written: &drover::report::RunReport,
+) -> drover::report::RunReport {
+    let mut builder = drover::report::ReportBuilder::default();
+    for event in events {
+        builder.apply(event);
+    }
+    let mut replayed = builder.build(drover::report::RunInfo {
+        exit_code: 0,
+        ..written.run.clone()
+    });
+    replayed.run.exit_code = replayed.exit_code();
+    replayed
+}
+
+/// The events of an NDJSON file, one per line.
+pub fn events_of(path: &Path) -> Vec<drover::event::Stamped> {
+    let text = std::fs::read_to_string(path).expect("events file written");
+    text.lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect()
+}
