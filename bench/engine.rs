@@ -113,6 +113,7 @@ async fn once(hosts: usize, overrides: Overrides, label: &str) {
         exit_code: Some(0),
         stdout: format!("{host}: {cmd} Gi0/0\n"),
         stderr: String::new(),
+        lines: Vec::new(),
     });
     let (events, mut rx) = EventSink::new();
     let (_trigger, shutdown) = Shutdown::new();

@@ -17,13 +17,23 @@ use crate::report::{write_atomic, EventLog, ReportBuilder, RunInfo, RunReport};
 use crate::transport::{Transport, Transports};
 use crate::ui::{self, Verbosity};
 
+/// The platforms of a run: the shipped ones, the inventories' and `--platforms`.
+fn platforms_of(inventory: &Inventory, target: &TargetArgs) -> Result<Arc<Platforms>> {
+    let sources = inventory
+        .platform_sources
+        .iter()
+        .map(|(path, source)| (path.as_path(), source.as_str()));
+    Platforms::for_run(sources, target.platforms.as_deref()).map(Arc::new)
+}
+
 /// What to run, fully resolved.
 pub struct Job {
     pub command: &'static str,
     pub playbook: Playbook,
     pub inventory: Inventory,
-    /// The shipped device platforms and the user's (`--platforms`).
-    pub platforms: Platforms,
+    /// The shipped device platforms and the user's (inventories' `platforms:`, then
+    /// `--platforms`).
+    pub platforms: Arc<Platforms>,
     pub target: TargetArgs,
     pub settings: SettingsArgs,
     pub state: StateArgs,
@@ -38,7 +48,7 @@ pub struct Job {
 impl Job {
     pub fn from_run(args: RunArgs, history: crate::history::Session) -> Result<Job> {
         let mut inventory = inventory::load(&args.target.inventories)?;
-        let platforms = Platforms::with_file(args.target.platforms.as_deref())?;
+        let platforms = platforms_of(&inventory, &args.target)?;
         let playbook = Playbook::load(&args.playbook)?;
         inventory::add_playbook_vars(&mut inventory, &args.playbook)?;
         Ok(Job {
@@ -65,7 +75,7 @@ impl Job {
             ));
         }
         let inventory = inventory::load(&args.target.inventories)?;
-        let platforms = Platforms::with_file(args.target.platforms.as_deref())?;
+        let platforms = platforms_of(&inventory, &args.target)?;
         let line = args.command.join(" ");
         crate::template::check_syntax(&line).map_err(|e| {
             Error::Usage(format!("the command does not compile as a template: {e}"))
@@ -100,6 +110,7 @@ impl Job {
                 skip: self.target.skip_tags.clone(),
             },
             select: self.history.selection(),
+            platforms: Some(self.platforms.clone()),
         };
         Plan::build(&self.playbook, &self.inventory, &options, transports)
     }

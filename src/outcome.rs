@@ -154,6 +154,17 @@ pub struct TaskResult {
     /// An `assert` task's conditions and whether each held.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub assertions: Vec<Assertion>,
+    /// A `config` task's lines, each with what the device answered, in the order sent
+    /// (the commit and the save last, when there were any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<ConfigLine>,
+}
+
+/// One line a `config` task sent to a device, and the device's answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ConfigLine {
+    pub line: String,
+    pub response: String,
 }
 
 /// One condition of an `assert` task.

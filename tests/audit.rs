@@ -411,7 +411,11 @@ fn every_unknown_key_is_listed_at_once_with_what_drover_calls_it() {
         .run()
         .code(1);
     let expected = [
-        ("`become` is not supported in drover", "p.yml:2:3", None),
+        (
+            "`become` is not supported in drover",
+            "p.yml:2:3",
+            Some("drover calls this `enable: true` (a network device's privileged mode, with the host's `enable_secret`)"),
+        ),
         (
             "`forks` is not supported in drover",
             "p.yml:3:3",

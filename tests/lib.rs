@@ -19,6 +19,7 @@ mod output;
 mod pipes;
 mod recipes;
 mod router;
+mod router_run;
 mod run;
 mod ssh;
 mod ssh_fleet;

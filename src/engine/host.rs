@@ -14,9 +14,13 @@ use super::plan::{
 };
 use super::shutdown::Shutdown;
 use crate::event::{Event, EventSink, HostState};
-use crate::outcome::{ErrorKind, HostOutcome, HostStatus, TaskError, TaskResult, TaskStatus};
+use crate::outcome::{
+    ConfigLine, ErrorKind, HostOutcome, HostStatus, TaskError, TaskResult, TaskStatus,
+};
 use crate::policy::{Backoff, Next, Retrier, RetryPolicy, Step};
-use crate::transport::{correlation_id, Action, MqttReply, MqttRequest, Output, Session};
+use crate::transport::{
+    correlation_id, Action, ConfigRequest, MqttReply, MqttRequest, Output, Session,
+};
 
 /// Results a host registered, by name, carried from task to task and play to play.
 pub type Registered = BTreeMap<String, Value>;
@@ -202,6 +206,7 @@ impl HostRun<'_> {
             changed: None,
             items: Vec::new(),
             assertions: Vec::new(),
+            lines: Vec::new(),
         }
     }
 
@@ -255,7 +260,21 @@ impl HostRun<'_> {
             let error = audit::assert(self.plan, a, &mut result, &context);
             return self.finish(task, registered, result, started, error);
         }
-        let command = match self.plan.render(task.text(), &context) {
+        let mut config = ConfigRequest::default();
+        let rendered = match &task.action {
+            PlannedAction::Config(c) => c
+                .lines
+                .iter()
+                .map(|l| self.plan.render(l, &context))
+                .collect::<Result<Vec<_>, _>>()
+                .map(|lines| {
+                    config.save = c.save;
+                    config.lines = lines;
+                    config.lines.join("\n")
+                }),
+            _ => self.plan.render(task.text(), &context),
+        };
+        let command = match rendered {
             Ok(c) => c,
             Err(e) => return self.finish(task, registered, result, started, Some(render_error(e))),
         };
@@ -276,6 +295,7 @@ impl HostRun<'_> {
         let action = match (&request, &task.action) {
             (Some(r), _) => Action::Mqtt(r),
             (None, PlannedAction::Shell(_)) => Action::Shell(&command),
+            (None, PlannedAction::Config(_)) => Action::Config(&config),
             (None, _) => Action::Command(&command),
         };
         let timeout = task.timeout.unwrap_or(self.play.settings.command_timeout);
@@ -291,7 +311,15 @@ impl HostRun<'_> {
         let mut retrier = Retrier::new(&mut policy, || self.events.now_ms());
         let retried = loop {
             let attempt = retrier.begin();
-            let (output, mut error) = match session.run(action, timeout).await {
+            // Privileged mode first; a session already there does nothing.
+            let ran = match task.enable {
+                true => match session.run(Action::Enable, timeout).await {
+                    Ok(_) => session.run(action, timeout).await,
+                    Err(e) => Err(e),
+                },
+                false => session.run(action, timeout).await,
+            };
+            let (output, mut error) = match ran {
                 Ok(output) => {
                     let error = self.check(task, &output, &context);
                     (output, error)
@@ -301,6 +329,14 @@ impl HostRun<'_> {
             result.exit_code = output.exit_code;
             result.stdout = self.mask(&output.stdout);
             result.stderr = self.mask(&output.stderr);
+            result.lines = output
+                .lines
+                .iter()
+                .map(|l| ConfigLine {
+                    line: self.mask(&l.line),
+                    response: self.mask(&l.response),
+                })
+                .collect();
             result.attempts = attempt + 1;
             if error.is_none() {
                 error = audit::parse(&task.audit, &mut result);
@@ -490,6 +526,7 @@ fn registration(result: &TaskResult) -> Value {
             label => result.name.clone(),
             results => result.items.iter().map(registration).collect::<Vec<_>>(),
             assertions => crate::template::to_value(&result.assertions),
+            lines => crate::template::to_value(&result.lines),
     }
 }
 

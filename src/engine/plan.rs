@@ -8,6 +8,7 @@ use minijinja::{Environment, Value};
 
 use crate::error::{Error, Result};
 use crate::inventory::{self, Connection, Inventory, Vars};
+use crate::platform::Platforms;
 use crate::playbook::mqtt::{Correlation, JsonPath, MqttTask, Payload};
 use crate::playbook::{Action, Condition, Playbook, TemplateText};
 use crate::settings::{Overrides, RunSettings};
@@ -41,6 +42,8 @@ pub struct PlannedTask {
     pub stdout_matches: Vec<regex_lite::Regex>,
     pub ignore_errors: bool,
     pub timeout: Option<std::time::Duration>,
+    /// Runs in a network device's privileged mode (`enable: true` on the task or the play).
+    pub enable: bool,
     /// `parse`, `failed_when`, `changed_when`, `assert`, `loop`, `run_once`.
     pub audit: super::audit::PlannedAudit,
 }
@@ -52,6 +55,15 @@ pub enum PlannedAction {
     Shell(Text),
     /// An MQTT publish to the topic `Text`.
     Mqtt(Text, Box<PlannedMqtt>),
+    /// Lines for a network device's config mode.
+    Config(Box<PlannedConfig>),
+}
+
+/// A `config` task with its lines compiled.
+#[derive(Debug)]
+pub struct PlannedConfig {
+    pub lines: Vec<Text>,
+    pub save: bool,
 }
 
 impl PlannedTask {
@@ -74,13 +86,16 @@ impl PlannedTask {
                     .as_ref()
                     .is_some_and(|r| r.correlation == Correlation::V5),
             },
+            PlannedAction::Config(_) => ActionKind::Config,
         }
     }
 
-    /// The command line, script or topic: the text rendered per host.
+    /// The command line, script or topic: the text rendered per host (a `config` task's
+    /// first line).
     pub fn text(&self) -> &Text {
         match &self.action {
             PlannedAction::Command(t) | PlannedAction::Shell(t) | PlannedAction::Mqtt(t, _) => t,
+            PlannedAction::Config(c) => &c.lines[0],
         }
     }
 }
@@ -179,6 +194,9 @@ pub struct PlanOptions {
     pub tags: crate::playbook::TagFilter,
     /// `--shard`, `--retry-failed`: applied after the play's pattern and `--limit`.
     pub select: crate::history::Selection,
+    /// The network platforms a host's `platform` names: the shipped ones, an inventory's and
+    /// `--platforms`. `None`: the shipped ones.
+    pub platforms: Option<Arc<Platforms>>,
 }
 
 impl Plan {
@@ -189,6 +207,10 @@ impl Plan {
         transport: &dyn Transport,
     ) -> Result<Plan> {
         let mut env = template::environment();
+        let platforms = match &options.platforms {
+            Some(p) => p.clone(),
+            None => Arc::new(Platforms::shipped()),
+        };
         let limit = match &options.limit {
             Some(l) => Some(
                 inventory::select(inventory, l)?
@@ -225,13 +247,19 @@ impl Plan {
                     secret_values(key, value, &mut secrets);
                 }
                 let connection = Connection::from_vars(&name, effective)?;
-                let endpoint =
-                    transport
-                        .endpoint(&name, &connection)
-                        .map_err(|message| Error::Invalid {
-                            what: format!("host {name}"),
-                            message,
-                        })?;
+                let invalid = |message: String| Error::Invalid {
+                    what: format!("host {name}"),
+                    message,
+                };
+                let mut endpoint = transport.endpoint(&name, &connection).map_err(invalid)?;
+                endpoint.platform = platforms.for_host(&connection.vars).map_err(invalid)?;
+                if let Some(p) = endpoint.cli().filter(|_| endpoint.transport != "ssh") {
+                    return Err(invalid(format!(
+                        "`platform: {}` is a network device's CLI, which drover reaches over \
+                         ssh; this host's transport is {}",
+                        p.name, endpoint.transport
+                    )));
+                }
                 let group_names: Vec<&str> = inventory.group_order(&name);
                 let mut magic = Vars::new();
                 magic.insert("inventory_hostname".into(), name.clone().into());
@@ -272,7 +300,22 @@ impl Plan {
                 let mut add = |name: String, text: &str| -> Result<Text> {
                     compile(&mut env, name, text, &playbook.path)
                 };
-                let command = add(key("cmd"), task.action.text())?;
+                let config = match &task.action {
+                    Action::Config(c) => Some(PlannedConfig {
+                        lines: c
+                            .lines
+                            .iter()
+                            .enumerate()
+                            .map(|(i, l)| add(key(&format!("cfg{i}")), &l.0))
+                            .collect::<Result<_>>()?,
+                        save: c.save,
+                    }),
+                    _ => None,
+                };
+                let command = match &config {
+                    Some(_) => Text::Plain(String::new()),
+                    None => add(key("cmd"), task.action.text())?,
+                };
                 let mut condition = |c: &Option<Condition>, tag: &str| -> Result<_> {
                     match c {
                         Some(c) => {
@@ -302,7 +345,10 @@ impl Plan {
                         Box::new(plan_mqtt(m, task.idempotent, &key, &mut add)?),
                     ),
                     Action::Shell(_) => PlannedAction::Shell(command),
-                    _ => PlannedAction::Command(command),
+                    _ => match config {
+                        Some(c) => PlannedAction::Config(Box::new(c)),
+                        None => PlannedAction::Command(command),
+                    },
                 };
                 let audit = super::audit::plan(task, &key, &mut add)?;
                 tasks.push(PlannedTask {
@@ -326,18 +372,22 @@ impl Plan {
                         .collect(),
                     ignore_errors: task.ignore_errors,
                     timeout: task.timeout,
+                    enable: task.enable.or(play.enable).unwrap_or(false),
                     audit,
                 });
             }
             for host in &hosts {
                 // An `assert` runs on the controller: any host can have one.
                 for task in tasks.iter().filter(|t| t.audit.assert.is_none()) {
-                    transport
-                        .supports(&host.endpoint, task.action_kind())
-                        .map_err(|message| Error::Invalid {
-                            what: format!("host {}", host.name),
-                            message: format!("task `{}` {message}", task.name),
-                        })?;
+                    let enable = task.enable.then_some(ActionKind::Enable);
+                    for kind in [Some(task.action_kind()), enable].into_iter().flatten() {
+                        transport
+                            .supports(&host.endpoint, kind)
+                            .map_err(|message| Error::Invalid {
+                                what: format!("host {}", host.name),
+                                message: format!("task `{}` {message}", task.name),
+                            })?;
+                    }
                 }
             }
             plays.push(PlannedPlay {

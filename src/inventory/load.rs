@@ -20,7 +20,7 @@ use crate::diagnostic::SourceError;
 use crate::error::{Error, Result};
 
 /// Top-level keys of the native format; any other key means an Ansible inventory.
-const NATIVE_KEYS: [&str; 3] = ["defaults", "groups", "hosts"];
+const NATIVE_KEYS: [&str; 4] = ["defaults", "groups", "hosts", "platforms"];
 
 /// File endings a directory inventory skips, as Ansible's `INVENTORY_IGNORE_EXTS` does.
 const IGNORED_ENDINGS: [&str; 12] = [
@@ -165,7 +165,13 @@ fn parse_yaml(path: &Path, source: &str) -> Result<Inventory> {
     };
     let keys: Vec<&String> = top.keys().collect();
     if keys.iter().all(|k| NATIVE_KEYS.contains(&k.as_str())) && !keys.is_empty() {
-        native::parse(path, source)
+        let mut inventory = native::parse(path, source)?;
+        if top.contains_key("platforms") {
+            inventory
+                .platform_sources
+                .push((path.to_path_buf(), source.to_string()));
+        }
+        Ok(inventory)
     } else {
         ansible::parse(path, source)
     }

@@ -45,6 +45,9 @@ pub struct Inventory {
     /// Present once an Ansible source is read: variables then resolve, and patterns select,
     /// exactly as Ansible does.
     pub(crate) ansible: Option<Box<precedence::AnsibleData>>,
+    /// Native inventory files with a `platforms:` key (network platform profiles), and
+    /// their text, for `platform::Platforms::add_inventory`.
+    pub platform_sources: Vec<(std::path::PathBuf, String)>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -219,6 +222,7 @@ impl Inventory {
             mine.playbook_dirs.extend(theirs.playbook_dirs);
         }
         self.defaults.extend(other.defaults);
+        self.platform_sources.extend(other.platform_sources);
         for (name, group) in other.groups {
             let mine = self.groups.entry(name).or_default();
             mine.vars.extend(group.vars);

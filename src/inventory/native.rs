@@ -26,6 +26,9 @@ struct File {
     groups: IndexMap<String, Option<GroupDef>>,
     #[serde(default)]
     hosts: IndexMap<String, Option<HostDef>>,
+    /// Network platform profiles, read by `platform::Platforms::add_inventory`.
+    #[serde(default, rename = "platforms")]
+    _platforms: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize, Default)]

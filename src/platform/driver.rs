@@ -71,6 +71,7 @@ impl CliError {
                 exit_code: None,
                 stdout: self.output,
                 stderr: String::new(),
+                lines: Vec::new(),
             },
         }
     }

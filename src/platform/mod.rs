@@ -227,6 +227,22 @@ impl Platforms {
         }
     }
 
+    /// The platforms of a run: the shipped ones, then each inventory's `platforms:` in the
+    /// order the inventories were given, then the `--platforms` file's, which wins.
+    pub fn for_run<'a>(
+        inventories: impl IntoIterator<Item = (&'a Path, &'a str)>,
+        file: Option<&Path>,
+    ) -> Result<Platforms> {
+        let mut platforms = Platforms::shipped();
+        for (path, source) in inventories {
+            platforms.add_inventory(path, source)?;
+        }
+        if let Some(file) = file {
+            platforms.add_file(file)?;
+        }
+        Ok(platforms)
+    }
+
     /// Adds the `platforms:` key of an inventory file, whose other keys are the inventory's.
     pub fn add_inventory(&mut self, path: &Path, source: &str) -> Result<()> {
         self.add_source(path, source, false)

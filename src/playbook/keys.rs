@@ -198,6 +198,20 @@ const RENAMED: &[(&str, &str)] = &[
     ("port", "`port`, a host variable"),
     ("check_mode", "`--check` on the command line"),
     ("raw", "`command`"),
+    (
+        "become",
+        "`enable: true` (a network device's privileged mode, with the host's `enable_secret`)",
+    ),
+    ("ios_config", "`config`"),
+    ("cisco.ios.ios_config", "`config`"),
+    ("nxos_config", "`config`"),
+    ("cisco.nxos.nxos_config", "`config`"),
+    ("eos_config", "`config`"),
+    ("arista.eos.eos_config", "`config`"),
+    ("junos_config", "`config`"),
+    ("junipernetworks.junos.junos_config", "`config`"),
+    ("cli_config", "`config`"),
+    ("ansible.netcommon.cli_config", "`config`"),
     ("ansible.builtin.raw", "`command`"),
     ("ansible.builtin.command", "`command`"),
     ("cli_command", "`command`"),
@@ -230,7 +244,6 @@ const RENAMED: &[(&str, &str)] = &[
 
 /// Ansible's keys that drover does not have at all.
 const ANSIBLE: &[&str] = &[
-    "become",
     "become_user",
     "become_method",
     "become_flags",

@@ -21,7 +21,7 @@ use crate::settings::{DurationValue, Overrides};
 
 pub use serial::Serial;
 pub use tags::TagFilter;
-pub use task::{Action, AssertTask, Expect, LoopControl, LoopItems, Task};
+pub use task::{Action, AssertTask, ConfigTask, Expect, LoopControl, LoopItems, Task};
 pub use values::{Condition, OneOrMany, RegexValue, TemplateText};
 
 #[derive(Debug, Clone)]
@@ -49,6 +49,10 @@ crate::settings::play_keys! {
         /// Tags every task of the play inherits.
         #[serde(default)]
         pub tags: OneOrMany<String>,
+        /// Every task of the play runs in a network device's privileged mode (a task's own
+        /// `enable` wins).
+        #[serde(default)]
+        pub enable: Option<bool>,
         /// Files of variables, read relative to the playbook; they override `vars`.
         #[serde(default)]
         vars_files: OneOrMany<String>,

@@ -20,6 +20,57 @@ pub enum Action {
     Mqtt(Box<MqttTask>),
     /// Conditions checked on the controller; the device is not touched.
     Assert(Box<AssertTask>),
+    /// Lines sent in a network device's config mode.
+    Config(Box<ConfigTask>),
+}
+
+/// `config:` — lines for a network device's config mode, as a list, or as
+/// `{ lines: [...], save: true }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigTask {
+    pub lines: Vec<TemplateText>,
+    /// Save the configuration afterwards (`write memory`, as the platform says), when no
+    /// line failed.
+    pub save: bool,
+}
+
+impl<'de> Deserialize<'de> for ConfigTask {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Full {
+            lines: OneOrMany<TemplateText>,
+            #[serde(default)]
+            save: bool,
+        }
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Form {
+            List(Vec<TemplateText>),
+            Full(Full),
+        }
+        let task = match Form::deserialize(d).map_err(|_| {
+            serde::de::Error::custom(
+                "`config` takes a list of lines, or `{ lines: [...], save: true }`",
+            )
+        })? {
+            Form::List(lines) => ConfigTask { lines, save: false },
+            Form::Full(f) => ConfigTask {
+                lines: f.lines.0,
+                save: f.save,
+            },
+        };
+        if task.lines.is_empty() {
+            return Err(serde::de::Error::custom("`config` needs at least one line"));
+        }
+        if let Some(line) = task.lines.iter().find(|l| l.0.contains('\n')) {
+            return Err(serde::de::Error::custom(crate::diagnostic::with_needle(
+                "each `config` line is one line: give several lines as a list",
+                &line.0,
+            )));
+        }
+        Ok(task)
+    }
 }
 
 /// `assert:` — every condition of `that` must hold.
@@ -90,6 +141,7 @@ impl Action {
             Action::Shell(_) => "shell",
             Action::Mqtt(_) => "mqtt",
             Action::Assert(_) => "assert",
+            Action::Config(_) => "config",
         }
     }
 
@@ -99,6 +151,7 @@ impl Action {
             Action::Command(t) | Action::Shell(t) => &t.0,
             Action::Mqtt(m) => &m.topic.0,
             Action::Assert(_) => "assert",
+            Action::Config(c) => c.lines.first().map_or("", |l| &l.0),
         }
     }
 }
@@ -146,6 +199,8 @@ pub struct Task {
     pub tags: Vec<String>,
     /// Runs on the play's first host only.
     pub run_once: bool,
+    /// Runs in a network device's privileged mode (`None`: as the play says).
+    pub enable: Option<bool>,
 }
 
 impl Task {
@@ -170,6 +225,7 @@ impl Task {
             loop_control: LoopControl::default(),
             tags: Vec::new(),
             run_once: false,
+            enable: None,
         }
     }
 }
@@ -184,7 +240,8 @@ impl<'de> Deserialize<'de> for Task {
         let actionless = raw.command.is_none()
             && raw.shell.is_none()
             && raw.mqtt.is_none()
-            && raw.assert.is_none();
+            && raw.assert.is_none()
+            && raw.config.is_none();
         if stepped_over && actionless {
             return Ok(Task::command(""));
         }
@@ -225,36 +282,41 @@ struct RawTask {
     tags: OneOrMany<String>,
     #[serde(default)]
     run_once: bool,
+    config: Option<ConfigTask>,
+    enable: Option<bool>,
 }
 
 impl TryFrom<RawTask> for Task {
     type Error = String;
 
     fn try_from(raw: RawTask) -> Result<Task, String> {
-        let action =
-            match (raw.command, raw.shell, raw.mqtt, raw.assert) {
-                (Some(c), None, None, None) => Action::Command(c),
-                (None, Some(s), None, None) => Action::Shell(s),
-                (None, None, Some(m), None) => {
-                    m.validate()?;
-                    Action::Mqtt(Box::new(m))
-                }
-                (None, None, None, Some(a)) => {
-                    if a.that.0.is_empty() {
-                        return Err("`assert` needs at least one condition in `that`".into());
-                    }
-                    Action::Assert(Box::new(a))
-                }
-                (None, None, None, None) => {
-                    return Err(
-                        "a task needs an action: `command`, `shell`, `mqtt` or `assert`".into(),
-                    );
-                }
-                _ => return Err(
-                    "a task has one action: `command`, `shell`, `mqtt` or `assert`, not several"
-                        .into(),
-                ),
-            };
+        const ACTIONS: &str = "`command`, `shell`, `config`, `mqtt` or `assert`";
+        let mut actions = Vec::new();
+        if let Some(c) = raw.command {
+            actions.push(Action::Command(c));
+        }
+        if let Some(s) = raw.shell {
+            actions.push(Action::Shell(s));
+        }
+        if let Some(c) = raw.config {
+            actions.push(Action::Config(Box::new(c)));
+        }
+        if let Some(m) = raw.mqtt {
+            m.validate()?;
+            actions.push(Action::Mqtt(Box::new(m)));
+        }
+        if let Some(a) = raw.assert {
+            if a.that.0.is_empty() {
+                return Err("`assert` needs at least one condition in `that`".into());
+            }
+            actions.push(Action::Assert(Box::new(a)));
+        }
+        if actions.len() > 1 {
+            return Err(format!("a task has one action: {ACTIONS}, not several"));
+        }
+        let Some(action) = actions.pop() else {
+            return Err(format!("a task needs an action: {ACTIONS}"));
+        };
         if matches!(action, Action::Assert(_))
             && (raw.parse.is_some() || !raw.failed_when.0.is_empty() || raw.until.is_some())
         {
@@ -287,6 +349,7 @@ impl TryFrom<RawTask> for Task {
             let text = match &action {
                 Action::Mqtt(m) => format!("mqtt {}", m.topic.0),
                 Action::Assert(a) => format!("assert {}", a.that.0[0].0),
+                Action::Config(c) => format!("config {}", c.lines[0].0),
                 other => other.text().to_string(),
             };
             let text = text.lines().next().unwrap_or("").trim();
@@ -314,6 +377,7 @@ impl TryFrom<RawTask> for Task {
             loop_control: raw.loop_control,
             tags: raw.tags.0,
             run_once: raw.run_once,
+            enable: raw.enable,
         })
     }
 }

@@ -14,6 +14,18 @@ pub enum Action<'a> {
     Command(&'a str),
     Shell(&'a str),
     Mqtt(&'a MqttRequest),
+    /// Lines for a network device's config mode.
+    Config(&'a ConfigRequest),
+    /// Into a network device's privileged mode (`enable`), when the session is not there yet.
+    Enable,
+}
+
+/// One `config` task for one host, rendered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigRequest {
+    pub lines: Vec<String>,
+    /// Save the configuration afterwards (when no line failed).
+    pub save: bool,
 }
 
 impl Action<'_> {
@@ -27,6 +39,8 @@ impl Action<'_> {
                     .as_ref()
                     .is_some_and(|r| r.correlation == Correlation::V5),
             },
+            Action::Config(_) => ActionKind::Config,
+            Action::Enable => ActionKind::Enable,
         }
     }
 }
@@ -40,6 +54,10 @@ pub enum ActionKind {
     Mqtt {
         v5_correlation: bool,
     },
+    /// Config-mode lines on a network device's CLI.
+    Config,
+    /// Privileged mode on a network device's CLI (`enable: true`).
+    Enable,
 }
 
 impl ActionKind {
@@ -49,6 +67,8 @@ impl ActionKind {
             ActionKind::Command => "command",
             ActionKind::Shell => "shell",
             ActionKind::Mqtt { .. } => "mqtt",
+            ActionKind::Config => "config",
+            ActionKind::Enable => "enable",
         }
     }
 }

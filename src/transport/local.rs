@@ -22,6 +22,7 @@ pub struct LocalTransport;
 impl Transport for LocalTransport {
     fn endpoint(&self, _host: &str, conn: &Connection) -> Result<Endpoint, String> {
         Ok(Endpoint {
+            platform: None,
             transport: "local",
             address: conn.address.clone(),
             opens_connection: false,
@@ -37,6 +38,10 @@ impl Transport for LocalTransport {
             ActionKind::Mqtt { .. } => {
                 Err("is an `mqtt` task, and this host's transport is local".into())
             }
+            ActionKind::Config | ActionKind::Enable => Err(format!(
+                "is for a network device's CLI (`{}`), and this host's transport is local",
+                action.name()
+            )),
         }
     }
 
@@ -95,6 +100,12 @@ async fn run(action: Action<'_>, timeout: Duration) -> Result<Output, RunError> 
                 "an `mqtt` task needs a host with `transport: mqtt`",
             )))
         }
+        Action::Config(_) | Action::Enable => {
+            return Err(RunError::new(TaskError::new(
+                ErrorKind::Protocol,
+                "`config` and `enable` need a network device's CLI, reached over ssh",
+            )))
+        }
     };
     let mut child = Command::new("sh")
         .arg("-c")
@@ -130,6 +141,7 @@ async fn run(action: Action<'_>, timeout: Duration) -> Result<Output, RunError> 
         },
         stdout: stdout.finish(DRAIN_WAIT).await,
         stderr: stderr.finish(DRAIN_WAIT).await,
+        lines: Vec::new(),
     };
     match waited {
         Ok(Ok(_)) => Ok(output),

@@ -25,7 +25,9 @@ use std::time::Duration;
 use crate::inventory::{Connection, TransportKind};
 use crate::outcome::TaskError;
 
-pub use action::{correlation_id, reply_filter, Action, ActionKind, MqttReply, MqttRequest};
+pub use action::{
+    correlation_id, reply_filter, Action, ActionKind, ConfigRequest, MqttReply, MqttRequest,
+};
 pub use local::LocalTransport;
 pub use mqtt::{MqttSummary, MqttTransport};
 pub use ssh::SshTransport;
@@ -39,6 +41,8 @@ pub struct Output {
     pub exit_code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
+    /// A `config` action's lines and the device's answer to each.
+    pub lines: Vec<crate::outcome::ConfigLine>,
 }
 
 /// An action that did not complete, with what it printed until then.
@@ -74,7 +78,19 @@ pub struct Endpoint {
     pub gateway: Option<String>,
     /// Variables the transport adds to the host's templates (an MQTT node's `node_id`).
     pub vars: Vec<(&'static str, serde_json::Value)>,
+    /// The network platform whose CLI the host has (`platform:`), set by the plan; `None`
+    /// for an ordinary host.
+    pub platform: Option<Arc<crate::platform::Platform>>,
     pub target: Target,
+}
+
+impl Endpoint {
+    /// The platform when it is driven through an interactive CLI (not `linux`'s exec).
+    pub fn cli(&self) -> Option<&Arc<crate::platform::Platform>> {
+        self.platform
+            .as_ref()
+            .filter(|p| p.driver == crate::platform::DriverKind::Cli)
+    }
 }
 
 /// Each transport's parsed options for one host.

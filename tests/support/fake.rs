@@ -46,6 +46,7 @@ impl Default for FakeTransport {
             exit_code: Some(0),
             stdout: format!("{cmd}\n"),
             stderr: String::new(),
+            lines: Vec::new(),
         })
     }
 }
@@ -125,6 +126,7 @@ impl Transport for FakeTransport {
                     _ => None,
                 });
         Ok(Endpoint {
+            platform: None,
             transport: conn.transport.as_str(),
             address: conn.address.clone(),
             opens_connection: true,
@@ -171,9 +173,15 @@ impl Session for FakeSession {
 
 impl FakeSession {
     async fn answer(&mut self, action: Action<'_>, timeout: Duration) -> Result<Output, RunError> {
+        let joined;
         let text = match action {
             Action::Command(t) | Action::Shell(t) => t,
             Action::Mqtt(r) => r.topic.as_str(),
+            Action::Config(c) => {
+                joined = c.lines.join("\n");
+                &joined
+            }
+            Action::Enable => "enable",
         };
         let delay = self.transport.command_delay;
         if delay > timeout {

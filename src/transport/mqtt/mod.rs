@@ -176,6 +176,7 @@ impl Transport for MqttTransport {
             vars.push(("node_id", serde_json::Value::String(node)));
         }
         Ok(Endpoint {
+            platform: None,
             transport: "mqtt",
             address: conn.address.clone(),
             opens_connection: options.mode == Mode::PerNode,
@@ -322,6 +323,7 @@ impl MqttSession {
             exit_code: Some(0),
             stdout: String::from_utf8_lossy(&message.payload).into_owned(),
             stderr: String::new(),
+            lines: Vec::new(),
         };
         let status_field = req.reply.as_ref().and_then(|r| r.status_field.as_ref());
         if let Some(field) = status_field {
@@ -369,9 +371,12 @@ impl Session for MqttSession {
         Box::pin(async move {
             match action {
                 Action::Mqtt(request) => self.publish(request, timeout).await,
-                Action::Command(_) | Action::Shell(_) => Err(RunError::new(TaskError::new(
+                other => Err(RunError::new(TaskError::new(
                     ErrorKind::Protocol,
-                    "an MQTT node runs `mqtt` tasks only, not `command` or `shell`",
+                    format!(
+                        "an MQTT node runs `mqtt` tasks only, not `{}`",
+                        other.kind().name()
+                    ),
                 ))),
             }
         })

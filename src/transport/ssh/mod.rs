@@ -153,6 +153,7 @@ impl Transport for SshTransport {
             }
         };
         Ok(Endpoint {
+            platform: None,
             transport: "ssh",
             address: conn.address.clone(),
             opens_connection: true,
@@ -162,10 +163,40 @@ impl Transport for SshTransport {
         })
     }
 
-    fn supports(&self, _endpoint: &Endpoint, action: ActionKind) -> Result<(), String> {
-        match action {
-            ActionKind::Command | ActionKind::Shell => Ok(()),
-            ActionKind::Mqtt { .. } => {
+    fn supports(&self, endpoint: &Endpoint, action: ActionKind) -> Result<(), String> {
+        let cli = endpoint.cli();
+        if let (Some(p), Target::Ssh(target)) = (cli, &endpoint.target) {
+            if let SshTarget::OpenSsh(_) = &**target {
+                return Err(format!(
+                    "needs the native ssh backend: platform `{}` is driven through an \
+                     interactive CLI, which only the native backend runs (remove \
+                     `ssh_backend: openssh`)",
+                    p.name
+                ));
+            }
+        }
+        match (action, cli) {
+            (ActionKind::Command, _) | (ActionKind::Shell, None) => Ok(()),
+            (ActionKind::Shell, Some(p)) => Err(format!(
+                "is a `shell` task: platform `{}` has a CLI, not a POSIX shell; use `command` \
+                 (one line per task) or `config`",
+                p.name
+            )),
+            (ActionKind::Config | ActionKind::Enable, None) => Err(format!(
+                "{} a network device's CLI: set the host's `platform` (cisco_ios, \
+                 juniper_junos, ...)",
+                if action == ActionKind::Config {
+                    "is a `config` task, which needs"
+                } else {
+                    "has `enable: true`, which needs"
+                }
+            )),
+            (ActionKind::Config, Some(p)) if p.config.is_none() => Err(format!(
+                "is a `config` task, and platform `{}` has no config mode",
+                p.name
+            )),
+            (ActionKind::Config | ActionKind::Enable, Some(_)) => Ok(()),
+            (ActionKind::Mqtt { .. }, _) => {
                 Err("is an `mqtt` task, and this host's transport is ssh".into())
             }
         }
@@ -184,7 +215,13 @@ impl Transport for SshTransport {
                 SshTarget::OpenSsh(t) => Ok(Box::new(self.open(t).await?) as Box<dyn Session>),
                 SshTarget::Native(t) => {
                     let timeout = self.connect_timeout.unwrap_or(Duration::from_secs(10));
-                    Ok(Box::new(native::connect(t, timeout).await?) as Box<dyn Session>)
+                    match endpoint.cli() {
+                        Some(p) => Ok(Box::new(native::connect_cli(t, p.clone(), timeout).await?)
+                            as Box<dyn Session>),
+                        None => {
+                            Ok(Box::new(native::connect(t, timeout).await?) as Box<dyn Session>)
+                        }
+                    }
                 }
             }
         })

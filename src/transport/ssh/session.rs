@@ -54,7 +54,7 @@ impl OpenSshSession {
                 Output::default(),
             ));
         };
-        let line = remote_line(script);
+        let line = remote_line(script)?;
         let deadline = tokio::time::Instant::now() + timeout;
         let mut command = session.raw_command(&line);
         command
@@ -104,6 +104,7 @@ impl OpenSshSession {
             exit_code,
             stdout: String::new(),
             stderr: String::new(),
+            lines: Vec::new(),
         };
         let (mut output, error) = match status {
             Ok(status) => (output(status.code()), None),
@@ -149,6 +150,7 @@ impl OpenSshSession {
             exit_code: None,
             stdout: stdout.finish(CLEANUP_WAIT).await,
             stderr: stderr.finish(CLEANUP_WAIT).await,
+            lines: Vec::new(),
         };
         failed(ErrorKind::CommandTimeout, message, partial)
     }
@@ -257,12 +259,18 @@ impl Session for OpenSshSession {
 /// What goes on the exec channel: a command line exactly as typed (`show run | include x`
 /// reaches a router as that line); a `shell` script as `sh -c '<script>'`, so it runs under a
 /// POSIX shell whatever the login shell is.
-pub(super) fn remote_line(script: Action<'_>) -> String {
+/// The plan rejects the other actions on an exec host; the session refuses them too.
+pub(super) fn remote_line(script: Action<'_>) -> Result<String, RunError> {
     match script {
-        Action::Command(line) => line.to_string(),
-        Action::Shell(script) => format!("sh -c {}", crate::shell::quote(script)),
-        // Never sent: the plan rejects `mqtt` tasks on ssh hosts, and `Session::run` refuses them.
-        Action::Mqtt(_) => String::new(),
+        Action::Command(line) => Ok(line.to_string()),
+        Action::Shell(script) => Ok(format!("sh -c {}", crate::shell::quote(script))),
+        other => Err(RunError::new(TaskError::new(
+            ErrorKind::Protocol,
+            format!(
+                "a `{}` action needs a network platform's CLI, and this host runs commands over exec",
+                other.kind().name()
+            ),
+        ))),
     }
 }
 
@@ -323,10 +331,11 @@ mod tests {
     #[test]
     fn lines_go_as_typed_and_scripts_under_sh() {
         let line = "show run | include \"host name\"";
-        assert_eq!(remote_line(Action::Command(line)), line);
+        assert_eq!(remote_line(Action::Command(line)).unwrap(), line);
         assert_eq!(
-            remote_line(Action::Shell("echo 'a'\necho b")),
+            remote_line(Action::Shell("echo 'a'\necho b")).unwrap(),
             "sh -c 'echo '\\''a'\\''\necho b'"
         );
+        assert!(remote_line(Action::Enable).is_err());
     }
 }

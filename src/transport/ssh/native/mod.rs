@@ -9,6 +9,7 @@
 mod algorithms;
 mod auth;
 mod classify;
+mod cli;
 mod handler;
 mod jump;
 mod known_hosts;
@@ -19,6 +20,7 @@ use std::time::Duration;
 
 use crate::outcome::{ErrorKind, TaskError};
 
+pub use cli::connect as connect_cli;
 pub use session::NativeSession;
 pub use target::{NativeTarget, PASSWORD_VARS};
 

@@ -51,6 +51,7 @@ impl Collected {
             exit_code: self.exit_code,
             stdout: self.stdout.text(),
             stderr: self.stderr.text(),
+            lines: Vec::new(),
         }
     }
 }
@@ -72,6 +73,11 @@ impl NativeSession {
         }
     }
 
+    /// The connection to the host, while it is open.
+    pub(super) fn handle(&self) -> Option<&Handle<Client>> {
+        self.handle.as_ref()
+    }
+
     async fn exec(&mut self, script: Action<'_>, timeout: Duration) -> Result<Output, RunError> {
         let Some(handle) = &self.handle else {
             return Err(failed(
@@ -80,6 +86,7 @@ impl NativeSession {
                 Output::default(),
             ));
         };
+        let line = remote_line(script)?;
         let deadline = tokio::time::Instant::now() + timeout;
         let lost = |e: russh::Error| {
             let e = super::classify::from_server(&e, &self.label, &self.seen);
@@ -91,7 +98,7 @@ impl NativeSession {
         };
         let opened = tokio::time::timeout_at(deadline, async {
             let channel = handle.channel_open_session().await?;
-            channel.exec(true, remote_line(script)).await?;
+            channel.exec(true, line).await?;
             Ok::<_, russh::Error>(channel)
         })
         .await;
@@ -174,7 +181,7 @@ impl NativeSession {
 
     /// Says goodbye to the host, then to each jump host, last first, and waits (bounded)
     /// for each connection to end: in a batched run the next batch connects only after this.
-    async fn shut(mut self) {
+    pub(super) async fn shut(mut self) {
         self.disconnect().await;
         while let Some(jump) = self.jumps.pop() {
             let _ = jump.disconnect(Disconnect::ByApplication, "", "en").await;

@@ -73,6 +73,9 @@ pub struct NativeTarget {
     pub host_keys: HostKeyPolicy,
     pub known_hosts: PathBuf,
     pub algorithms: Algorithms,
+    /// What a network device's `enable` asks for (`enable_secret`, which Ansible's
+    /// `ansible_become_password` becomes).
+    pub enable_secret: Option<Secret>,
 }
 
 /// The first of `names` that is set (not null), with the name it was found under.
@@ -156,6 +159,10 @@ impl NativeTarget {
             host_keys,
             known_hosts,
             algorithms: Algorithms::from_vars(vars)?,
+            enable_secret: match get(&["enable_secret"]) {
+                None => None,
+                Some((name, v)) => Some(secret(name, v)?),
+            },
         })
     }
 }

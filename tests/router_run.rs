@@ -1,0 +1,409 @@
+//! `drover run` against simulated routers (tests/support/router.rs) over real SSH: the whole
+//! path a network engineer uses — inventory with `platform`, password logins, one PTY shell
+//! per device kept across tasks, `enable`, `config:` with its per-line report, paging,
+//! failure patterns, an interrupted hang, a wrong enable secret, Ansible's variable names,
+//! and a device behind an OpenSSH jump host.
+
+use std::fmt::Write;
+
+use crate::support::router::{Device, DeviceConfig};
+use crate::support::sshd::{user, Lab};
+use crate::support::{host, net, Outcome, Test};
+
+async fn fleet(n: usize, platform: &str) -> Vec<Device> {
+    let mut devices = Vec::with_capacity(n);
+    for i in 0..n {
+        let name = format!("r{:03}", i + 1);
+        devices.push(Device::start(DeviceConfig::new(platform, &name)).await);
+    }
+    devices
+}
+
+/// A native inventory with each device as a host, `defaults` as given (YAML lines).
+fn inventory(devices: &[Device], defaults: &str) -> String {
+    let mut text = String::from("defaults:\n");
+    for line in defaults.lines() {
+        let _ = writeln!(text, "  {line}");
+    }
+    text.push_str("hosts:\n");
+    for d in devices {
+        let _ = writeln!(
+            text,
+            "  {}:\n    address: {}\n    port: {}",
+            d.config.hostname,
+            net::host(),
+            d.addr.port()
+        );
+    }
+    text
+}
+
+/// The usual login of a simulated device, with a known_hosts file in the test directory
+/// that drover fills on first contact.
+const IOS: &str = "\
+platform: cisco_ios
+user: admin
+password: lab-pass
+enable_secret: en-secret
+host_key_checking: accept-new
+known_hosts_file: ./known_hosts
+";
+
+/// Runs drover off the runtime's threads, so the simulated devices keep answering.
+async fn run(test: Test) -> Outcome {
+    tokio::task::spawn_blocking(move || test.run())
+        .await
+        .expect("drover ran")
+}
+
+fn play(inventory: &str, playbook: &str) -> Test {
+    Test::new()
+        .file("inv.yml", inventory)
+        .file("p.yml", playbook)
+        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_fleet_show_commands_on_50_devices_with_password_auth() {
+    let devices = fleet(50, "cisco_ios").await;
+    let playbook = "\
+- hosts: all
+  concurrency: 50
+  tasks:
+    - name: version
+      command: show version
+      expect: { stdout_contains: Version 1.0 }
+    - name: uptime again
+      command: show version
+";
+    let out = run(play(&inventory(&devices, IOS), playbook)).await.code(0);
+    let report = out.report();
+    for d in &devices {
+        let name = &d.config.hostname;
+        let h = host(&report, name);
+        assert_eq!(h["status"], "ok", "{name}: {h}");
+        // Clean output: no echoed command, no prompt, no carriage returns.
+        assert_eq!(
+            h["tasks"][0]["stdout"],
+            format!("cisco_ios simulated software, Version 1.0\n{name} uptime is 1 day"),
+        );
+        assert_eq!(h["tasks"][0]["exit_code"], 0);
+        let seen = d.seen();
+        // One login and one shell for both tasks, the paging off before the first.
+        assert_eq!(seen.logins, ["password"], "{name}");
+        assert_eq!(seen.exec_refused, 0, "{name}: drover tried exec");
+        assert_eq!(
+            seen.lines,
+            [
+                "terminal length 0",
+                "terminal width 511",
+                "show version",
+                "show version"
+            ],
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_config_lines_show_up_in_running_config_and_each_answer_is_reported() {
+    let devices = fleet(2, "cisco_ios").await;
+    let playbook = "\
+- hosts: all
+  enable: true
+  tasks:
+    - name: ntp and banner
+      config:
+        lines:
+          - ntp server 192.0.2.123
+          - 'snmp-server location {{ inventory_hostname }}-rack'
+        save: true
+    - name: running
+      command: show running-config
+      register: running
+      expect:
+        stdout_contains: ['ntp server 192.0.2.123', '{{ inventory_hostname }}-rack']
+";
+    let out = run(play(&inventory(&devices, IOS), playbook)).await.code(0);
+    let report = out.report();
+    for d in &devices {
+        let name = &d.config.hostname;
+        let h = host(&report, name);
+        let config = &h["tasks"][0];
+        assert_eq!(config["kind"], "config");
+        assert_eq!(config["status"], "ok", "{config}");
+        let lines: Vec<&str> = config["lines"]
+            .as_array()
+            .expect("per-line answers in the report")
+            .iter()
+            .map(|l| l["line"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "ntp server 192.0.2.123",
+                &format!("snmp-server location {name}-rack"),
+                "write memory"
+            ]
+        );
+        assert_eq!(h["tasks"][1]["status"], "ok", "{}", h["tasks"][1]);
+        let seen = d.seen();
+        assert!(seen.running.contains(&"ntp server 192.0.2.123".to_string()));
+        assert!(seen
+            .saved
+            .contains(&format!("snmp-server location {name}-rack")));
+        // Enabled once: the second task found the session in privileged mode already.
+        assert_eq!(seen.lines.iter().filter(|l| *l == "enable").count(), 1);
+        assert!(!seen.lines.iter().any(|l| l.contains("en-secret")));
+    }
+    assert!(!out.stdout.contains("en-secret") && !out.stderr.contains("en-secret"));
+    let text = std::fs::read_to_string(out.dir.join("report.json")).unwrap();
+    assert!(!text.contains("en-secret") && !text.contains("lab-pass"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_failure_pattern_fails_the_task_with_the_devices_line() {
+    let devices = fleet(1, "cisco_ios").await;
+    let playbook = "\
+- hosts: all
+  tasks:
+    - name: typo
+      command: show vresion
+    - name: never
+      command: show version
+";
+    let out = run(play(&inventory(&devices, IOS), playbook)).await.code(2);
+    let report = out.report();
+    let h = host(&report, "r001");
+    assert_eq!(h["status"], "failed");
+    let task = &h["tasks"][0];
+    assert_eq!(task["error"]["kind"], "nonzero_exit", "{task}");
+    let message = task["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("% Invalid input detected at '^' marker."),
+        "{message}"
+    );
+    assert_eq!(
+        h["tasks"].as_array().unwrap().len(),
+        1,
+        "the host stops at the failure"
+    );
+    out.stdout_has("Invalid input detected");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_hung_command_is_interrupted_and_the_next_task_uses_the_same_shell() {
+    let devices = fleet(1, "cisco_ios").await;
+    let playbook = "\
+- hosts: all
+  tasks:
+    - name: hangs
+      command: hang
+      timeout: 1s
+      ignore_errors: true
+    - name: after
+      command: show version
+";
+    let out = run(play(&inventory(&devices, IOS), playbook)).await.code(0);
+    let report = out.report();
+    let h = host(&report, "r001");
+    assert_eq!(h["tasks"][0]["status"], "ignored");
+    assert_eq!(h["tasks"][0]["error"]["kind"], "command_timeout");
+    assert_eq!(h["tasks"][1]["status"], "ok", "{}", h["tasks"][1]);
+    let seen = devices[0].seen();
+    assert_eq!(seen.interrupts, 1, "Ctrl-C sent once");
+    assert_eq!(seen.logins.len(), 1, "the same session carried on");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_wrong_enable_secret_is_a_clear_failure_that_never_prints_it() {
+    let devices = fleet(1, "cisco_ios").await;
+    let inv = inventory(&devices, &IOS.replace("en-secret", "not-the-secret"));
+    let playbook = "\
+- hosts: all
+  tasks:
+    - name: privileged
+      command: show running-config
+      enable: true
+";
+    let out = run(play(&inv, playbook)).await.code(2);
+    let report = out.report();
+    let task = &host(&report, "r001")["tasks"][0];
+    assert_eq!(task["error"]["kind"], "auth_failed", "{task}");
+    let message = task["error"]["message"].as_str().unwrap();
+    assert!(message.contains("enable secret"), "{message}");
+    let text = std::fs::read_to_string(out.dir.join("report.json")).unwrap();
+    for output in [&out.stdout, &out.stderr, &text] {
+        assert!(
+            !output.contains("not-the-secret"),
+            "the secret leaked:\n{output}"
+        );
+    }
+    // The device never ran the privileged command.
+    assert!(!devices[0]
+        .seen()
+        .lines
+        .contains(&"show running-config".to_string()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_pager_is_answered_when_a_profile_from_the_inventory_keeps_paging_on() {
+    let mut config = DeviceConfig::new("cisco_ios", "r001");
+    config.page = 3;
+    let device = Device::start(config).await;
+    // An inventory `platforms:` override: the same CLI without the on-open commands.
+    let inv = format!(
+        "{}platforms:\n  cisco_ios:\n    on_open: []\n",
+        inventory(std::slice::from_ref(&device), IOS)
+    );
+    let playbook = "\
+- hosts: all
+  enable: true
+  tasks:
+    - config: [ntp server 192.0.2.1, ntp server 192.0.2.2, ntp server 192.0.2.3, ntp server 192.0.2.4]
+    - name: running
+      command: show running-config
+";
+    let out = run(play(&inv, playbook)).await.code(0);
+    let report = out.report();
+    let stdout = host(&report, "r001")["tasks"][1]["stdout"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for n in 1..=4 {
+        assert!(
+            stdout.contains(&format!("ntp server 192.0.2.{n}")),
+            "{stdout}"
+        );
+    }
+    assert!(
+        !stdout.contains("More"),
+        "pager prompt left in the output: {stdout}"
+    );
+    assert!(!device
+        .seen()
+        .lines
+        .contains(&"terminal length 0".to_string()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_shell_task_on_a_platform_host_is_refused_before_anything_connects() {
+    let devices = fleet(1, "cisco_ios").await;
+    let playbook = "- hosts: all\n  tasks:\n    - shell: 'show version; show clock'\n";
+    let out = run(play(&inventory(&devices, IOS), playbook))
+        .await
+        .code(1)
+        .stderr_has("platform `cisco_ios` has a CLI, not a POSIX shell");
+    assert!(!out.stdout.contains("ok"), "{}", out.stdout);
+    assert!(devices[0].seen().logins.is_empty());
+
+    // And `config`/`enable` on a host without a platform.
+    let test = Test::new()
+        .file("inv.yml", "hosts:\n  h:\n    transport: local\n")
+        .file("p.yml", "- hosts: all\n  tasks:\n    - config: [x]\n")
+        .args(&["run", "p.yml", "-i", "inv.yml"]);
+    run(test)
+        .await
+        .code(1)
+        .stderr_has("is for a network device's CLI (`config`)");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_ansible_network_cli_inventory_runs_as_it_would_under_ansible() {
+    let devices = fleet(2, "cisco_ios").await;
+    let mut inv = String::from("all:\n  children:\n    routers:\n      hosts:\n");
+    for d in &devices {
+        let _ = writeln!(
+            inv,
+            "        {}:\n          ansible_host: {}\n          ansible_port: {}",
+            d.config.hostname,
+            net::host(),
+            d.addr.port()
+        );
+    }
+    inv.push_str(
+        "      vars:\n        ansible_connection: ansible.netcommon.network_cli\n        \
+         ansible_network_os: cisco.ios.ios\n        ansible_user: admin\n        \
+         ansible_password: lab-pass\n        ansible_become_password: en-secret\n        \
+         host_key_checking: accept-new\n        known_hosts_file: ./known_hosts\n",
+    );
+    let playbook = "\
+- hosts: routers
+  enable: true
+  tasks:
+    - command: show running-config
+      register: run
+    - assert:
+        that: ['\"hostname\" in run.stdout']
+";
+    let out = run(play(&inv, playbook)).await.code(0);
+    let report = out.report();
+    for d in &devices {
+        assert_eq!(host(&report, &d.config.hostname)["status"], "ok");
+        assert_eq!(d.seen().lines.iter().filter(|l| *l == "enable").count(), 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_mixed_cisco_and_juniper_fleet_in_one_play() {
+    let ios = Device::start(DeviceConfig::new("cisco_ios", "r001")).await;
+    let junos = Device::start(DeviceConfig::new("juniper_junos", "r002")).await;
+    let mut inv = inventory(std::slice::from_ref(&ios), IOS);
+    let _ = write!(
+        inv,
+        "  r002:\n    address: {}\n    port: {}\n    vars: {{platform: juniper_junos}}\n",
+        net::host(),
+        junos.addr.port()
+    );
+    let playbook = "\
+- hosts: all
+  enable: true
+  tasks:
+    - name: version
+      command: show version
+      expect: { stdout_contains: simulated software }
+";
+    let out = run(play(&inv, playbook)).await.code(0);
+    let report = out.report();
+    assert_eq!(
+        host(&report, "r002")["tasks"][0]["stdout"]
+            .as_str()
+            .unwrap()
+            .lines()
+            .next(),
+        Some("juniper_junos simulated software, Version 1.0")
+    );
+    // Junos has no enable: nothing was sent for it.
+    assert!(!junos.seen().lines.iter().any(|l| l == "enable"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_behind_an_openssh_jump_host() {
+    let lab = Lab::builder().good(1).start();
+    let bastion = lab.endpoint("h000");
+    let device = Device::start(DeviceConfig::new("cisco_ios", "r001")).await;
+    let defaults = format!(
+        "{IOS}jump: [{{host: \"{}\", port: {}, user: {}, identity_file: {}}}]\n",
+        net::host(),
+        bastion.port,
+        user(),
+        lab.path("client_key").display(),
+    )
+    .replace(
+        "known_hosts_file: ./known_hosts",
+        &format!("known_hosts_file: {}", lab.path("known_hosts").display()),
+    );
+    let inv = inventory(std::slice::from_ref(&device), &defaults);
+    let playbook = "- hosts: all\n  tasks:\n    - command: show version\n";
+    let out = run(play(&inv, playbook)).await.code(0);
+    let report = out.report();
+    assert_eq!(host(&report, "r001")["status"], "ok");
+    lab.wait_for("Accepted publickey", 1);
+    assert_eq!(device.seen().logins, ["password"]);
+    // The bastion carried the connection: it logged a forwarding to the device's port.
+    let log = lab.log();
+    assert!(
+        log.iter().any(|l| l.text.contains("Accepted publickey")),
+        "{log:?}"
+    );
+}
