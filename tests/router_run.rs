@@ -407,3 +407,99 @@ async fn router_behind_an_openssh_jump_host() {
         "{log:?}"
     );
 }
+
+/// The README's example, `playbooks/router-baseline.yml` over `inventory/routers.yml`, as
+/// shipped, with only where each router is and how to log in changed to reach simulated
+/// ones (the example's addresses are documentation addresses, never contacted).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_example_playbook_runs_on_simulated_cisco_and_juniper_routers() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("inventory/routers.yml")).unwrap();
+    let mut inv: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let groups = inv["groups"].as_mapping().unwrap().clone();
+    let platform_of = |name: &str| {
+        let (_, group) = groups
+            .iter()
+            .find(|(_, g)| {
+                g["hosts"]
+                    .as_sequence()
+                    .unwrap()
+                    .iter()
+                    .any(|h| h.as_str() == Some(name))
+            })
+            .expect("every example host is in a group");
+        group["vars"]["platform"].as_str().unwrap().to_string()
+    };
+    let names: Vec<String> = inv["hosts"]
+        .as_mapping()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str().unwrap().to_string())
+        .collect();
+    let mut devices = Vec::new();
+    for name in &names {
+        let device = Device::start(DeviceConfig::new(&platform_of(name), name)).await;
+        let host = &mut inv["hosts"][name.as_str()];
+        host["address"] = net::host().to_string().into();
+        host["port"] = u64::from(device.addr.port()).into();
+        if let Some(vars) = host.get_mut("vars").and_then(|v| v.as_mapping_mut()) {
+            vars.remove("jump");
+        }
+        devices.push(device);
+    }
+    let defaults = &mut inv["defaults"];
+    defaults["user"] = "admin".into();
+    defaults["known_hosts_file"] = "./known_hosts".into();
+    let secrets = "password: lab-pass\nenable_secret: en-secret\n";
+    let playbook = std::fs::read_to_string(root.join("playbooks/router-baseline.yml")).unwrap();
+    let test = Test::new()
+        .file("inv.yml", &serde_yaml::to_string(&inv).unwrap())
+        .file("p.yml", &playbook)
+        .file("secrets.yml", secrets)
+        .args(&["run", "p.yml", "-i", "inv.yml", "-e", "@secrets.yml"])
+        .args(&["--report", "report.json"]);
+    let out = run(test).await.code(0);
+    let report = out.report();
+    for (name, device) in names.iter().zip(&devices) {
+        let h = host(&report, name);
+        assert_eq!(h["status"], "ok", "{name}: {h}");
+        assert_eq!(h["tasks"][0]["parsed"]["version"], "1.0", "{name}");
+        assert!(
+            device
+                .seen()
+                .running
+                .iter()
+                .any(|l| l.contains("ntp server 192.0.2.123")),
+            "{name}: {:?}",
+            device.seen()
+        );
+    }
+    for output in [&out.stdout, &out.stderr] {
+        assert!(!output.contains("lab-pass") && !output.contains("en-secret"));
+    }
+}
+
+/// `drover check` on the shipped example plans every host and connects to nothing (the
+/// example's addresses are never contacted).
+#[test]
+fn router_example_checks_without_connecting() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_drover"))
+        .args(["check", "playbooks/router-baseline.yml"])
+        .args(["-i", "inventory/routers.yml"])
+        .current_dir(root)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for name in ["core-r1", "core-r2", "edge-j1"] {
+        assert!(stdout.contains(name), "{stdout}");
+    }
+    assert!(!stdout.contains("change-me"), "{stdout}");
+}

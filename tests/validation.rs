@@ -109,7 +109,7 @@ fn task_without_or_with_two_actions() {
     rejected(
         "- hosts: all\n  tasks:\n    - name: nothing\n",
         &[
-            "a task needs an action: `command`, `shell`, `mqtt` or `assert`",
+            "a task needs an action: `command`, `shell`, `config`, `mqtt` or `assert`",
             "p.yml:3:5",
         ],
     );
@@ -189,4 +189,20 @@ fn unknown_transport_for_a_host() {
         .code(1)
         .stderr_has("unknown variant `telnet`")
         .stderr_has("inv.yml:2:20");
+}
+
+#[test]
+fn config_task_shapes() {
+    rejected(
+        "- hosts: all\n  tasks:\n    - config: []\n",
+        &["`config` needs at least one line", "p.yml:3:7"],
+    );
+    rejected(
+        "- hosts: all\n  tasks:\n    - config: {lines: [a], save: maybe}\n",
+        &["`config` takes a list of lines, or `{ lines: [...], save: true }`"],
+    );
+    rejected(
+        "- hosts: all\n  tasks:\n    - config: {lines: [a], svae: true}\n",
+        &["`config` takes a list of lines"],
+    );
 }
