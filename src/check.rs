@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use minijinja::value::{Object, Value};
 
-use crate::engine::plan::{Plan, Text};
+use crate::engine::plan::{Plan, PlannedAction, Text};
 use crate::error::{Error, Result};
 
 #[derive(Debug)]
@@ -49,8 +49,13 @@ pub fn check(plan: &Plan) -> Result<String> {
         let registered = crate::template::to_value(&registered);
         for host in &play.hosts {
             out.push_str(&format!(
-                "  {} ({} {})\n",
-                host.name, host.endpoint.transport, host.endpoint.address
+                "  {} ({} {}{})\n",
+                host.name,
+                host.endpoint.transport,
+                host.endpoint.address,
+                host.endpoint
+                    .cli()
+                    .map_or_else(String::new, |p| format!(", platform {}", p.name))
             ));
             let context = plan.context(host, &registered);
             for task in play.tasks.iter() {
@@ -100,7 +105,17 @@ pub fn check(plan: &Plan) -> Result<String> {
                         }
                     }
                 };
-                match plan.render(task.text(), &context) {
+                // Every line of a `config` task, one per line of the listing.
+                let texts: Vec<&Text> = match &task.action {
+                    PlannedAction::Config(c) => c.lines.iter().collect(),
+                    _ => vec![task.text()],
+                };
+                let rendered = texts
+                    .iter()
+                    .map(|t| plan.render(t, &context).map_err(|e| (e, *t)))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(|lines| lines.join("\n"));
+                match rendered {
                     Ok(command) => {
                         // Secrets never reach a listing, a check's included.
                         let command = host
@@ -115,15 +130,15 @@ pub fn check(plan: &Plan) -> Result<String> {
                         ));
                     }
                     // Guarded by a condition only the run can decide: it may never render.
-                    Err(e) if runtime => {
+                    Err((e, _)) if runtime => {
                         out.push_str(&format!(
                             "    {}. {}: cannot render yet ({e}){condition}\n",
                             task.index + 1,
                             task.name
                         ));
                     }
-                    Err(e) => {
-                        let source = template_source(plan, task.text());
+                    Err((e, text)) => {
+                        let source = template_source(plan, text);
                         let at = (play.index, task.index, false);
                         errors.add(at, &play.name, &task.name, &source, e, &host.name);
                     }

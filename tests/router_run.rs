@@ -159,6 +159,26 @@ async fn router_config_lines_show_up_in_running_config_and_each_answer_is_report
     assert!(!out.stdout.contains("en-secret") && !out.stderr.contains("en-secret"));
     let text = std::fs::read_to_string(out.dir.join("report.json")).unwrap();
     assert!(!text.contains("en-secret") && !text.contains("lab-pass"));
+
+    // The README's jq line for config answers, as written there.
+    let readme = include_str!("../README.md");
+    let recipe = readme
+        .lines()
+        .find(|l| l.starts_with("jq '.hosts[] | {name, lines:"))
+        .expect("the README's config jq recipe");
+    let jq = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(recipe)
+        .current_dir(&out.dir)
+        .output()
+        .expect("jq runs");
+    let printed = String::from_utf8_lossy(&jq.stdout);
+    assert!(
+        jq.status.success(),
+        "{}",
+        String::from_utf8_lossy(&jq.stderr)
+    );
+    assert_eq!(printed.matches("\"write memory\"").count(), 2, "{printed}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
