@@ -146,7 +146,27 @@ pub fn check(plan: &Plan) -> Result<String> {
             }
         }
     }
-    errors.into_result(out)
+    errors.into_result(out, &plan.path)
+}
+
+/// `file:line:col` of a template in the playbook: its first occurrence after the task's
+/// `name:`, else its first occurrence. `None` for text not found as written (a folded
+/// block, an escaped quote) or a playbook that cannot be read.
+fn locate(path: &std::path::Path, task: &str, template: &str) -> Option<String> {
+    let first = template.lines().next().filter(|l| !l.trim().is_empty())?;
+    let source = std::fs::read_to_string(path).ok()?;
+    let from = ["name: ", "name: \"", "name: '"]
+        .iter()
+        .find_map(|k| source.find(&format!("{k}{task}")))
+        .unwrap_or(0);
+    let offset = source[from..]
+        .find(first)
+        .map(|o| o + from)
+        .or_else(|| source.find(first))?;
+    let before = &source[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |n| n + 1) + 1;
+    Some(format!("{}:{line}:{column}: ", path.display()))
 }
 
 /// The text a task's command was written as.
@@ -208,7 +228,7 @@ impl RenderErrors {
         }
     }
 
-    fn into_result(self, out: String) -> Result<String> {
+    fn into_result(self, out: String, path: &std::path::Path) -> Result<String> {
         if self.groups.is_empty() {
             return Ok(out);
         }
@@ -220,8 +240,9 @@ impl RenderErrors {
                 let hosts = crate::report::fold(g.hosts.iter().map(String::as_str));
                 let (what, label) = if *when { ("when: ", "when") } else { ("", "template") };
                 let template = g.template.trim_end().replace('\n', "\n            ");
+                let at = locate(path, &g.task, &g.template).unwrap_or_default();
                 format!(
-                    "task `{}` (play `{}`): {what}{message}, for {n} host{}: {hosts}\n  {label}: {template}",
+                    "{at}task `{}` (play `{}`): {what}{message}, for {n} host{}: {hosts}\n  {label}: {template}",
                     g.task,
                     g.play,
                     if n == 1 { "" } else { "s" },

@@ -192,11 +192,17 @@ fn check(job: app::Job, list_hosts: bool) -> Result<i32> {
 /// goes into the inventory defaults (the lowest level) as `ansible_user`, the alias `user`
 /// yields to, so a `user` or `ansible_user` anywhere in the inventory keeps its value.
 fn with_login(mut job: app::Job, login: &cli::LoginArgs) -> Result<app::Job> {
-    login.unsupported()?;
+    let defaults = &mut job.inventory.defaults;
     if let Some(user) = &login.user {
-        let defaults = &mut job.inventory.defaults;
         if !defaults.contains_key("user") && !defaults.contains_key("ansible_user") {
             defaults.insert("ansible_user".into(), user.clone().into());
+        }
+    }
+    // As Ansible's: the lowest precedence, so a host's own password wins.
+    if let Some(password) = login.password()? {
+        let set = ["password", "ansible_password", "ansible_ssh_pass"];
+        if !set.iter().any(|k| defaults.contains_key(*k)) {
+            defaults.insert("ansible_password".into(), password.into());
         }
     }
     Ok(job)

@@ -97,14 +97,41 @@ fn list_hosts_check_and_syntax_check_connect_nothing() {
         .stderr_has("nope");
 }
 
+/// Without a terminal (stdin is null here and there is no controlling tty), `-k` says where
+/// else a password can come from, and nothing runs.
+#[test]
+fn ask_pass_without_a_terminal_says_where_else_a_password_goes() {
+    use std::os::unix::process::CommandExt;
+    for flag in ["-k", "--ask-pass"] {
+        let test = Test::new()
+            .file("inv.yml", LAB)
+            .file("p.yml", TOUCH)
+            .args(&["run", "p.yml", "-i", "inv.yml", flag]);
+        let mut command = test.command();
+        // SAFETY: setsid is async-signal-safe; it leaves drover without a controlling tty.
+        unsafe {
+            command.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
+        let out = command.stdin(std::process::Stdio::null()).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("reads the password from a terminal, and drover has none"),
+            "{stderr}"
+        );
+        let ran = std::fs::read_dir(test.path())
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().starts_with("ran-"));
+        assert!(!ran, "a task ran");
+    }
+}
+
 #[test]
 fn step_and_start_at_task_say_they_are_not_supported() {
-    for args in [
-        &["--step"][..],
-        &["--start-at-task", "mark"],
-        &["-k"],
-        &["--ask-pass"],
-    ] {
+    for args in [&["--step"][..], &["--start-at-task", "mark"]] {
         let out = Test::new()
             .file("inv.yml", LAB)
             .file("p.yml", TOUCH)

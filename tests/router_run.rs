@@ -523,3 +523,101 @@ fn router_example_checks_without_connecting() {
     }
     assert!(!stdout.contains("change-me"), "{stdout}");
 }
+
+/// `-k` on a real terminal (tmux): the prompt shows, the typed password does not, and the
+/// hosts without a password of their own log in with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_ask_pass_reads_the_password_from_the_terminal_without_echo() {
+    let device = Device::start(DeviceConfig::new("cisco_ios", "r001")).await;
+    let inv = inventory(
+        std::slice::from_ref(&device),
+        &IOS.replace("password: lab-pass\n", ""),
+    );
+    let test = play(
+        &inv,
+        "- hosts: all\n  tasks:\n    - command: show version\n",
+    )
+    .args(&["-k"]);
+    let screen = tokio::task::spawn_blocking(move || {
+        let socket = format!("drover-askpass-{}", std::process::id());
+        let tmux = |args: &[&str]| {
+            std::process::Command::new("tmux")
+                .arg("-L")
+                .arg(&socket)
+                .args(args)
+                .output()
+                .expect("tmux runs")
+        };
+        // The command line and environment the harness would give drover, as a shell line.
+        let command = test.command();
+        let quote = |s: &std::ffi::OsStr| format!("'{}'", s.to_string_lossy());
+        let mut line = String::from("env");
+        for (key, value) in command.get_envs() {
+            match value {
+                Some(v) => line.push_str(&format!(" {}={}", key.to_string_lossy(), quote(v))),
+                None => line.push_str(&format!(" -u {}", key.to_string_lossy())),
+            }
+        }
+        for word in std::iter::once(command.get_program()).chain(command.get_args()) {
+            line.push(' ');
+            line.push_str(&quote(word));
+        }
+        let script = format!(
+            "cd '{}' && {line}; echo EXIT=$?; sleep 30",
+            test.path().display()
+        );
+        let started = tmux(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "-s",
+            "t",
+            "sh",
+            "-c",
+            &script,
+        ]);
+        assert!(started.status.success(), "{started:?}");
+        let capture = || {
+            let out = tmux(&["capture-pane", "-p", "-J", "-S", "-", "-t", "t"]);
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        let wait_for = |needle: &str| {
+            for _ in 0..600 {
+                let screen = capture();
+                if screen.contains(needle) {
+                    return screen;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            let screen = capture();
+            let _ = tmux(&["kill-server"]);
+            panic!("never saw {needle:?}:\n{screen}");
+        };
+        wait_for("SSH password:");
+        let _ = tmux(&["send-keys", "-t", "t", "lab-pass", "Enter"]);
+        let screen = wait_for("EXIT=");
+        let _ = tmux(&["kill-server"]);
+        (screen, test)
+    })
+    .await
+    .unwrap();
+    let (screen, test) = screen;
+    assert!(screen.contains("EXIT=0"), "{screen}");
+    assert!(
+        !screen.contains("lab-pass"),
+        "the password was echoed:\n{screen}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(test.path().join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(host(&report, "r001")["status"], "ok");
+    assert!(!std::fs::read_to_string(test.path().join("report.json"))
+        .unwrap()
+        .contains("lab-pass"));
+    assert_eq!(device.seen().logins, ["password"]);
+}

@@ -136,7 +136,7 @@ fn yaml_syntax_error() {
 fn undefined_variable_is_caught_before_anything_runs() {
     rejected(
         "- hosts: all\n  tasks:\n    - command: touch ran\n    - name: uses\n      command: echo {{ nosuchvar }}\n",
-        &["task `uses` (play `all`): undefined variable `nosuchvar`, for 6 hosts: lab-r[1-3],lab-e[1-3]\n  template: echo {{ nosuchvar }}\n"],
+        &["p.yml:5:16: task `uses` (play `all`): undefined variable `nosuchvar`, for 6 hosts: lab-r[1-3],lab-e[1-3]\n  template: echo {{ nosuchvar }}\n"],
     );
 }
 

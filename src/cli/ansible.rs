@@ -62,21 +62,28 @@ pub struct LoginArgs {
     /// Remote user for hosts whose inventory sets none (Ansible's -u: inventory `user` wins)
     #[arg(short = 'u', long = "user", value_name = "USER")]
     pub user: Option<String>,
-    /// Not supported yet: ssh logs in with keys, certificates or the agent
-    #[arg(short = 'k', long, hide = true)]
+    /// Ask for the ssh password on the terminal (not echoed, never stored) for hosts whose
+    /// inventory sets none; those hosts then log in on the native backend
+    #[arg(short = 'k', long)]
     pub ask_pass: bool,
 }
 
 impl LoginArgs {
-    /// `-k` has nothing to hand a password to yet: say so instead of "unexpected argument".
-    pub fn unsupported(&self) -> Result<()> {
-        if self.ask_pass {
-            return Err(Error::Usage(
-                "`-k/--ask-pass` is not supported yet: the ssh transport logs in with keys, \
-                 certificates or the agent (ssh-add), not a password"
-                    .into(),
-            ));
+    /// `-k`: the password, read from the terminal.
+    pub fn password(&self) -> Result<Option<String>> {
+        if !self.ask_pass {
+            return Ok(None);
         }
-        Ok(())
+        match crate::ui::read_secret("SSH password: ") {
+            Some(Ok(password)) => Ok(Some(password)),
+            Some(Err(e)) => Err(Error::Usage(format!(
+                "`-k/--ask-pass`: cannot read the password: {e}"
+            ))),
+            None => Err(Error::Usage(
+                "`-k/--ask-pass` reads the password from a terminal, and drover has none: \
+                 give the hosts a `password` in the inventory or in a file passed with `-e @FILE`"
+                    .into(),
+            )),
+        }
     }
 }

@@ -178,6 +178,8 @@ impl PlannedPlay {
 
 #[derive(Debug)]
 pub struct Plan {
+    /// The playbook's file, for messages that point into it.
+    pub path: std::path::PathBuf,
     pub env: Environment<'static>,
     pub plays: Vec<PlannedPlay>,
     /// `--extra-vars`: the highest precedence.
@@ -410,6 +412,7 @@ impl Plan {
         }
         let extra_vars = crate::template::to_value(&options.extra_vars);
         Ok(Plan {
+            path: playbook.path.clone(),
             env,
             plays,
             extra_vars,

@@ -7,6 +7,7 @@ mod plain;
 mod progress;
 mod summary;
 mod term;
+pub use term::read_secret;
 
 use std::io::IsTerminal;
 
