@@ -74,7 +74,7 @@ complete -c drover -n "__fish_drover_using_subcommand run" -l events -d 'Stream 
 complete -c drover -n "__fish_drover_using_subcommand run" -l color -d 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c drover -n "__fish_drover_using_subcommand run" -s k -l ask-pass -d 'Not supported yet: ssh logs in with keys, certificates or the agent'
+complete -c drover -n "__fish_drover_using_subcommand run" -s k -l ask-pass -d 'Ask for the ssh password on the terminal (not echoed, never stored) for hosts whose inventory sets none; those hosts then log in on the native backend'
 complete -c drover -n "__fish_drover_using_subcommand run" -l check -d 'Render and plan every command, connect to nothing (what `drover check` does)'
 complete -c drover -n "__fish_drover_using_subcommand run" -l syntax-check -d 'Validate the playbook and render every command, connect to nothing (as `drover check`)'
 complete -c drover -n "__fish_drover_using_subcommand run" -l list-hosts -d 'Print the hosts each play would run on, connect to nothing'
@@ -126,7 +126,7 @@ complete -c drover -n "__fish_drover_using_subcommand exec" -l events -d 'Stream
 complete -c drover -n "__fish_drover_using_subcommand exec" -l color -d 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
 never\t''"
-complete -c drover -n "__fish_drover_using_subcommand exec" -s k -l ask-pass -d 'Not supported yet: ssh logs in with keys, certificates or the agent'
+complete -c drover -n "__fish_drover_using_subcommand exec" -s k -l ask-pass -d 'Ask for the ssh password on the terminal (not echoed, never stored) for hosts whose inventory sets none; those hosts then log in on the native backend'
 complete -c drover -n "__fish_drover_using_subcommand exec" -l reset-breakers -d 'Forget every breaker of this inventory before the run'
 complete -c drover -n "__fish_drover_using_subcommand exec" -l no-history -d 'Do not record this run in the history'
 complete -c drover -n "__fish_drover_using_subcommand exec" -s v -l verbose -d 'Print every task (-v), the connector\'s decisions (-vv), each command line as sent, secrets masked (-vvv); to stderr'
@@ -140,7 +140,7 @@ complete -c drover -n "__fish_drover_using_subcommand check" -l platforms -d 'Ro
 complete -c drover -n "__fish_drover_using_subcommand check" -l tags -d 'Only tasks with one of these tags (comma-separated; also all, tagged, untagged); `always` tasks run too' -r
 complete -c drover -n "__fish_drover_using_subcommand check" -l skip-tags -d 'Leave out tasks with one of these tags (comma-separated); `never` tasks run only when asked for by tag' -r
 complete -c drover -n "__fish_drover_using_subcommand check" -s u -l user -d 'Remote user for hosts whose inventory sets none (Ansible\'s -u: inventory `user` wins)' -r
-complete -c drover -n "__fish_drover_using_subcommand check" -s k -l ask-pass -d 'Not supported yet: ssh logs in with keys, certificates or the agent'
+complete -c drover -n "__fish_drover_using_subcommand check" -s k -l ask-pass -d 'Ask for the ssh password on the terminal (not echoed, never stored) for hosts whose inventory sets none; those hosts then log in on the native backend'
 complete -c drover -n "__fish_drover_using_subcommand check" -l list-hosts -d 'Print only the hosts each play would run on'
 complete -c drover -n "__fish_drover_using_subcommand check" -l syntax-check -d 'Accepted for Ansible habit: `check` validates and renders anyway'
 complete -c drover -n "__fish_drover_using_subcommand check" -s h -l help -d 'Print help'
