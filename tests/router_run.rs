@@ -621,3 +621,30 @@ async fn router_ask_pass_reads_the_password_from_the_terminal_without_echo() {
         .contains("lab-pass"));
     assert_eq!(device.seen().logins, ["password"]);
 }
+
+/// A router that refuses exec, reached without a `platform`: the message says what to set,
+/// not that a process was killed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_without_a_platform_is_told_to_set_one_when_exec_is_refused() {
+    let device = Device::start(DeviceConfig::new("cisco_ios", "r001")).await;
+    let inv = inventory(
+        std::slice::from_ref(&device),
+        &IOS.replace("platform: cisco_ios\n", ""),
+    );
+    let out = run(play(
+        &inv,
+        "- hosts: all\n  tasks:\n    - command: show version\n",
+    ))
+    .await
+    .code(2);
+    let report = out.report();
+    let error = &host(&report, "r001")["tasks"][0]["error"];
+    assert_eq!(error["kind"], "protocol", "{error}");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("refused to run the command on an exec channel"),
+        "{message}"
+    );
+    assert!(message.contains("needs the host's `platform`"), "{message}");
+    assert_eq!(device.seen().exec_refused, 1);
+}

@@ -137,7 +137,12 @@ impl NativeSession {
         if got.refused {
             return Err(failed(
                 ErrorKind::Protocol,
-                format!("{} refused to run the command", self.label),
+                format!(
+                    "{} refused to run the command on an exec channel; a router or switch \
+                     that only has an interactive CLI needs the host's `platform` \
+                     (cisco_ios, juniper_junos, ...)",
+                    self.label
+                ),
                 output,
             ));
         }
