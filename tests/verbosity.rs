@@ -102,6 +102,43 @@ fn drover_variables_stand_in_for_their_flags() {
         .stdout_has("loopback");
 }
 
+/// `drover.toml` works as `drover.yml` does; both in one directory is an error, and so is
+/// a key the file cannot have, at its line and column.
+#[test]
+fn drover_toml_gives_defaults_and_its_mistakes_are_positioned() {
+    let shown = Test::new()
+        .file("inv.yml", LAB)
+        .file(
+            "drover.toml",
+            "# project defaults\ninventory = \"inv.yml\"\nconcurrency = 3\n",
+        )
+        .args(&["config"])
+        .run()
+        .code(0);
+    assert!(
+        shown.stdout.contains("concurrency  3  # from drover.toml"),
+        "{}",
+        shown.stdout
+    );
+    assert!(shown
+        .stdout
+        .contains("inventory    inv.yml  # from drover.toml"));
+    Test::new()
+        .file("drover.toml", "concurrency = 3\nconcurency = 4\n")
+        .args(&["config"])
+        .run()
+        .code(1)
+        .stderr_has("drover.toml:2:1")
+        .stderr_has("did you mean `concurrency`?");
+    Test::new()
+        .file("drover.toml", "concurrency = 3\n")
+        .file("drover.yml", "concurrency: 3\n")
+        .args(&["config"])
+        .run()
+        .code(1)
+        .stderr_has("keep one of them");
+}
+
 /// `drover.yml` in the XDG config dir, then in the project dir, then `DROVER_*`, then the
 /// flag; `drover config` says where each value came from.
 #[test]

@@ -1,6 +1,7 @@
 //! Defaults for the flags people give every time (`-i`, `--concurrency`, `--rate`,
-//! `--state-dir`), from `drover.yml` in the current directory and in the XDG config dir
-//! (`$XDG_CONFIG_HOME/drover/drover.yml`, else `~/.config/drover/drover.yml`). Precedence,
+//! `--state-dir`), from `drover.yml` or `drover.toml` in the current directory and in the
+//! XDG config dir (`$XDG_CONFIG_HOME/drover/`, else `~/.config/drover/`); one directory may
+//! have one of the two, not both. Precedence,
 //! last wins: the XDG file, the project file, the `DROVER_*` variable, the flag. The files
 //! become clap default values, so clap itself applies that order; `drover config` shows
 //! where each value came from.
@@ -9,6 +10,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use serde_json::Value;
+
+use super::config_toml;
 use crate::diagnostic::SourceError;
 use crate::error::Result;
 
@@ -53,14 +57,37 @@ impl Config {
             .filter(|v| !v.is_empty())
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
-            .map(|d| d.join("drover").join("drover.yml"));
-        for path in xdg.into_iter().chain([PathBuf::from("drover.yml")]) {
-            let Ok(text) = std::fs::read_to_string(&path) else {
-                continue;
+            .map(|d| d.join("drover"));
+        for dir in xdg.into_iter().chain([PathBuf::new()]) {
+            let (yml, toml) = (dir.join("drover.yml"), dir.join("drover.toml"));
+            let (path, text) = match (
+                std::fs::read_to_string(&yml),
+                std::fs::read_to_string(&toml),
+            ) {
+                (Ok(_), Ok(_)) => {
+                    return Err(crate::error::Error::Usage(format!(
+                        "both {} and {} exist: keep one of them",
+                        yml.display(),
+                        toml.display()
+                    )))
+                }
+                (Ok(text), Err(_)) => (yml, text),
+                (Err(_), Ok(text)) => (toml, text),
+                (Err(_), Err(_)) => continue,
             };
-            let file: File = serde_yaml::from_str::<Option<File>>(&text)
-                .map_err(|e| SourceError::from_yaml(&path, &text, &e))?
-                .unwrap_or_default();
+            let file: File = if path.extension().is_some_and(|e| e == "toml") {
+                let map = config_toml::parse(&path, &text, &KEYS.map(|(k, _, _)| k))?;
+                serde_json::from_value(Value::Object(map)).map_err(|e| {
+                    SourceError::whole_file(
+                        &path,
+                        format!("{e} (keys: inventory, concurrency, rate, state_dir)"),
+                    )
+                })?
+            } else {
+                serde_yaml::from_str::<Option<File>>(&text)
+                    .map_err(|e| SourceError::from_yaml(&path, &text, &e))?
+                    .unwrap_or_default()
+            };
             let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
             // Paths in a file are relative to the file.
             let relative = |p: PathBuf| {

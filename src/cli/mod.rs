@@ -3,6 +3,7 @@
 
 mod ansible;
 mod config;
+mod config_toml;
 mod extra_vars;
 mod history;
 
