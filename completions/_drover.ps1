@@ -183,6 +183,7 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             [CompletionResult]::new('--playbook-dir', '--playbook-dir', [CompletionResultType]::ParameterName, 'Also read `group_vars/` and `host_vars/` in DIR, as for a playbook there (Ansible''s `--playbook-dir`)')
             [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'Print the whole inventory as Ansible-style JSON (the default); secret-named values are masked')
             [CompletionResult]::new('--graph', '--graph', [CompletionResultType]::ParameterName, 'Draw the group tree')
+            [CompletionResult]::new('--names', '--names', [CompletionResultType]::ParameterName, 'Print every group and host name, one per line (what shell completion offers for `--limit` and `--host`)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')

@@ -570,7 +570,7 @@ _drover() {
             return 0
             ;;
         drover__subcmd__inventory)
-            opts="-i -h -V --inventory --list --host --graph --list-hosts --playbook-dir --help --version"
+            opts="-i -h -V --inventory --list --host --graph --list-hosts --names --playbook-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -943,3 +943,30 @@ if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERS
 else
     complete -F _drover -o bashdefault -o default drover
 fi
+
+# Host and group names for -l/--limit and --host, from the inventory the line gives with -i.
+_drover_names() {
+    local i inv=()
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        case "${COMP_WORDS[i]}" in
+            -i|--inventory) inv+=(-i "${COMP_WORDS[i+1]}") ;;
+            --inventory=*) inv+=(-i "${COMP_WORDS[i]#--inventory=}") ;;
+        esac
+    done
+    "${COMP_WORDS[0]}" inventory "${inv[@]}" --names 2>/dev/null
+}
+
+_drover_with_names() {
+    case "${COMP_WORDS[COMP_CWORD-1]}" in
+        -l|--limit|--host)
+            local names
+            if names=$(_drover_names); then
+                COMPREPLY=($(compgen -W "${names}" -- "${COMP_WORDS[COMP_CWORD]}"))
+                return 0
+            fi
+            ;;
+    esac
+    _drover "$@"
+}
+
+complete -F _drover_with_names -o bashdefault -o default drover

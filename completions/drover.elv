@@ -176,6 +176,7 @@ set edit:completion:arg-completer[drover] = {|@words|
             cand --playbook-dir 'Also read `group_vars/` and `host_vars/` in DIR, as for a playbook there (Ansible''s `--playbook-dir`)'
             cand --list 'Print the whole inventory as Ansible-style JSON (the default); secret-named values are masked'
             cand --graph 'Draw the group tree'
+            cand --names 'Print every group and host name, one per line (what shell completion offers for `--limit` and `--host`)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'

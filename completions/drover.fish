@@ -151,6 +151,7 @@ complete -c drover -n "__fish_drover_using_subcommand inventory" -l list-hosts -
 complete -c drover -n "__fish_drover_using_subcommand inventory" -l playbook-dir -d 'Also read `group_vars/` and `host_vars/` in DIR, as for a playbook there (Ansible\'s `--playbook-dir`)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand inventory" -l list -d 'Print the whole inventory as Ansible-style JSON (the default); secret-named values are masked'
 complete -c drover -n "__fish_drover_using_subcommand inventory" -l graph -d 'Draw the group tree'
+complete -c drover -n "__fish_drover_using_subcommand inventory" -l names -d 'Print every group and host name, one per line (what shell completion offers for `--limit` and `--host`)'
 complete -c drover -n "__fish_drover_using_subcommand inventory" -s h -l help -d 'Print help'
 complete -c drover -n "__fish_drover_using_subcommand inventory" -s V -l version -d 'Print version'
 complete -c drover -n "__fish_drover_using_subcommand history" -l state-dir -d 'The state directory [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]' -r -F
@@ -197,3 +198,18 @@ complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_
 complete -c drover -n "__fish_drover_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "show" -d 'Print a past run\'s summary as the run printed it'
 complete -c drover -n "__fish_drover_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "diff" -d 'Show the drift between two runs per host and task; exit 2 when something drifted'
 complete -c drover -n "__fish_drover_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "merge" -d 'Join the reports of `--shard K/N` runs into the report one run would have written'
+
+# Host and group names for -l/--limit and --host, from the inventory the line gives with -i.
+function __fish_drover_names
+    set -l words (commandline -opc)
+    set -l inv
+    for i in (seq 2 (count $words))
+        switch $words[$i]
+            case -i --inventory
+                set -a inv -i $words[(math $i + 1)]
+        end
+    end
+    $words[1] inventory $inv --names 2>/dev/null
+end
+complete -c drover -n "__fish_seen_subcommand_from run exec check" -s l -l limit -f -a "(__fish_drover_names)"
+complete -c drover -n "__fish_seen_subcommand_from inventory" -l host -f -a "(__fish_drover_names)"

@@ -317,7 +317,14 @@ pub fn inventory(args: InventoryArgs) -> Result<i32> {
     if let Some(dir) = &args.playbook_dir {
         inventory::add_playbook_vars(&mut inv, &dir.join("playbook.yml"))?;
     }
-    if let Some(pattern) = &args.list_hosts {
+    if args.names {
+        let mut text = String::new();
+        for name in inv.groups.keys().chain(inv.hosts.keys()) {
+            text.push_str(name);
+            text.push('\n');
+        }
+        ui::out::print(&text)?;
+    } else if let Some(pattern) = &args.list_hosts {
         let mut text = String::new();
         for host in inventory::select(&inv, pattern)? {
             text.push_str(&format!("{host}\n"));

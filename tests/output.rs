@@ -689,3 +689,62 @@ fn the_readme_settings_table_is_the_settings_declaration() {
         );
     }
 }
+
+/// The shipped bash completion offers the inventory's host and group names after `--limit`
+/// and `--host`, read from the `-i` on the line being completed (and flags as before).
+#[test]
+fn bash_completion_offers_host_and_group_names_from_the_inventory() {
+    let test = Test::new().file("inv.yml", LAB);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/drover.bash");
+    let bin = Path::new(env!("CARGO_BIN_EXE_drover"));
+    let complete = |line: &str| {
+        let words: Vec<&str> = line.split(' ').collect();
+        let program = format!(
+            "source '{}'\nCOMP_WORDS=({})\nCOMP_CWORD={}\nCOMP_LINE='{line}'\nCOMP_POINT=${{#COMP_LINE}}\n_drover_with_names drover\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"\n",
+            script.display(),
+            words
+                .iter()
+                .map(|w| format!("'{w}'"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            words.len() - 1,
+        );
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(program)
+            .current_dir(test.path())
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    bin.parent().unwrap().display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .env("XDG_CONFIG_HOME", test.path())
+            .output()
+            .expect("bash runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut names: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(
+        complete("drover run p.yml -i inv.yml --limit lab-r"),
+        ["lab-r1", "lab-r2", "lab-r3"]
+    );
+    assert_eq!(
+        complete("drover inventory -i inv.yml --host lab-e"),
+        ["lab-e1", "lab-e2", "lab-e3"]
+    );
+    assert_eq!(complete("drover exec -i inv.yml -l co"), ["core"]);
+    // Anything else is clap's: the flags of `run`.
+    assert!(complete("drover run p.yml --lim").contains(&"--limit".to_string()));
+}

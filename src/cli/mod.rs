@@ -321,6 +321,10 @@ pub struct InventoryArgs {
     /// `ansible PATTERN --list-hosts` prints)
     #[arg(long, value_name = "PATTERN")]
     pub list_hosts: Option<String>,
+    /// Print every group and host name, one per line (what shell completion offers for
+    /// `--limit` and `--host`)
+    #[arg(long, conflicts_with_all = ["list", "host", "graph", "list_hosts"])]
+    pub names: bool,
     /// Also read `group_vars/` and `host_vars/` in DIR, as for a playbook there (Ansible's
     /// `--playbook-dir`)
     #[arg(long, value_name = "DIR")]
