@@ -242,4 +242,8 @@ pub struct Attempt {
     /// Whether this was a half-open breaker's probe.
     pub probe: bool,
     pub error: Option<TaskError>,
+    /// How the connection was made (the attempt that succeeded), where the transport says:
+    /// `native ssh to 10.0.0.1:22, host key ED25519 SHA256:…, login by password`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
 }

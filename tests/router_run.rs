@@ -648,3 +648,39 @@ async fn router_without_a_platform_is_told_to_set_one_when_exec_is_refused() {
     assert!(message.contains("needs the host's `platform`"), "{message}");
     assert_eq!(device.seen().exec_refused, 1);
 }
+
+/// `-vvv` says how each connection was made: the backend, the host key, the login and, on
+/// a device, the platform and prompt; never the password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_vvv_shows_how_each_connection_was_made() {
+    let device = Device::start(DeviceConfig::new("cisco_ios", "r001")).await;
+    let inv = inventory(std::slice::from_ref(&device), IOS);
+    let out = run(play(
+        &inv,
+        "- hosts: all\n  tasks:\n    - command: show version\n",
+    )
+    .args(&["-vvv"]))
+    .await
+    .code(0);
+    let line = out
+        .stderr
+        .lines()
+        .find(|l| l.contains("connect attempt 1"))
+        .unwrap_or_else(|| panic!("no connect line:\n{}", out.stderr))
+        .to_string();
+    for needle in [
+        "native ssh to ",
+        "host key ED25519 SHA256:",
+        "login by password",
+        "a PTY shell driven as platform `cisco_ios`, at the prompt `r001>`",
+    ] {
+        assert!(line.contains(needle), "{needle:?} missing: {line}");
+    }
+    assert!(!out.stderr.contains("lab-pass"));
+    let report = out.report();
+    let via = host(&report, "r001")["connect_attempts"][0]["via"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(via.starts_with("native ssh to "), "{via}");
+}

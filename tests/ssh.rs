@@ -469,3 +469,36 @@ fn an_unknown_host_key_says_so_and_how_to_trust_it() {
     let learned = std::fs::read_to_string(lab.path("empty_known_hosts")).unwrap();
     assert!(learned.contains(&format!("]:{port} ")), "{learned}");
 }
+
+/// `-vvv` on the openssh backend shows the ssh command line drover started the master with,
+/// and the report's connect attempt keeps it.
+#[test]
+fn vvv_shows_the_ssh_command_line_of_the_master() {
+    let lab = Lab::builder().good(1).start();
+    let out = run(
+        &lab,
+        lab.inventory(""),
+        "- hosts: all\n  tasks:\n    - command: 'true'\n",
+        &["-vvv"],
+    )
+    .code(0);
+    let e = &lab.endpoints[0];
+    let line = out
+        .stderr
+        .lines()
+        .find(|l| l.contains("connect attempt 1"))
+        .unwrap_or_else(|| panic!("no connect line:\n{}", out.stderr))
+        .to_string();
+    assert!(line.contains("openssh: ssh -F "), "{line}");
+    assert!(
+        line.contains(&format!("-p {} ", e.port)) && line.contains(&net::host().to_string()),
+        "{line}"
+    );
+    assert!(line.contains("master pid "), "{line}");
+    let via = host(&out.report(), &e.name)["connect_attempts"][0]["via"].clone();
+    assert!(
+        via.as_str()
+            .is_some_and(|v| v.starts_with("openssh: ssh -F ")),
+        "{via}"
+    );
+}

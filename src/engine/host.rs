@@ -117,6 +117,9 @@ impl HostRun<'_> {
             .await
             .map_err(|f| (f.status, f.error))?;
         *connect_ms = Some(started.elapsed().as_millis() as u64);
+        if let (Some(via), Some(last)) = (session.describe(), attempts.last_mut()) {
+            last.via = Some(via);
+        }
         self.state(HostState::Connected, None);
         let mut failure = None;
         for task in self.play.tasks.iter() {

@@ -146,6 +146,7 @@ impl<'p, P: Fn(&TaskError, bool) -> bool, C: Fn() -> u64> Retrier<'p, P, C> {
             backoff_ms: 0,
             probe,
             error: None,
+            via: None,
         };
         let error = match result {
             Ok(value) => {

@@ -142,6 +142,12 @@ pub trait Session: Send + fmt::Debug {
     ) -> BoxFuture<'a, Result<Output, RunError>>;
 
     fn close(self: Box<Self>) -> BoxFuture<'static, ()>;
+
+    /// How the connection was made, in words without secrets (`-vvv`, and the report's
+    /// successful connect attempt): the backend, the host key, the login, the hops.
+    fn describe(&self) -> Option<String> {
+        None
+    }
 }
 
 /// The transports a release build has, built once per run; a host's `transport` variable

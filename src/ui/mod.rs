@@ -76,6 +76,9 @@ fn debug_lines(event: &crate::event::Event, verbosity: Verbosity) -> Vec<(Option
                 if a.backoff_ms > 0 {
                     text.push_str(&format!("; backing off {} ms", a.backoff_ms));
                 }
+                if let (Some(via), true) = (&a.via, verbosity >= Verbosity::Wire) {
+                    text.push_str(&format!(": {via}"));
+                }
                 lines.push((Some(host.as_ref()), text));
             }
             if let Some(b) = &outcome.breaker {

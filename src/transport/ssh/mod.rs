@@ -116,8 +116,23 @@ impl SshTransport {
         let connected = connecting
             .await
             .map_err(|e| protocol(format!("the connect task failed: {e}")))?;
+        let via = format!(
+            "openssh: ssh -F {} -o ControlMaster=yes -S {}/… {}{}{}{}",
+            config.display(),
+            control.path().display(),
+            target.port.map_or_else(String::new, |p| format!("-p {p} ")),
+            options
+                .jump
+                .first()
+                .map_or_else(String::new, |_| format!("-J {} ", options.jump.join(","))),
+            target
+                .user
+                .as_ref()
+                .map_or_else(String::new, |u| format!("{u}@")),
+            target.address
+        );
         match connected {
-            Ok(session) => Ok(OpenSshSession::new(session).await),
+            Ok(session) => Ok(OpenSshSession::new(session, via).await),
             Err(openssh::Error::Connect(e)) => {
                 let to = classify::Destination {
                     address: &target.address,

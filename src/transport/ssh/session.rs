@@ -31,10 +31,12 @@ pub struct OpenSshSession {
     session: Option<openssh::Session>,
     /// The master process, so `close` can wait until the TCP connection is really gone.
     master_pid: Option<u32>,
+    /// How it was started, for `-vvv` (no secrets: the openssh backend has none).
+    via: String,
 }
 
 impl OpenSshSession {
-    pub async fn new(session: openssh::Session) -> OpenSshSession {
+    pub async fn new(session: openssh::Session, via: String) -> OpenSshSession {
         let master_pid =
             match openssh_mux_client::Connection::connect(session.control_socket()).await {
                 Ok(mut c) => c.send_alive_check().await.ok().map(|p| p.get()),
@@ -43,6 +45,7 @@ impl OpenSshSession {
         OpenSshSession {
             session: Some(session),
             master_pid,
+            via,
         }
     }
 
@@ -253,6 +256,13 @@ impl Session for OpenSshSession {
 
     fn close(self: Box<Self>) -> BoxFuture<'static, ()> {
         Box::pin((*self).shut())
+    }
+
+    fn describe(&self) -> Option<String> {
+        let master = self
+            .master_pid
+            .map_or_else(String::new, |p| format!(", master pid {p}"));
+        Some(format!("{}{master}", self.via))
     }
 }
 

@@ -46,7 +46,10 @@ pub async fn authenticate(
         .await
         .map_err(|e| super::classify::from_server(&e, &hop.label(), seen))?;
     let methods = match first {
-        AuthResult::Success => return Ok(()),
+        AuthResult::Success => {
+            *seen.login.lock().unwrap_or_else(|e| e.into_inner()) = Some("none".into());
+            return Ok(());
+        }
         AuthResult::Failure {
             remaining_methods, ..
         } => remaining_methods.to_vec(),
@@ -78,7 +81,10 @@ impl Login<'_> {
 
     fn result(&mut self, r: AuthResult, what: String) -> Step {
         match r {
-            AuthResult::Success => Step::Done,
+            AuthResult::Success => {
+                *self.seen.login.lock().unwrap_or_else(|e| e.into_inner()) = Some(what);
+                Step::Done
+            }
             AuthResult::Failure {
                 remaining_methods, ..
             } => {
@@ -210,7 +216,11 @@ impl Login<'_> {
             .map_err(|e| self.lost(&e))?;
         for _ in 0..MAX_ROUNDS {
             let prompts = match reply {
-                KeyboardInteractiveAuthResponse::Success => return Ok(Step::Done),
+                KeyboardInteractiveAuthResponse::Success => {
+                    *self.seen.login.lock().unwrap_or_else(|e| e.into_inner()) =
+                        Some("keyboard-interactive".into());
+                    return Ok(Step::Done);
+                }
                 KeyboardInteractiveAuthResponse::Failure {
                     remaining_methods, ..
                 } => {

@@ -195,6 +195,15 @@ impl Session for NativeCli {
         Box::pin(self.act(action, timeout))
     }
 
+    fn describe(&self) -> Option<String> {
+        Some(format!(
+            "{}; a PTY shell driven as platform `{}`, at the prompt `{}`",
+            self.conn.description(),
+            self.cli.platform().name,
+            self.cli.prompt()
+        ))
+    }
+
     fn close(self: Box<Self>) -> BoxFuture<'static, ()> {
         Box::pin(async move {
             let NativeCli { cli, conn, .. } = *self;

@@ -17,6 +17,10 @@ use crate::transport::ssh::options::HostKeyPolicy;
 pub struct Seen {
     /// The server's disconnect message, if it sent one.
     pub disconnect: Mutex<Option<String>>,
+    /// The host key the server showed (`ED25519 SHA256:…`), and how the login succeeded,
+    /// for `-vvv` and the report's connect attempt.
+    pub host_key: Mutex<Option<String>>,
+    pub login: Mutex<Option<String>>,
 }
 
 impl Seen {
@@ -60,6 +64,8 @@ impl Handler for Client {
         server_key: &PublicKeyOrCertificate,
     ) -> Result<bool, ClientError> {
         let key = server_key.public_key();
+        *self.seen.host_key.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(super::known_hosts::describe(&key));
         self.verify(&key)
             .map(|()| true)
             .map_err(ClientError::HostKey)

@@ -207,6 +207,27 @@ impl Session for NativeSession {
     fn close(self: Box<Self>) -> BoxFuture<'static, ()> {
         Box::pin((*self).shut())
     }
+
+    fn describe(&self) -> Option<String> {
+        Some(self.description())
+    }
+}
+
+impl NativeSession {
+    /// `native ssh to 10.0.0.1:22, host key ED25519 SHA256:…, login by password`.
+    pub(super) fn description(&self) -> String {
+        let get = |m: &std::sync::Mutex<Option<String>>| {
+            m.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        };
+        let mut text = format!("native ssh to {}", self.label);
+        if let Some(key) = get(&self.seen.host_key) {
+            text.push_str(&format!(", host key {key}"));
+        }
+        if let Some(login) = get(&self.seen.login) {
+            text.push_str(&format!(", login by {login}"));
+        }
+        text
+    }
 }
 
 /// Reads a channel until the server closes it.
