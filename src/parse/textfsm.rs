@@ -243,10 +243,12 @@ impl Template {
                 }
                 for (group, value) in rule.groups.iter().enumerate() {
                     if let Some(v) = value {
-                        // ASCII classes can cut a multi-byte character: lossy, never a panic.
-                        let text = locs
-                            .get(group)
-                            .map(|(a, b)| String::from_utf8_lossy(&bytes[a..b]));
+                        // ASCII classes can cut a multi-byte character: then lossy, never
+                        // a panic.
+                        let text = locs.get(group).map(|(a, b)| match line.get(a..b) {
+                            Some(text) => std::borrow::Cow::Borrowed(text),
+                            None => String::from_utf8_lossy(&bytes[a..b]),
+                        });
                         run.assign(*v, text.as_deref());
                     }
                 }
@@ -372,12 +374,13 @@ impl<'t> Run<'t> {
             return;
         }
         let mut row = Map::with_capacity(defs.len());
-        for (def, slot) in defs.iter().zip(&self.current) {
-            let value = match slot {
+        // Moved out, not cloned: `clear` below refills every slot (from `kept` for Filldown).
+        for (def, slot) in defs.iter().zip(&mut self.current) {
+            let value = match std::mem::take(slot) {
                 Slot::Unset if def.list => Json::Array(Vec::new()),
                 Slot::Unset => Json::String(String::new()),
-                Slot::One(s) => Json::String(s.clone()),
-                Slot::Many(items) => Json::Array(items.iter().cloned().map(Json::String).collect()),
+                Slot::One(s) => Json::String(s),
+                Slot::Many(items) => Json::Array(items.into_iter().map(Json::String).collect()),
             };
             row.insert(def.name.clone(), value);
         }
