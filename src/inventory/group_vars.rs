@@ -125,5 +125,6 @@ fn read(path: &Path) -> Result<Vars> {
             .map_err(|m| ansible::at_key(path, &source, &key, m))?;
         vars.insert(key.text, value);
     }
+    super::paths::anchor(&mut vars, path.parent().unwrap_or(Path::new("")));
     Ok(vars)
 }

@@ -124,6 +124,12 @@ fn dir_sources(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 fn load_one(path: &Path) -> Result<Inventory> {
+    let mut inventory = read_one(path)?;
+    inventory.anchor_paths(path.parent().unwrap_or(Path::new("")));
+    Ok(inventory)
+}
+
+fn read_one(path: &Path) -> Result<Inventory> {
     if dynamic::is_script(path) {
         return dynamic::load(path);
     }

@@ -20,6 +20,7 @@ mod ini;
 mod literal;
 mod load;
 mod native;
+mod paths;
 mod pattern;
 mod precedence;
 mod range;
