@@ -29,6 +29,7 @@ pub mod state_dir;
 pub mod template;
 pub mod transport;
 pub mod ui;
+pub mod yaml_limits;
 
 use std::ffi::OsString;
 

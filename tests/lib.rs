@@ -15,6 +15,7 @@ mod history;
 mod inventory;
 mod inventory_ansible;
 mod layout;
+mod limits;
 mod mqtt;
 mod output;
 mod pipes;

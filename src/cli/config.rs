@@ -58,6 +58,7 @@ impl Config {
             let Ok(text) = std::fs::read_to_string(&path) else {
                 continue;
             };
+            crate::yaml_limits::check(&path, &text)?;
             let file: File = serde_yaml::from_str::<Option<File>>(&text)
                 .map_err(|e| SourceError::from_yaml(&path, &text, &e))?
                 .unwrap_or_default();

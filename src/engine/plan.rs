@@ -375,8 +375,8 @@ impl Plan {
                     .env
                     .get_template(name)
                     .map_err(|e| template::describe(&e))?;
-                tmpl.render(context)
-                    .map_err(|e| template::explain_render_error(&e, referenced.clone(), context))
+                template::render_bounded(&tmpl, context)
+                    .map_err(|e| e.explain(referenced.clone(), context))
             }
         }
     }
