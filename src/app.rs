@@ -309,17 +309,7 @@ async fn wait_for_signal() -> bool {
 /// A variable as `inventory --host` shows it: secret-named values, also inside maps and
 /// lists (a jump host's `password`), as stars.
 fn masked(key: &str, value: &serde_json::Value) -> serde_json::Value {
-    use serde_json::Value;
-    if inventory::is_secret_name(key) {
-        return Value::String("********".to_string());
-    }
-    match value {
-        Value::Object(map) => {
-            Value::Object(map.iter().map(|(k, v)| (k.clone(), masked(k, v))).collect())
-        }
-        Value::Array(items) => Value::Array(items.iter().map(|v| masked(key, v)).collect()),
-        other => other.clone(),
-    }
+    crate::secrets::mask_json(key, value, false)
 }
 
 /// `drover inventory`.

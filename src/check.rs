@@ -103,10 +103,7 @@ pub fn check(plan: &Plan) -> Result<String> {
                 match plan.render(task.text(), &context) {
                     Ok(command) => {
                         // Secrets never reach a listing, a check's included.
-                        let command = host
-                            .secrets
-                            .iter()
-                            .fold(command, |c, secret| c.replace(secret.as_str(), "********"));
+                        let command = plan.mask(host, &command);
                         let command = command.trim_end().replace('\n', "\n        ");
                         out.push_str(&format!(
                             "    {}. {}: {command}{condition}\n",

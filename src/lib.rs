@@ -23,6 +23,7 @@ pub mod platform;
 pub mod playbook;
 pub mod policy;
 pub mod report;
+pub mod secrets;
 pub mod settings;
 pub mod shell;
 pub mod state_dir;

@@ -3,6 +3,9 @@
 //! once per task and rendered once per host.
 
 mod filters;
+mod lookup;
+
+pub use lookup::Lookups;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -20,7 +23,15 @@ pub const FUEL: u64 = 1_000_000;
 
 /// A fresh environment with drover's filters, strict undefined variables and bounded work.
 pub fn environment() -> Environment<'static> {
+    environment_with(Lookups::default())
+}
+
+/// The same, whose `lookup(…)` function caches in (and reports its secrets to) `lookups`.
+pub fn environment_with(lookups: Lookups) -> Environment<'static> {
     let mut env = Environment::new();
+    env.add_function("lookup", move |kind: String, arg: String| {
+        lookups.lookup(&kind, &arg)
+    });
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_fuel(Some(FUEL));
     env.add_filter("quote", quote);

@@ -22,6 +22,7 @@ mod pipes;
 mod recipes;
 mod router;
 mod run;
+mod secrets;
 mod ssh;
 mod ssh_fleet;
 mod ssh_native;

@@ -461,13 +461,7 @@ impl HostRun<'_> {
     }
 
     fn mask(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for secret in &self.host.secrets {
-            if out.contains(secret.as_str()) {
-                out = out.replace(secret.as_str(), "********");
-            }
-        }
-        out
+        self.plan.mask(&self.host, text)
     }
 }
 

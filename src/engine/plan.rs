@@ -164,6 +164,8 @@ impl PlannedPlay {
 #[derive(Debug)]
 pub struct Plan {
     pub env: Environment<'static>,
+    /// The run's secret references (`lookup(…)`) and the values they returned.
+    pub lookups: template::Lookups,
     pub plays: Vec<PlannedPlay>,
     /// `--extra-vars`: the highest precedence.
     pub extra_vars: Value,
@@ -188,7 +190,9 @@ impl Plan {
         options: &PlanOptions,
         transport: &dyn Transport,
     ) -> Result<Plan> {
-        let mut env = template::environment();
+        let base = playbook.path.parent().unwrap_or(std::path::Path::new(""));
+        let lookups = template::Lookups::new(base);
+        let mut env = template::environment_with(lookups.clone());
         let limit = match &options.limit {
             Some(l) => Some(
                 inventory::select(inventory, l)?
@@ -221,8 +225,20 @@ impl Plan {
                         .map(|(k, v)| (k.clone(), v.clone())),
                 );
                 let mut secrets = Vec::new();
-                for (key, value) in &effective {
-                    secret_values(key, value, &mut secrets);
+                for (key, value) in effective.iter_mut() {
+                    // A variable whose value is a secret reference is its result, secret.
+                    if let serde_json::Value::String(text) = value {
+                        if text.contains("lookup(") && template::is_template(text) {
+                            let found = env.render_str(text, ()).map_err(|e| Error::Invalid {
+                                what: format!("host {name}, variable `{key}`"),
+                                message: template::describe(&e),
+                            })?;
+                            crate::secrets::add(&found, &mut secrets);
+                            *value = serde_json::Value::String(found);
+                        }
+                    }
+                    let listed = play.secret.0.iter().any(|s| s == key);
+                    crate::secrets::collect(key, value, listed, &mut secrets);
                 }
                 let connection = Connection::from_vars(&name, effective)?;
                 let endpoint =
@@ -361,9 +377,19 @@ impl Plan {
         let extra_vars = crate::template::to_value(&options.extra_vars);
         Ok(Plan {
             env,
+            lookups,
             plays,
             extra_vars,
         })
+    }
+
+    /// `text` with `host`'s secrets and every secret reference's value masked.
+    pub fn mask(&self, host: &PlannedHost, text: &str) -> String {
+        let mut found = Vec::new();
+        for value in self.lookups.values() {
+            crate::secrets::add(&value, &mut found);
+        }
+        crate::secrets::mask(text, host.secrets.iter().chain(&found))
     }
 
     /// Renders `text` with `context`; errors name the undefined variables.
@@ -401,23 +427,6 @@ impl Plan {
 
 /// The values under secret-named keys, also inside maps and lists (a jump host's
 /// `password` in the list form of `jump`), for masking.
-fn secret_values(key: &str, value: &serde_json::Value, out: &mut Vec<String>) {
-    use serde_json::Value;
-    match value {
-        Value::String(s) if inventory::is_secret_name(key) && s.len() >= 3 => out.push(s.clone()),
-        Value::Object(map) => {
-            for (k, v) in map {
-                secret_values(k, v, out);
-            }
-        }
-        Value::Array(items) => {
-            for v in items {
-                secret_values(key, v, out);
-            }
-        }
-        _ => {}
-    }
-}
 
 fn plan_mqtt(
     task: &MqttTask,

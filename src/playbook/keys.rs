@@ -222,7 +222,7 @@ const RENAMED: &[(&str, &str)] = &[
     ("fail", "`assert` (with `fail_msg`) or `failed_when`"),
     (
         "no_log",
-        "masking by name: variables named like a secret are never printed",
+        "masking: variables named like a secret, listed under the play's `secret:`, or read with `lookup(...)` are never printed",
     ),
     ("local_action", "a host with `transport: local`"),
     ("delegate_to", "a host with `transport: local`"),

@@ -41,6 +41,9 @@ crate::settings::play_keys! {
         pub hosts: String,
         #[serde(default)]
         pub vars: Vars,
+        /// Variables whose values are secret whatever their names: masked in all output.
+        #[serde(default)]
+        pub secret: OneOrMany<String>,
         #[serde(default)]
         circuit_breaker: Option<BreakerKeys>,
         /// Ansible's name for batches, with its list and percentage forms.
