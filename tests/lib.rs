@@ -10,6 +10,7 @@ mod connector;
 mod docs;
 mod engine;
 mod files;
+mod fuzz;
 mod habits;
 mod history;
 mod inventory;

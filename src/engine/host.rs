@@ -461,7 +461,7 @@ impl HostRun<'_> {
     }
 
     fn mask(&self, text: &str) -> String {
-        self.plan.mask(&self.host, text)
+        self.plan.mask(self.host, text)
     }
 }
 

@@ -425,9 +425,6 @@ impl Plan {
     }
 }
 
-/// The values under secret-named keys, also inside maps and lists (a jump host's
-/// `password` in the list form of `jump`), for masking.
-
 fn plan_mqtt(
     task: &MqttTask,
     idempotent: bool,
