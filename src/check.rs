@@ -103,7 +103,11 @@ pub fn check(plan: &Plan) -> Result<String> {
                 match plan.render(task.text(), &context) {
                     Ok(command) => {
                         // Secrets never reach a listing, a check's included.
-                        let command = plan.mask(host, &command);
+                        let command = if task.no_log {
+                            crate::secrets::HIDDEN.to_string()
+                        } else {
+                            plan.mask(host, &command)
+                        };
                         let command = command.trim_end().replace('\n', "\n        ");
                         out.push_str(&format!(
                             "    {}. {}: {command}{condition}\n",

@@ -102,6 +102,25 @@ pub fn add(value: &str, out: &mut Vec<String>) {
     }
 }
 
+/// What `no_log` shows instead of a task's command, output and error.
+pub const HIDDEN: &str = "(hidden: no_log)";
+
+/// Hides a `no_log` task's command, output and error (and its loop items').
+pub fn hide(result: &mut crate::outcome::TaskResult) {
+    for text in [&mut result.command, &mut result.stdout, &mut result.stderr] {
+        if !text.is_empty() {
+            *text = HIDDEN.to_string();
+        }
+    }
+    if let Some(error) = &mut result.error {
+        error.message = HIDDEN.to_string();
+    }
+    result.parsed = None;
+    for item in &mut result.items {
+        hide(item);
+    }
+}
+
 /// `text` with every secret value as stars, the longest first (so a secret that contains
 /// another is masked whole).
 pub fn mask<'a>(text: &str, secrets: impl IntoIterator<Item = &'a String>) -> String {

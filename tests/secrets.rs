@@ -170,3 +170,61 @@ fn a_lookup_that_fails_names_the_host_and_variable_and_nothing_runs() {
         .stderr_has("host 10.0.0.1, variable `pw`")
         .stderr_has("DROVER_TEST_UNSET_VAR");
 }
+
+#[test]
+fn no_log_hides_a_tasks_command_and_output_but_its_result_still_counts() {
+    let play = "\
+- hosts: all
+  tasks:
+    - name: quiet
+      no_log: true
+      command: echo Pl41nW0rd; echo N0tSh0wn >&2; exit 4
+      ignore_errors: true
+      register: q
+    - name: after
+      command: echo rc={{ q.rc }}
+- hosts: all
+  no_log: true
+  tasks:
+    - command: echo Pl4yW1de
+";
+    let out = Test::new()
+        .file("inv.yml", "hosts:\n  10.0.0.1: {transport: local}\n")
+        .file("p.yml", play)
+        .args(&[
+            "run",
+            "p.yml",
+            "-i",
+            "inv.yml",
+            "-vvv",
+            "--report",
+            "report.json",
+        ])
+        .run()
+        .code(0);
+    for secret in ["Pl41nW0rd", "N0tSh0wn", "Pl4yW1de"] {
+        assert!(!out.stderr.contains(secret), "{}", out.stderr);
+        assert!(!out.stdout.contains(secret), "{}", out.stdout);
+    }
+    let report = std::fs::read_to_string(out.dir.join("report.json")).unwrap();
+    for secret in ["Pl41nW0rd", "N0tSh0wn", "Pl4yW1de"] {
+        assert!(!report.contains(secret), "{report}");
+    }
+    let report = out.report();
+    let quiet = &report["hosts"][0]["tasks"][0];
+    assert_eq!(quiet["status"], "ignored");
+    assert_eq!(quiet["exit_code"], 4);
+    assert_eq!(quiet["stdout"], "(hidden: no_log)");
+    assert_eq!(report["hosts"][0]["tasks"][1]["stdout"], "rc=4\n");
+    let check = Test::new()
+        .file("inv.yml", "hosts:\n  10.0.0.1: {transport: local}\n")
+        .file("p.yml", play)
+        .args(&["check", "p.yml", "-i", "inv.yml"])
+        .run()
+        .code(0);
+    assert!(
+        check.stdout.contains("1. quiet: (hidden: no_log)"),
+        "{}",
+        check.stdout
+    );
+}

@@ -178,8 +178,11 @@ impl HostRun<'_> {
             );
             results.push(r);
         }
-        let result = audit::fold(self.blank(task), results);
+        let mut result = audit::fold(self.blank(task), results);
         self.register(task, registered, &result);
+        if task.no_log {
+            crate::secrets::hide(&mut result);
+        }
         result
     }
 
@@ -407,6 +410,9 @@ impl HostRun<'_> {
             result.error = Some(error);
         }
         self.register(task, registered, &result);
+        if task.no_log {
+            crate::secrets::hide(&mut result);
+        }
         result
     }
 

@@ -40,6 +40,8 @@ pub struct PlannedTask {
     pub stdout_not_contains: Vec<Text>,
     pub stdout_matches: Vec<regex_lite::Regex>,
     pub ignore_errors: bool,
+    /// `no_log` on the task or its play: command, output and error are hidden.
+    pub no_log: bool,
     pub timeout: Option<std::time::Duration>,
     /// `parse`, `failed_when`, `changed_when`, `assert`, `loop`, `run_once`.
     pub audit: super::audit::PlannedAudit,
@@ -323,7 +325,12 @@ impl Plan {
                 let audit = super::audit::plan(task, &key, &mut add)?;
                 tasks.push(PlannedTask {
                     index: tasks.len(),
-                    name: task.name.clone(),
+                    // A `no_log` task named by its command line is named by its number.
+                    name: if (task.no_log || play.no_log) && task.name == task.action.text() {
+                        format!("task {}", ti + 1)
+                    } else {
+                        task.name.clone()
+                    },
                     action,
                     when,
                     until,
@@ -341,6 +348,7 @@ impl Plan {
                         .map(|r| r.0.clone())
                         .collect(),
                     ignore_errors: task.ignore_errors,
+                    no_log: task.no_log || play.no_log,
                     timeout: task.timeout,
                     audit,
                 });

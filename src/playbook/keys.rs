@@ -220,10 +220,6 @@ const RENAMED: &[(&str, &str)] = &[
         "`assert` (with `fail_msg`) or `failed_when`",
     ),
     ("fail", "`assert` (with `fail_msg`) or `failed_when`"),
-    (
-        "no_log",
-        "masking: variables named like a secret, listed under the play's `secret:`, or read with `lookup(...)` are never printed",
-    ),
     ("local_action", "a host with `transport: local`"),
     ("delegate_to", "a host with `transport: local`"),
 ];

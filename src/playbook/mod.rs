@@ -44,6 +44,9 @@ crate::settings::play_keys! {
         /// Variables whose values are secret whatever their names: masked in all output.
         #[serde(default)]
         pub secret: OneOrMany<String>,
+        /// Ansible's `no_log` for every task of the play.
+        #[serde(default)]
+        pub no_log: bool,
         #[serde(default)]
         circuit_breaker: Option<BreakerKeys>,
         /// Ansible's name for batches, with its list and percentage forms.

@@ -146,6 +146,8 @@ pub struct Task {
     pub tags: Vec<String>,
     /// Runs on the play's first host only.
     pub run_once: bool,
+    /// Ansible's `no_log`: the command, output and error are hidden in every output.
+    pub no_log: bool,
 }
 
 impl Task {
@@ -170,6 +172,7 @@ impl Task {
             loop_control: LoopControl::default(),
             tags: Vec::new(),
             run_once: false,
+            no_log: false,
         }
     }
 }
@@ -225,6 +228,8 @@ struct RawTask {
     tags: OneOrMany<String>,
     #[serde(default)]
     run_once: bool,
+    #[serde(default)]
+    no_log: bool,
 }
 
 impl TryFrom<RawTask> for Task {
@@ -314,6 +319,7 @@ impl TryFrom<RawTask> for Task {
             loop_control: raw.loop_control,
             tags: raw.tags.0,
             run_once: raw.run_once,
+            no_log: raw.no_log,
         })
     }
 }
