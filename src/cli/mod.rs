@@ -185,7 +185,7 @@ pub struct StateArgs {
 /// What a run writes and prints.
 #[derive(Debug, Args, Clone, Default)]
 pub struct OutputArgs {
-    /// Write the JSON report here (atomically, also when interrupted; a FIFO or device is written through, a symlink followed; `-` is stdout)
+    /// Write the JSON report here, atomically, also when interrupted (`-`: stdout)
     #[arg(long, value_name = "FILE|-")]
     pub report: Option<PathBuf>,
     /// Print every task (-v), the connector's decisions (-vv), each command line as sent, secrets masked (-vvv); to stderr
@@ -194,7 +194,7 @@ pub struct OutputArgs {
     /// Print only the summary (on a terminal: only the overall bar while running)
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Write JUnit XML here, one test case per host × task (atomically, as --report; `-` is stdout)
+    /// Write JUnit XML here, one test case per host × task (`-`: stdout)
     #[arg(long, value_name = "FILE|-")]
     pub junit: Option<PathBuf>,
     /// Stream every event as one JSON line to FILE, or to stdout with `-`
