@@ -7,7 +7,7 @@
 use crate::support::Test;
 
 /// Every planted secret, as it is and as the commands transform it.
-const SECRETS: [&str; 12] = [
+const SECRETS: [&str; 13] = [
     "Inv3ntoryPw",
     "INV3NTORYPW",
     "En4bleSecret",
@@ -20,6 +20,7 @@ const SECRETS: [&str; 12] = [
     "FileTok3n",
     "EnvL00kup",
     "P1peL00kup",
+    "T4skListed",
 ];
 
 const INV: &str = "\
@@ -31,6 +32,7 @@ defaults:
   snmp: {auth_password: SnmpAuthPw, level: authPriv}
   pin_secret: 987654
   plain_x: Pl4yListed
+  task_listed: T4skListed
   token_ttl: \"3600\"
   router_pw: \"{{ lookup('env', 'DROVER_TEST_ROUTER_PW') }}\"
   pipe_pw: \"{{ lookup('pipe', 'cat pipe.txt') }}\"
@@ -48,7 +50,8 @@ const PLAY: &str = "\
         {{ api_token | upper }} {{ snmp.auth_password }} {{ pin_secret }} {{ plain_x }}
         {{ extra_password }} {{ file_token }} {{ router_pw }} {{ pipe_pw }} ttl {{ token_ttl }}
     - name: fail with them
-      command: \"echo {{ api_token }} {{ router_pw }} >&2; exit 3\"
+      secret: [task_listed]
+      command: \"echo {{ api_token }} {{ router_pw }} {{ task_listed }} >&2; exit 3\"
 ";
 
 fn test() -> Test {

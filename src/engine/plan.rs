@@ -239,7 +239,12 @@ impl Plan {
                             *value = serde_json::Value::String(found);
                         }
                     }
-                    let listed = play.secret.0.iter().any(|s| s == key);
+                    let listed = play
+                        .secret
+                        .0
+                        .iter()
+                        .chain(play.tasks.iter().flat_map(|t| &t.secret))
+                        .any(|s| s == key);
                     crate::secrets::collect(key, value, listed, &mut secrets);
                 }
                 let connection = Connection::from_vars(&name, effective)?;

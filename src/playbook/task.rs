@@ -148,6 +148,8 @@ pub struct Task {
     pub run_once: bool,
     /// Ansible's `no_log`: the command, output and error are hidden in every output.
     pub no_log: bool,
+    /// Variables whose values are secret whatever their names (for the whole play's hosts).
+    pub secret: Vec<String>,
 }
 
 impl Task {
@@ -173,6 +175,7 @@ impl Task {
             tags: Vec::new(),
             run_once: false,
             no_log: false,
+            secret: Vec::new(),
         }
     }
 }
@@ -230,6 +233,8 @@ struct RawTask {
     run_once: bool,
     #[serde(default)]
     no_log: bool,
+    #[serde(default)]
+    secret: OneOrMany<String>,
 }
 
 impl TryFrom<RawTask> for Task {
@@ -320,6 +325,7 @@ impl TryFrom<RawTask> for Task {
             tags: raw.tags.0,
             run_once: raw.run_once,
             no_log: raw.no_log,
+            secret: raw.secret.0,
         })
     }
 }
