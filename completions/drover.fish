@@ -68,8 +68,8 @@ complete -c drover -n "__fish_drover_using_subcommand run" -l keep-for -d 'Also 
 complete -c drover -n "__fish_drover_using_subcommand run" -l diff-against -d 'After the run, print its drift against REF (a run id, `last`, `last~N`, or a report file)' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l retry-failed -d 'Run only the hosts that failed, were unreachable or were cancelled in REF (a report file, a run id, `last`)' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l shard -d 'Run one part K of N of the selected hosts, split by a stable hash of the host name' -r
-complete -c drover -n "__fish_drover_using_subcommand run" -l report -d 'Write the JSON report here (atomically, also when interrupted)' -r -F
-complete -c drover -n "__fish_drover_using_subcommand run" -l junit -d 'Write JUnit XML here, one test case per host × task (atomically)' -r -F
+complete -c drover -n "__fish_drover_using_subcommand run" -l report -d 'Write the JSON report here, atomically, also when interrupted (`-`: stdout)' -r -F
+complete -c drover -n "__fish_drover_using_subcommand run" -l junit -d 'Write JUnit XML here, one test case per host × task (`-`: stdout)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand run" -l events -d 'Stream every event as one JSON line to FILE, or to stdout with `-`' -r -F
 complete -c drover -n "__fish_drover_using_subcommand run" -l color -d 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
@@ -120,8 +120,8 @@ complete -c drover -n "__fish_drover_using_subcommand exec" -l keep-for -d 'Also
 complete -c drover -n "__fish_drover_using_subcommand exec" -l diff-against -d 'After the run, print its drift against REF (a run id, `last`, `last~N`, or a report file)' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l retry-failed -d 'Run only the hosts that failed, were unreachable or were cancelled in REF (a report file, a run id, `last`)' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l shard -d 'Run one part K of N of the selected hosts, split by a stable hash of the host name' -r
-complete -c drover -n "__fish_drover_using_subcommand exec" -l report -d 'Write the JSON report here (atomically, also when interrupted)' -r -F
-complete -c drover -n "__fish_drover_using_subcommand exec" -l junit -d 'Write JUnit XML here, one test case per host × task (atomically)' -r -F
+complete -c drover -n "__fish_drover_using_subcommand exec" -l report -d 'Write the JSON report here, atomically, also when interrupted (`-`: stdout)' -r -F
+complete -c drover -n "__fish_drover_using_subcommand exec" -l junit -d 'Write JUnit XML here, one test case per host × task (`-`: stdout)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand exec" -l events -d 'Stream every event as one JSON line to FILE, or to stdout with `-`' -r -F
 complete -c drover -n "__fish_drover_using_subcommand exec" -l color -d 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''

@@ -47,6 +47,7 @@ pub struct Job {
 
 impl Job {
     pub fn from_run(args: RunArgs, history: crate::history::Session) -> Result<Job> {
+        args.output.one_on_stdout()?;
         let mut inventory = inventory::load(&args.target.inventories)?;
         let platforms = platforms_of(&inventory, &args.target)?;
         let playbook = Playbook::load(&args.playbook)?;
@@ -67,13 +68,12 @@ impl Job {
     }
 
     pub fn from_exec(args: ExecArgs, history: crate::history::Session) -> Result<Job> {
-        if args.format == crate::cli::OutputFormat::Json
-            && args.output.events.as_deref() == Some(std::path::Path::new("-"))
-        {
+        if args.format == crate::cli::OutputFormat::Json && args.output.stdout_taken() {
             return Err(Error::Usage(
-                "--output json and --events - both want stdout; give --events a file".into(),
+                "--output json and `-` (stdout) for --events, --report or --junit both want stdout; give the file a name".into(),
             ));
         }
+        args.output.one_on_stdout()?;
         let inventory = inventory::load(&args.target.inventories)?;
         let platforms = platforms_of(&inventory, &args.target)?;
         let line = args.command.join(" ");
@@ -179,17 +179,22 @@ impl Job {
         let mut report = builder.build(info);
         report.run.exit_code = report.exit_code();
         self.history.record(&report);
-        self.write_outputs(&report, &plan)?;
+        // The hosts ran: an output that cannot be written is said on stderr and keeps the
+        // run's exit code, at least 2 (never 1, which means nothing ran).
+        let mut failures = self.write_outputs(&report, &plan);
         if let Some(log) = events_log {
-            log.finish()?;
+            failures.extend(log.finish().err());
         }
+        failures.extend(saved.err());
         let stdout = self.stdout_use();
         let printed = ui::print_end(&report, stdout, self.group_outputs, verbosity);
         self.history
             .print_end(&report, stdout != ui::Stdout::Summary);
-        saved?;
+        for e in &failures {
+            ui::out::eprintln(&format!("error: {e}"));
+        }
         printed?;
-        Ok(report.run.exit_code)
+        Ok(output_exit_code(report.run.exit_code, failures.is_empty()))
     }
 
     fn run_info(
@@ -217,13 +222,17 @@ impl Job {
         }
     }
 
-    /// `--report` and `--junit`.
-    fn write_outputs(&self, report: &RunReport, plan: &Plan) -> Result<()> {
+    /// `--report` and `--junit`; each is tried, whatever became of the other.
+    fn write_outputs(&self, report: &RunReport, plan: &Plan) -> Vec<Error> {
+        let mut failures = Vec::new();
         if let Some(path) = &self.output.report {
-            write_atomic(path, |out| {
-                serde_json::to_writer_pretty(&mut *out, report)?;
-                out.write_all(b"\n")
-            })?;
+            failures.extend(
+                write_atomic(path, |out| {
+                    serde_json::to_writer_pretty(&mut *out, report)?;
+                    out.write_all(b"\n")
+                })
+                .err(),
+            );
         }
         if let Some(path) = &self.output.junit {
             let tasks: Vec<Vec<String>> = plan
@@ -232,16 +241,17 @@ impl Job {
                 .map(|p| p.tasks.iter().map(|t| t.name.clone()).collect())
                 .collect();
             let xml = crate::report::junit(report, &tasks);
-            write_atomic(path, |out| out.write_all(xml.as_bytes()))?;
+            failures.extend(write_atomic(path, |out| out.write_all(xml.as_bytes())).err());
         }
-        Ok(())
+        failures
     }
 
     /// What stdout carries at the end.
     fn stdout_use(&self) -> ui::Stdout {
         if self.report_on_stdout {
             ui::Stdout::Report
-        } else if self.output.events.as_deref() == Some(std::path::Path::new("-")) {
+        } else if self.output.stdout_taken() {
+            // `--events -`, `--report -` or `--junit -`: the summary goes to stderr.
             ui::Stdout::Events
         } else {
             ui::Stdout::Summary
@@ -261,8 +271,20 @@ impl Job {
                 &self.target.inventories,
                 self.state.reset_breakers,
             ),
-            None => Ok(engine::BreakerStore::in_memory()),
+            None => {
+                ui::out::eprintln(crate::state_dir::NO_STATE_DIR);
+                Ok(engine::BreakerStore::in_memory())
+            }
         }
+    }
+}
+
+/// The exit code of a run whose outputs were (`written`) or were not all written.
+pub fn output_exit_code(run_code: i32, written: bool) -> i32 {
+    if written {
+        run_code
+    } else {
+        run_code.max(2)
     }
 }
 
@@ -298,17 +320,7 @@ async fn wait_for_signal() -> bool {
 /// A variable as `inventory --host` shows it: secret-named values, also inside maps and
 /// lists (a jump host's `password`), as stars.
 fn masked(key: &str, value: &serde_json::Value) -> serde_json::Value {
-    use serde_json::Value;
-    if inventory::is_secret_name(key) {
-        return Value::String("********".to_string());
-    }
-    match value {
-        Value::Object(map) => {
-            Value::Object(map.iter().map(|(k, v)| (k.clone(), masked(k, v))).collect())
-        }
-        Value::Array(items) => Value::Array(items.iter().map(|v| masked(key, v)).collect()),
-        other => other.clone(),
-    }
+    crate::secrets::mask_json(key, value, false)
 }
 
 /// `drover inventory`.

@@ -118,10 +118,11 @@ pub fn check(plan: &Plan) -> Result<String> {
                 match rendered {
                     Ok(command) => {
                         // Secrets never reach a listing, a check's included.
-                        let command = host
-                            .secrets
-                            .iter()
-                            .fold(command, |c, secret| c.replace(secret.as_str(), "********"));
+                        let command = if task.no_log {
+                            crate::secrets::HIDDEN.to_string()
+                        } else {
+                            plan.mask(host, &command)
+                        };
                         let command = command.trim_end().replace('\n', "\n        ");
                         out.push_str(&format!(
                             "    {}. {}: {command}{condition}\n",

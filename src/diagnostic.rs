@@ -109,20 +109,79 @@ impl fmt::Display for SourceError {
                 self.column
             )?;
             writeln!(f, "{pad} |")?;
-            writeln!(f, "{} | {}", self.line, self.text)?;
-            let lead: String = self
-                .text
+            let (shown, before) = quoted(&self.text, self.column.saturating_sub(1));
+            writeln!(f, "{} | {}", self.line, shown)?;
+            let lead: String = shown
                 .chars()
-                .take(self.column.saturating_sub(1))
+                .take(before)
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
-            write!(f, "{pad} | {lead}{}", "^".repeat(self.width.max(1)))?;
+            let room = shown.chars().count().saturating_sub(before).max(1);
+            write!(f, "{pad} | {lead}{}", "^".repeat(self.width.clamp(1, room)))?;
         }
         if let Some(hint) = &self.hint {
             write!(f, "\n  = hint: {hint}")?;
         }
         Ok(())
     }
+}
+
+/// The most characters of a source line an error quotes (a minified JSON file is one line).
+const QUOTE_CHARS: usize = 100;
+
+/// The part of `line` an error shows, and how many of its characters come before the caret
+/// (`column` characters into `line`): at most [`QUOTE_CHARS`] around the caret, with the
+/// values of secret-named keys (`password: …`, `"api_token":"…"`) as stars.
+fn quoted(line: &str, column: usize) -> (String, usize) {
+    let (masked, column) = mask_secret_values(line, column);
+    let chars: Vec<char> = masked.chars().collect();
+    if chars.len() <= QUOTE_CHARS {
+        return (masked, column);
+    }
+    let start = column.saturating_sub(QUOTE_CHARS / 3).min(chars.len());
+    let end = (start + QUOTE_CHARS).min(chars.len());
+    let mut shown = String::new();
+    let mut before = column - start;
+    if start > 0 {
+        shown.push('…');
+        before += 1;
+    }
+    shown.extend(&chars[start..end]);
+    if end < chars.len() {
+        shown.push('…');
+    }
+    (shown, before)
+}
+
+/// Replaces the values of secret-named keys with stars, moving `column` (in characters) with
+/// the text.
+fn mask_secret_values(line: &str, column: usize) -> (String, usize) {
+    static PATTERN: std::sync::OnceLock<regex_lite::Regex> = std::sync::OnceLock::new();
+    let re = PATTERN.get_or_init(|| {
+        regex_lite::Regex::new(
+            r#"(?i)(?:pass|secret|token|private_key|api_key|credential)[a-z0-9_]*["']?\s*[:=]\s*("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,}\]#]+)"#,
+        )
+        .expect("valid pattern")
+    });
+    let mut out = String::new();
+    // Where the caret goes in the masked text: its column, moved by every value before it.
+    let mut moved = column;
+    let mut last = 0;
+    for caps in re.captures_iter(line) {
+        let Some(value) = caps.get(1) else { continue };
+        out.push_str(&line[last..value.start()]);
+        let value_start = line[..value.start()].chars().count();
+        let value_chars = value.as_str().chars().count();
+        if column >= value_start + value_chars {
+            moved = moved + 8 - value_chars;
+        } else if column > value_start {
+            moved = moved + value_start - column;
+        }
+        out.push_str("********");
+        last = value.end();
+    }
+    out.push_str(&line[last..]);
+    (out, moved)
 }
 
 /// Marks the text a custom deserialization error is about, so `from_yaml` can point at it.
@@ -254,6 +313,42 @@ mod tests {
         assert!(text.contains("--> p.yml:2:1"), "{text}");
         assert!(text.contains("2 | batch_sise: 3"), "{text}");
         assert!(text.contains("^^^^^^^^^^"), "{text}");
+    }
+
+    #[test]
+    fn a_long_line_is_quoted_around_the_caret_only() {
+        let src = format!("{{\"a\": [{}], \"b\": oops}}", "1,".repeat(5000));
+        let at = src.find("oops").unwrap();
+        let e = SourceError::at_offset(Path::new("i.json"), &src, at, "bad".into());
+        let text = e.to_string();
+        let quoted = text.lines().find(|l| l.starts_with("1 | ")).unwrap();
+        assert!(quoted.chars().count() < 120, "{quoted}");
+        assert!(quoted.contains("oops"), "{quoted}");
+        let caret = text.lines().find(|l| l.contains('^')).unwrap();
+        let col = |l: &str| l.chars().position(|c| c == '^' || c == 'o').unwrap();
+        assert_eq!(
+            col(caret),
+            quoted
+                .find("oops")
+                .map(|i| quoted[..i].chars().count())
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn secret_values_on_the_quoted_line_are_masked() {
+        let src = "hosts: {r1: {ansible_password: hunter2, \"api_token\": \"s3cr3t\", port: x}}";
+        let at = src.find("x}").unwrap();
+        let e = SourceError::at_offset(Path::new("i.yml"), src, at, "bad port".into());
+        let text = e.to_string();
+        assert!(
+            !text.contains("hunter2") && !text.contains("s3cr3t"),
+            "{text}"
+        );
+        assert!(text.contains("ansible_password: ********"), "{text}");
+        let quoted = text.lines().find(|l| l.starts_with("1 | ")).unwrap();
+        let caret = text.lines().find(|l| l.contains('^')).unwrap();
+        assert_eq!(caret.find('^'), quoted.find("x}"), "{text}");
     }
 
     #[test]

@@ -23,12 +23,14 @@ pub mod platform;
 pub mod playbook;
 pub mod policy;
 pub mod report;
+pub mod secrets;
 pub mod settings;
 pub mod shell;
 pub mod state_dir;
 pub mod template;
 pub mod transport;
 pub mod ui;
+pub mod yaml_limits;
 
 use std::ffi::OsString;
 

@@ -3,6 +3,9 @@
 //! once per task and rendered once per host.
 
 mod filters;
+mod lookup;
+
+pub use lookup::Lookups;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -10,10 +13,27 @@ use std::sync::Arc;
 use minijinja::value::{Enumerator, Object, ObjectRepr};
 use minijinja::{Environment, UndefinedBehavior, Value};
 
-/// A fresh environment with drover's filters and strict undefined variables.
+/// The most text one template may render to: a command line, a script or a payload.
+pub const MAX_RENDERED: usize = 1 << 20;
+
+/// The work one render may do, in minijinja's fuel: an instruction is one, and so is every
+/// 64 bytes of text it makes, checked before a big string is allocated (so a loop over a
+/// billion items or `'b' * 99999999` is refused, not run).
+pub const FUEL: u64 = 1_000_000;
+
+/// A fresh environment with drover's filters, strict undefined variables and bounded work.
 pub fn environment() -> Environment<'static> {
+    environment_with(Lookups::default())
+}
+
+/// The same, whose `lookup(…)` function caches in (and reports its secrets to) `lookups`.
+pub fn environment_with(lookups: Lookups) -> Environment<'static> {
     let mut env = Environment::new();
+    env.add_function("lookup", move |kind: String, arg: String| {
+        lookups.lookup(&kind, &arg)
+    });
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_fuel(Some(FUEL));
     env.add_filter("quote", quote);
     filters::add(&mut env);
     env
@@ -52,6 +72,58 @@ impl Object for JsonMap {
     }
 }
 
+/// Renders `tmpl` into at most [`MAX_RENDERED`] bytes.
+pub fn render_bounded(
+    tmpl: &minijinja::Template<'_, '_>,
+    context: &Value,
+) -> Result<String, RenderError> {
+    let mut out = BoundedText::default();
+    match tmpl.render_captured_to(context, &mut out) {
+        Ok(_) => Ok(String::from_utf8_lossy(&out.text).into_owned()),
+        Err(_) if out.full => Err(RenderError::TooLarge),
+        Err(e) => Err(RenderError::Template(e)),
+    }
+}
+
+/// Why [`render_bounded`] failed.
+#[derive(Debug)]
+pub enum RenderError {
+    Template(minijinja::Error),
+    TooLarge,
+}
+
+impl RenderError {
+    /// The message, naming the undefined variables of the template for an undefined value.
+    pub fn explain(&self, referenced: HashSet<String>, context: &Value) -> String {
+        match self {
+            RenderError::Template(e) => explain_render_error(e, referenced, context),
+            RenderError::TooLarge => format!(
+                "the rendered text is over {MAX_RENDERED} bytes (1 MiB), the most a template may produce"
+            ),
+        }
+    }
+}
+
+#[derive(Default)]
+struct BoundedText {
+    text: Vec<u8>,
+    full: bool,
+}
+
+impl std::io::Write for BoundedText {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.text.len() + buf.len() > MAX_RENDERED {
+            self.full = true;
+            return Err(std::io::Error::other("rendered text too large"));
+        }
+        self.text.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Whether `text` needs a template engine at all; plain text is used as-is.
 pub fn is_template(text: &str) -> bool {
     text.contains("{{") || text.contains("{%") || text.contains("{#")
@@ -86,6 +158,11 @@ pub fn quote(value: Value) -> String {
 
 /// A minijinja error in one line, without the template-name noise.
 pub fn describe(err: &minijinja::Error) -> String {
+    if err.kind() == minijinja::ErrorKind::OutOfFuel {
+        return format!(
+            "the template needs more than {FUEL} steps (an instruction, or 64 bytes of text it makes): an endless loop or a huge string?"
+        );
+    }
     let mut text = match err.detail() {
         Some(detail) => format!("{}: {detail}", err.kind()),
         None => err.kind().to_string(),
@@ -135,6 +212,31 @@ mod tests {
         assert_eq!(quote(Value::from("a b")), "'a b'");
         assert_eq!(quote(Value::from("it's")), r"'it'\''s'");
         assert_eq!(quote(Value::from("")), "''");
+    }
+
+    fn render(source: &str) -> Result<String, String> {
+        let env = environment();
+        let t = env.template_from_str(source).unwrap();
+        render_bounded(&t, &Value::from(()))
+            .map_err(|e| e.explain(HashSet::new(), &Value::UNDEFINED))
+    }
+
+    #[test]
+    fn a_huge_rendered_string_is_refused() {
+        let e = render("{{ 'b' * 99999999 }}").unwrap_err();
+        assert!(e.contains("a huge string?"), "{e}");
+        let e = render("{{ 'b' * 2000000 }}").unwrap_err();
+        assert!(e.contains("over 1048576 bytes"), "{e}");
+        assert_eq!(render("{{ 'b' * 3 }}").unwrap(), "bbb");
+    }
+
+    #[test]
+    fn an_endless_loop_runs_out_of_fuel() {
+        let e = render(
+            "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        )
+        .unwrap_err();
+        assert!(e.contains("steps"), "{e}");
     }
 
     #[test]

@@ -248,14 +248,15 @@ fn retention_prunes_the_oldest_under_two_concurrent_processes() {
         .map(|e| e["id"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(listed, newest);
-    // Nothing half-written, nothing left behind: the index and exactly its four reports.
+    // Nothing half-written, nothing left behind (not even the lock): the index and exactly
+    // its four reports.
     let mut files: Vec<String> = std::fs::read_dir(d.runs_dir())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     files.sort();
     let mut expected: Vec<String> = newest.iter().map(|id| format!("{id}.json.gz")).collect();
-    expected.extend(["index.jsonl".to_string(), "index.lock".to_string()]);
+    expected.push("index.jsonl".to_string());
     expected.sort();
     assert_eq!(files, expected);
     let index = std::fs::read_to_string(d.runs_dir().join("index.jsonl")).unwrap();

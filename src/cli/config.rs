@@ -84,6 +84,7 @@ impl Config {
                     )
                 })?
             } else {
+                crate::yaml_limits::check(&path, &text)?;
                 serde_yaml::from_str::<Option<File>>(&text)
                     .map_err(|e| SourceError::from_yaml(&path, &text, &e))?
                     .unwrap_or_default()

@@ -28,7 +28,8 @@ macro_rules! run_exit_codes {
         "Exit codes:
   0    every host ok
   1    usage or input error (bad inventory, playbook, pattern or flag); nothing ran
-  2    some hosts failed, were unreachable, or were skipped by an open breaker
+  2    some hosts failed, were unreachable, or were skipped by an open breaker; or the
+       report, JUnit, events or breaker state could not be written (said on stderr)
   3    aborted by max_fail_percentage or any_errors_fatal; hosts not started are cancelled
   130  interrupted (Ctrl-C or SIGTERM); the report holds what was done"
     };
@@ -185,8 +186,8 @@ pub struct StateArgs {
 /// What a run writes and prints.
 #[derive(Debug, Args, Clone, Default)]
 pub struct OutputArgs {
-    /// Write the JSON report here (atomically, also when interrupted)
-    #[arg(long, value_name = "FILE")]
+    /// Write the JSON report here, atomically, also when interrupted (`-`: stdout)
+    #[arg(long, value_name = "FILE|-")]
     pub report: Option<PathBuf>,
     /// Print every task (-v), the connector's decisions (-vv), each command line as sent, secrets masked (-vvv); to stderr
     #[arg(short, long, action = clap::ArgAction::Count)]
@@ -194,8 +195,8 @@ pub struct OutputArgs {
     /// Print only the summary (on a terminal: only the overall bar while running)
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// Write JUnit XML here, one test case per host × task (atomically)
-    #[arg(long, value_name = "FILE")]
+    /// Write JUnit XML here, one test case per host × task (`-`: stdout)
+    #[arg(long, value_name = "FILE|-")]
     pub junit: Option<PathBuf>,
     /// Stream every event as one JSON line to FILE, or to stdout with `-`
     #[arg(long, value_name = "FILE|-")]
@@ -203,6 +204,30 @@ pub struct OutputArgs {
     /// Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
+
+impl OutputArgs {
+    fn on_stdout(&self) -> usize {
+        [&self.report, &self.junit, &self.events]
+            .iter()
+            .filter(|p| p.as_deref() == Some(std::path::Path::new("-")))
+            .count()
+    }
+
+    /// Whether `--report`, `--junit` or `--events` is `-`.
+    pub fn stdout_taken(&self) -> bool {
+        self.on_stdout() > 0
+    }
+
+    /// At most one of them may be `-`.
+    pub fn one_on_stdout(&self) -> crate::error::Result<()> {
+        if self.on_stdout() > 1 {
+            return Err(crate::error::Error::Usage(
+                "only one of --report, --junit and --events can be `-` (stdout)".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// `--color`.

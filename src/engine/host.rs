@@ -185,8 +185,11 @@ impl HostRun<'_> {
             );
             results.push(r);
         }
-        let result = audit::fold(self.blank(task), results);
+        let mut result = audit::fold(self.blank(task), results);
         self.register(task, registered, &result);
+        if task.no_log {
+            crate::secrets::hide(&mut result);
+        }
         result
     }
 
@@ -446,6 +449,9 @@ impl HostRun<'_> {
             result.error = Some(error);
         }
         self.register(task, registered, &result);
+        if task.no_log {
+            crate::secrets::hide(&mut result);
+        }
         result
     }
 
@@ -500,13 +506,7 @@ impl HostRun<'_> {
     }
 
     fn mask(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for secret in &self.host.secrets {
-            if out.contains(secret.as_str()) {
-                out = out.replace(secret.as_str(), "********");
-            }
-        }
-        out
+        self.plan.mask(self.host, text)
     }
 }
 

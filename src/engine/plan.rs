@@ -41,6 +41,8 @@ pub struct PlannedTask {
     pub stdout_not_contains: Vec<Text>,
     pub stdout_matches: Vec<regex_lite::Regex>,
     pub ignore_errors: bool,
+    /// `no_log` on the task or its play: command, output and error are hidden.
+    pub no_log: bool,
     pub timeout: Option<std::time::Duration>,
     /// Runs in a network device's privileged mode (`enable: true` on the task or the play).
     pub enable: bool,
@@ -181,6 +183,8 @@ pub struct Plan {
     /// The playbook's file, for messages that point into it.
     pub path: std::path::PathBuf,
     pub env: Environment<'static>,
+    /// The run's secret references (`lookup(…)`) and the values they returned.
+    pub lookups: template::Lookups,
     pub plays: Vec<PlannedPlay>,
     /// `--extra-vars`: the highest precedence.
     pub extra_vars: Value,
@@ -208,7 +212,9 @@ impl Plan {
         options: &PlanOptions,
         transport: &dyn Transport,
     ) -> Result<Plan> {
-        let mut env = template::environment();
+        let base = playbook.path.parent().unwrap_or(std::path::Path::new(""));
+        let lookups = template::Lookups::new(base);
+        let mut env = template::environment_with(lookups.clone());
         let platforms = match &options.platforms {
             Some(p) => p.clone(),
             None => Arc::new(Platforms::shipped()),
@@ -245,8 +251,25 @@ impl Plan {
                         .map(|(k, v)| (k.clone(), v.clone())),
                 );
                 let mut secrets = Vec::new();
-                for (key, value) in &effective {
-                    secret_values(key, value, &mut secrets);
+                for (key, value) in effective.iter_mut() {
+                    // A variable whose value is a secret reference is its result, secret.
+                    if let serde_json::Value::String(text) = value {
+                        if text.contains("lookup(") && template::is_template(text) {
+                            let found = env.render_str(text, ()).map_err(|e| Error::Invalid {
+                                what: format!("host {name}, variable `{key}`"),
+                                message: template::describe(&e),
+                            })?;
+                            crate::secrets::add(&found, &mut secrets);
+                            *value = serde_json::Value::String(found);
+                        }
+                    }
+                    let listed = play
+                        .secret
+                        .0
+                        .iter()
+                        .chain(play.tasks.iter().flat_map(|t| &t.secret))
+                        .any(|s| s == key);
+                    crate::secrets::collect(key, value, listed, &mut secrets);
                 }
                 let connection = Connection::from_vars(&name, effective)?;
                 let invalid = |message: String| Error::Invalid {
@@ -355,7 +378,12 @@ impl Plan {
                 let audit = super::audit::plan(task, &key, &mut add)?;
                 tasks.push(PlannedTask {
                     index: tasks.len(),
-                    name: task.name.clone(),
+                    // A `no_log` task named by its command line is named by its number.
+                    name: if (task.no_log || play.no_log) && task.name == task.action.text() {
+                        format!("task {}", ti + 1)
+                    } else {
+                        task.name.clone()
+                    },
                     action,
                     when,
                     until,
@@ -373,6 +401,7 @@ impl Plan {
                         .map(|r| r.0.clone())
                         .collect(),
                     ignore_errors: task.ignore_errors,
+                    no_log: task.no_log || play.no_log,
                     timeout: task.timeout,
                     enable: task.enable.or(play.enable).unwrap_or(false),
                     audit,
@@ -414,9 +443,19 @@ impl Plan {
         Ok(Plan {
             path: playbook.path.clone(),
             env,
+            lookups,
             plays,
             extra_vars,
         })
+    }
+
+    /// `text` with `host`'s secrets and every secret reference's value masked.
+    pub fn mask(&self, host: &PlannedHost, text: &str) -> String {
+        let mut found = Vec::new();
+        for value in self.lookups.values() {
+            crate::secrets::add(&value, &mut found);
+        }
+        crate::secrets::mask(text, host.secrets.iter().chain(&found))
     }
 
     /// Renders `text` with `context`; errors name the undefined variables.
@@ -428,8 +467,8 @@ impl Plan {
                     .env
                     .get_template(name)
                     .map_err(|e| template::describe(&e))?;
-                tmpl.render(context)
-                    .map_err(|e| template::explain_render_error(&e, referenced.clone(), context))
+                template::render_bounded(&tmpl, context)
+                    .map_err(|e| e.explain(referenced.clone(), context))
             }
         }
     }
@@ -449,26 +488,6 @@ impl Plan {
             seen.extend(p.hosts.iter().map(|h| h.name.clone()));
         }
         seen.len()
-    }
-}
-
-/// The values under secret-named keys, also inside maps and lists (a jump host's
-/// `password` in the list form of `jump`), for masking.
-fn secret_values(key: &str, value: &serde_json::Value, out: &mut Vec<String>) {
-    use serde_json::Value;
-    match value {
-        Value::String(s) if inventory::is_secret_name(key) && s.len() >= 3 => out.push(s.clone()),
-        Value::Object(map) => {
-            for (k, v) in map {
-                secret_values(k, v, out);
-            }
-        }
-        Value::Array(items) => {
-            for v in items {
-                secret_values(key, v, out);
-            }
-        }
-        _ => {}
     }
 }
 

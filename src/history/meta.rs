@@ -44,7 +44,7 @@ pub fn masked_argv(args: impl IntoIterator<Item = String>) -> Vec<String> {
 }
 
 fn mask_arg(arg: &str) -> String {
-    if !crate::inventory::is_secret_name(arg) {
+    if !crate::secrets::looks_secret(arg) {
         return arg.to_string();
     }
     match arg.find(['=', ':']) {

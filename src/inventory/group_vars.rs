@@ -9,7 +9,7 @@ use indexmap::IndexMap;
 
 use super::{ansible, Vars};
 use crate::diagnostic::SourceError;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// The vars files found in one directory, by group and by host name.
 #[derive(Debug, Default, Clone)]
@@ -104,7 +104,8 @@ fn dir_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// One vars file: a mapping (or nothing), read as Ansible reads YAML.
 fn read(path: &Path) -> Result<Vars> {
-    let source = std::fs::read_to_string(path).map_err(|e| Error::io(path, "read vars file", e))?;
+    let source = crate::yaml_limits::read(path, "read vars file")?;
+    crate::yaml_limits::check(path, &source)?;
     let Some(node) = super::yaml11::parse(path, &source)? else {
         return Ok(Vars::new());
     };
@@ -125,5 +126,6 @@ fn read(path: &Path) -> Result<Vars> {
             .map_err(|m| ansible::at_key(path, &source, &key, m))?;
         vars.insert(key.text, value);
     }
+    super::paths::anchor(&mut vars, path.parent().unwrap_or(Path::new("")));
     Ok(vars)
 }

@@ -124,10 +124,17 @@ fn dir_sources(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 fn load_one(path: &Path) -> Result<Inventory> {
+    let mut inventory = read_one(path)?;
+    inventory.anchor_paths(path.parent().unwrap_or(Path::new("")));
+    Ok(inventory)
+}
+
+fn read_one(path: &Path) -> Result<Inventory> {
     if dynamic::is_script(path) {
         return dynamic::load(path);
     }
-    let source = std::fs::read_to_string(path).map_err(|e| Error::io(path, "read inventory", e))?;
+    let source = crate::yaml_limits::read(path, "read inventory")?;
+    crate::yaml_limits::check(path, &source)?;
     let yaml_named = matches!(
         path.extension().and_then(|e| e.to_str()),
         Some("yml" | "yaml" | "json")
@@ -150,6 +157,7 @@ fn is_yaml_mapping(source: &str) -> bool {
 
 /// Parses one YAML inventory on its own, ready to use.
 pub fn from_yaml(path: &Path, source: &str) -> Result<Inventory> {
+    crate::yaml_limits::check(path, source)?;
     let mut inventory = parse_yaml(path, source)?;
     inventory.finish()?;
     Ok(inventory)

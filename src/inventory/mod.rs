@@ -20,6 +20,7 @@ mod ini;
 mod literal;
 mod load;
 mod native;
+mod paths;
 mod pattern;
 mod precedence;
 mod range;
@@ -517,27 +518,15 @@ pub fn to_ansible_json(inv: &Inventory) -> Value {
     Value::Object(top)
 }
 
-/// Variable names whose values are masked in output.
+/// Variable names whose values are masked in output (see [`crate::secrets`]).
 pub fn is_secret_name(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    [
-        "pass",
-        "secret",
-        "token",
-        "private_key",
-        "api_key",
-        "credential",
-    ]
-    .iter()
-    .any(|s| n.contains(s))
+    crate::secrets::is_secret_name(name)
 }
 
-/// Secret-named values as listings show them.
+/// Secret-named values as listings show them, at any depth.
 fn masked(mut vars: Vars) -> Vars {
     for (k, v) in vars.iter_mut() {
-        if is_secret_name(k) && !v.is_null() {
-            *v = Value::String("********".into());
-        }
+        *v = crate::secrets::mask_json(k, v, false);
     }
     vars
 }

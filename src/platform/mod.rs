@@ -250,6 +250,7 @@ impl Platforms {
 
     /// Adds a file's profiles. `strict`: no other top-level key is allowed.
     fn add_source(&mut self, path: &Path, source: &str, strict: bool) -> Result<()> {
+        crate::yaml_limits::check(path, source)?;
         let specs = if strict {
             serde_yaml::from_str::<StrictFile>(source).map(|f| f.platforms)
         } else {

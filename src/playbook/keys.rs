@@ -234,10 +234,6 @@ const RENAMED: &[(&str, &str)] = &[
         "`assert` (with `fail_msg`) or `failed_when`",
     ),
     ("fail", "`assert` (with `fail_msg`) or `failed_when`"),
-    (
-        "no_log",
-        "masking by name: variables named like a secret are never printed",
-    ),
     ("local_action", "a host with `transport: local`"),
     ("delegate_to", "a host with `transport: local`"),
 ];

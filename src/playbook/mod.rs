@@ -41,6 +41,12 @@ crate::settings::play_keys! {
         pub hosts: String,
         #[serde(default)]
         pub vars: Vars,
+        /// Variables whose values are secret whatever their names: masked in all output.
+        #[serde(default)]
+        pub secret: OneOrMany<String>,
+        /// Ansible's `no_log` for every task of the play.
+        #[serde(default)]
+        pub no_log: bool,
         #[serde(default)]
         circuit_breaker: Option<BreakerKeys>,
         /// Ansible's name for batches, with its list and percentage forms.
@@ -122,14 +128,14 @@ impl Play {
 
 impl Playbook {
     pub fn load(path: &Path) -> Result<Playbook> {
-        let source =
-            std::fs::read_to_string(path).map_err(|e| Error::io(path, "read playbook", e))?;
+        let source = crate::yaml_limits::read(path, "read playbook")?;
         Playbook::parse(path, &source)
     }
 
     /// Reads a playbook; every unknown key of every play and task is reported at once (see
     /// `keys`), then TextFSM templates and `vars_files` are read relative to the playbook.
     pub fn parse(path: &Path, source: &str) -> Result<Playbook> {
+        crate::yaml_limits::check(path, source)?;
         let mut errors: Vec<SourceError> = Vec::new();
         let mut plays = None;
         for tolerate in 0..=MAX_UNKNOWN_KEYS {
@@ -202,6 +208,7 @@ fn load_vars_file(base: &Path, file: &str, playbook: &Path, source: &str) -> Res
     let full = base.join(file);
     let text = std::fs::read_to_string(&full)
         .map_err(|e| at_file(format!("cannot read vars file {}: {e}", full.display())))?;
+    crate::yaml_limits::check(&full, &text)?;
     let vars: Option<Vars> =
         serde_yaml::from_str(&text).map_err(|e| SourceError::from_yaml(&full, &text, &e))?;
     Ok(vars.unwrap_or_default())

@@ -201,6 +201,10 @@ pub struct Task {
     pub run_once: bool,
     /// Runs in a network device's privileged mode (`None`: as the play says).
     pub enable: Option<bool>,
+    /// Ansible's `no_log`: the command, output and error are hidden in every output.
+    pub no_log: bool,
+    /// Variables whose values are secret whatever their names (for the whole play's hosts).
+    pub secret: Vec<String>,
 }
 
 impl Task {
@@ -226,6 +230,8 @@ impl Task {
             tags: Vec::new(),
             run_once: false,
             enable: None,
+            no_log: false,
+            secret: Vec::new(),
         }
     }
 }
@@ -284,6 +290,10 @@ struct RawTask {
     run_once: bool,
     config: Option<ConfigTask>,
     enable: Option<bool>,
+    #[serde(default)]
+    no_log: bool,
+    #[serde(default)]
+    secret: OneOrMany<String>,
 }
 
 impl TryFrom<RawTask> for Task {
@@ -378,6 +388,8 @@ impl TryFrom<RawTask> for Task {
             tags: raw.tags.0,
             run_once: raw.run_once,
             enable: raw.enable,
+            no_log: raw.no_log,
+            secret: raw.secret.0,
         })
     }
 }

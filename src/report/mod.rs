@@ -147,7 +147,14 @@ pub struct ReportBuilder {
     pending: BTreeMap<(usize, Arc<str>), Pending>,
     last_ms: u64,
     mqtt: Option<MqttSummary>,
+    /// Task output bytes kept so far, against [`RUN_OUTPUT_BUDGET`].
+    output_kept: usize,
 }
+
+/// The most task output (stdout and stderr, every host and task) one run keeps: past it, an
+/// output is cut and says so, so memory stays bounded whatever the fleet size. Each stream of
+/// a running task holds at most `transport::capture::OUTPUT_LIMIT` (4 MiB) besides.
+pub const RUN_OUTPUT_BUDGET: usize = 64 << 20;
 
 impl ReportBuilder {
     /// Takes the event by value: task results move into the report instead of being copied.
@@ -191,7 +198,12 @@ impl ReportBuilder {
                 let entry = self.pending.entry((play, host)).or_default();
                 entry.0.get_or_insert(stamped.at_ms);
             }
-            Event::TaskFinished { play, host, result } => {
+            Event::TaskFinished {
+                play,
+                host,
+                mut result,
+            } => {
+                self.charge(&mut result);
                 let entry = self.pending.entry((play, host)).or_default();
                 entry.1.push(result);
             }
@@ -226,6 +238,29 @@ impl ReportBuilder {
             | Event::PlayFinished { .. }
             | Event::RunFinished { .. }
             | Event::ConnectFailed { .. } => {}
+        }
+    }
+
+    /// Keeps what fits of a task's output in what is left of the run's budget.
+    fn charge(&mut self, result: &mut TaskResult) {
+        for text in [&mut result.stdout, &mut result.stderr] {
+            let room = RUN_OUTPUT_BUDGET.saturating_sub(self.output_kept);
+            if text.len() > room {
+                let mut cut = room;
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                let dropped = text.len() - cut;
+                text.truncate(cut);
+                text.push_str(&format!(
+                    "\n[drover: {dropped} more bytes not kept: the run's output budget of {} MiB is spent]",
+                    RUN_OUTPUT_BUDGET >> 20
+                ));
+            }
+            self.output_kept += text.len().min(room);
+        }
+        for item in &mut result.items {
+            self.charge(item);
         }
     }
 

@@ -96,9 +96,9 @@ impl Test {
         }
         // Nor their ~/.config/drover/drover.yml: the XDG config dir is the test's own.
         cmd.env("XDG_CONFIG_HOME", self.dir.path());
-        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         // The run history and breaker state stay in the test's directory.
         cmd.env("XDG_STATE_HOME", self.dir.path().join(".state"));
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd
     }
 
