@@ -11,6 +11,7 @@ mod docs;
 mod engine;
 mod habits;
 mod history;
+mod html;
 mod inventory;
 mod inventory_ansible;
 mod layout;

@@ -3,6 +3,7 @@
 
 mod events;
 mod groups;
+pub mod html;
 mod junit;
 
 use std::collections::BTreeMap;
@@ -128,6 +129,9 @@ pub struct HostReport {
     pub batch: usize,
     pub address: String,
     pub transport: String,
+    /// The inventory groups the host is in (its `group_names`), for the HTML report's filter.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
     pub started_ms: Option<u64>,
     pub finished_ms: u64,
     #[serde(flatten)]
@@ -213,6 +217,7 @@ impl ReportBuilder {
                     batch,
                     address,
                     transport: transport.to_string(),
+                    groups: Vec::new(),
                     started_ms,
                     finished_ms: stamped.at_ms,
                     outcome,
@@ -240,6 +245,7 @@ impl ReportBuilder {
                 batch: 0,
                 address: String::new(),
                 transport: String::new(),
+                groups: Vec::new(),
                 started_ms,
                 finished_ms: self.last_ms,
                 outcome: HostOutcome {
@@ -317,6 +323,13 @@ fn settings_json(settings: &RunSettings) -> serde_json::Value {
 }
 
 impl RunReport {
+    /// Sets each host's inventory groups, which the events do not carry.
+    pub fn set_groups(&mut self, groups_of: impl Fn(usize, &str) -> Vec<String>) {
+        for h in &mut self.hosts {
+            h.groups = groups_of(h.play, &h.name);
+        }
+    }
+
     /// 0 all ok; 2 some host failed or was unreachable; 3 aborted; 130 interrupted.
     /// A host skipped because its breaker is open was not reached either: a cron audit must
     /// not read that as success.
