@@ -12,7 +12,8 @@ use serde_json::{json, Value};
 
 use crate::support::net;
 
-const HOSTILE: &str = "<script>alert(1)</script></pre><b>bold\u{1b}[31mred\u{1b}[0m\u{1b}]0;title\u{7} \u{fffd}\n";
+const HOSTILE: &str =
+    "<script>alert(1)</script></pre><b>bold\u{1b}[31mred\u{1b}[0m\u{1b}]0;title\u{7} \u{fffd}\n";
 
 struct Out {
     code: i32,
@@ -125,7 +126,13 @@ fn report(run_id: &str, version: u64, r2_status: &str) -> Value {
             &["edge"],
             Some(400),
             Some(("unreachable", "connection refused")),
-            vec![attempt(1, 400, 1, 0, Some(("unreachable", "connection refused")))],
+            vec![attempt(
+                1,
+                400,
+                1,
+                0,
+                Some(("unreachable", "connection refused")),
+            )],
             vec![],
         ),
         host(
@@ -213,8 +220,16 @@ fn check_page(html: &str) -> Vec<(String, String)> {
                 "an event handler attribute on <{name}>: {attr}"
             );
             assert!(
-                !["src", "action", "formaction", "poster", "data", "srcset", "background"]
-                    .contains(&attr.as_str()),
+                ![
+                    "src",
+                    "action",
+                    "formaction",
+                    "poster",
+                    "data",
+                    "srcset",
+                    "background"
+                ]
+                .contains(&attr.as_str()),
                 "<{name} {attr}> would load something"
             );
             if attr == "href" {
@@ -222,8 +237,18 @@ fn check_page(html: &str) -> Vec<(String, String)> {
             }
         }
         assert!(
-            !["iframe", "object", "embed", "img", "link", "base", "image", "use", "foreignObject"]
-                .contains(&name.as_str()),
+            ![
+                "iframe",
+                "object",
+                "embed",
+                "img",
+                "link",
+                "base",
+                "image",
+                "use",
+                "foreignObject"
+            ]
+            .contains(&name.as_str()),
             "<{name}> in the page"
         );
         elements.push((name, node.attribute("class").unwrap_or("").to_string()));
@@ -231,7 +256,9 @@ fn check_page(html: &str) -> Vec<(String, String)> {
     let scripts = elements.iter().filter(|(n, _)| n == "script").count();
     assert_eq!(scripts, 1, "exactly the page's own script");
     let lower = html.to_ascii_lowercase();
-    for needle in ["http:", "https:", "ftp:", "ws:", "wss:", "url(", "@import", "//www"] {
+    for needle in [
+        "http:", "https:", "ftp:", "ws:", "wss:", "url(", "@import", "//www",
+    ] {
         assert!(!lower.contains(needle), "`{needle}` in the page");
     }
     assert!(!html.contains('\u{1b}'), "a terminal escape in the page");
@@ -293,7 +320,10 @@ fn html_page_shows_every_status_a_parsed_field_retries_and_the_drift() {
         statuses,
         BTreeSet::from(["ok", "failed", "unreachable", "skipped", "cancelled"])
     );
-    assert!(page.contains("data-groups=\"core deu\""), "groups to filter by");
+    assert!(
+        page.contains("data-groups=\"core deu\""),
+        "groups to filter by"
+    );
     for option in [
         "<option>deu</option>",
         "<option>edge</option>",
@@ -325,8 +355,17 @@ fn html_page_shows_every_status_a_parsed_field_retries_and_the_drift() {
     // The timeline: a failed connection before a good one, a task run twice, never-started
     // hosts as dots, batches as bands.
     // SVG shapes only, not the legend's swatches.
-    let count = |class: &str| elements.iter().filter(|(n, c)| n != "i" && c == class).count();
-    assert_eq!(count("conn-fail"), 2, "r1's first attempt and r3's only one");
+    let count = |class: &str| {
+        elements
+            .iter()
+            .filter(|(n, c)| n != "i" && c == class)
+            .count()
+    };
+    assert_eq!(
+        count("conn-fail"),
+        2,
+        "r1's first attempt and r3's only one"
+    );
     assert_eq!(count("backoff"), 1);
     assert_eq!(count("m-skipped") + count("m-cancelled"), 2);
     assert_eq!(count("band") + count("band2"), 3);
@@ -334,7 +373,10 @@ fn html_page_shows_every_status_a_parsed_field_retries_and_the_drift() {
     // Errors grouped by class and message.
     assert!(page.contains("<h3 class=\"err\">breaker_open <span class=\"muted\">(1)</span></h3>"));
     // The drift: r2's status, r1's parsed field and its output.
-    let drift = page.split("id=\"s-drift\"").nth(1).expect("a drift section");
+    let drift = page
+        .split("id=\"s-drift\"")
+        .nth(1)
+        .expect("a drift section");
     assert!(drift.contains("20261130T100000.000Z-aaaa"), "{drift}");
     assert!(drift.contains("2 of 5 hosts changed"), "{drift}");
     assert!(
@@ -343,7 +385,9 @@ fn html_page_shows_every_status_a_parsed_field_retries_and_the_drift() {
     );
     assert!(drift.contains("status <span class=\"st st-ok\">ok</span> → <span class=\"st st-failed\">failed</span>"), "{drift}");
     // The hostile output is text: escaped, its escape sequences gone.
-    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;&lt;/pre&gt;&lt;b&gt;boldred \u{fffd}"));
+    assert!(
+        page.contains("&lt;script&gt;alert(1)&lt;/script&gt;&lt;/pre&gt;&lt;b&gt;boldred \u{fffd}")
+    );
 }
 
 #[test]
@@ -365,7 +409,16 @@ fn html_page_of_a_real_run_masks_secrets_and_keeps_device_output_inert() {
     ok(
         drover(
             d,
-            &["run", "p.yml", "-i", "inv.yml", "--retries", "0", "--html", "one.html"],
+            &[
+                "run",
+                "p.yml",
+                "-i",
+                "inv.yml",
+                "--retries",
+                "0",
+                "--html",
+                "one.html",
+            ],
         ),
         2,
     );
@@ -391,13 +444,21 @@ fn html_page_of_a_real_run_masks_secrets_and_keeps_device_output_inert() {
     );
     let one = std::fs::read_to_string(d.join("one.html")).unwrap();
     check_page(&one);
-    assert!(!one.contains("Hunter2Secret"), "the secret reached the page");
-    assert!(one.contains("echo ******** &gt;&amp;2; exit 3"), "masked command");
+    assert!(
+        !one.contains("Hunter2Secret"),
+        "the secret reached the page"
+    );
+    assert!(
+        one.contains("echo ******** &gt;&amp;2; exit 3"),
+        "masked command"
+    );
     assert!(
         one.contains("&lt;script&gt;alert(1)&lt;/script&gt;&lt;/pre&gt;red \u{fffd}\u{fffd} 1\n"),
         "the output is escaped, its colours dropped, its bad bytes replaced"
     );
-    assert!(one.contains("data-status=\"unreachable\" data-groups=\"edge\" data-error=\"unreachable\""));
+    assert!(
+        one.contains("data-status=\"unreachable\" data-groups=\"edge\" data-error=\"unreachable\"")
+    );
     assert!(one.contains("data-groups=\"core\" data-error=\"nonzero_exit\""));
 
     // The run's own page with its drift, and the same from the history afterwards.
@@ -413,14 +474,20 @@ fn html_page_of_a_real_run_masks_secrets_and_keeps_device_output_inert() {
     assert!(!from_history.contains("Hunter2Secret"));
     let drift = from_history.split("id=\"s-drift\"").nth(1).expect("drift");
     assert!(drift.contains("2 of 3 hosts changed"), "{drift}");
-    assert!(drift.contains("<span class=\"add\">+&lt;script&gt;"), "{drift}");
+    assert!(
+        drift.contains("<span class=\"add\">+&lt;script&gt;"),
+        "{drift}"
+    );
     assert!(
         drift.contains("&lt;script&gt;alert(1)&lt;/script&gt;&lt;/pre&gt;red \u{fffd}\u{fffd} 2"),
         "{drift}"
     );
     // `report diff --html` writes the later run's page with the drift.
     ok(
-        drover(d, &["report", "diff", "last~1", "last", "--html", "diff.html"]),
+        drover(
+            d,
+            &["report", "diff", "last~1", "last", "--html", "diff.html"],
+        ),
         2,
     );
     let diff = std::fs::read_to_string(d.join("diff.html")).unwrap();
@@ -489,7 +556,11 @@ fn html_page_works_in_a_real_browser() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "the browser failed:\n{stderr}");
     let console: Vec<&str> = stderr.lines().filter(|l| l.contains(":CONSOLE")).collect();
-    assert!(console.is_empty(), "console messages:\n{}", console.join("\n"));
+    assert!(
+        console.is_empty(),
+        "console messages:\n{}",
+        console.join("\n")
+    );
     let report = dom
         .split("<output id=\"selftest\">")
         .nth(1)
@@ -513,7 +584,10 @@ fn html_page_works_in_a_real_browser() {
         .to_path_buf();
     for (name, extra) in [
         ("html-screenshot.png", None),
-        ("html-screenshot-dark.png", Some("--force-dark-mode")),
+        (
+            "html-screenshot-dark.png",
+            Some("--blink-settings=preferredColorScheme=0"),
+        ),
     ] {
         let shot = target.join(name);
         let _ = std::fs::remove_file(&shot);

@@ -164,7 +164,11 @@ fn html(args: HtmlArgs) -> Result<i32> {
     let drift = match &args.diff_against {
         Some(reference) => {
             let base = resolve(store.as_ref(), reference, None)?;
-            let d = drift((&base, &View::load(&base)?), (&path, &View::load(&path)?), 20);
+            let d = drift(
+                (&base, &View::load(&base)?),
+                (&path, &View::load(&path)?),
+                20,
+            );
             Some(d.html())
         }
         None => None,

@@ -14,9 +14,8 @@ use crate::report::html::{esc, push_esc};
 impl Drift {
     /// The drift view's `<section>` for [`crate::report::html::page`].
     pub fn html(&self) -> String {
-        let mut out = String::from(
-            "<section aria-labelledby=\"s-drift\">\n<h2 id=\"s-drift\">Drift</h2>\n",
-        );
+        let mut out =
+            String::from("<section aria-labelledby=\"s-drift\">\n<h2 id=\"s-drift\">Drift</h2>\n");
         let _ = writeln!(
             out,
             "<p>From {} to {}: {} of {} host{} changed.</p>",

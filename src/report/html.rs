@@ -440,12 +440,27 @@ fn host_rows(
             esc(&e.message)
         );
     }
-    if let Some(b) = &h.outcome.breaker {
-        let text = serde_json::to_string(b).unwrap_or_default();
-        let _ = write!(out, "<dt>breaker</dt><dd class=\"mono\">{}</dd>", esc(&text));
+    // A closed breaker with no failures says nothing; anything else is worth a line.
+    let breaker = h
+        .outcome
+        .breaker
+        .as_ref()
+        .map(|b| serde_json::to_string(b).unwrap_or_default());
+    if let Some(text) = breaker.filter(|t| t != r#"{"state":"closed","failures":0}"#) {
+        let _ = write!(
+            out,
+            "<dt>breaker</dt><dd class=\"mono\">{}</dd>",
+            esc(&text)
+        );
     }
     out.push_str("</dl>\n");
-    if !h.outcome.connect_attempts.is_empty() {
+    // One clean attempt is the connect column already.
+    let attempts_worth_a_table = h.outcome.connect_attempts.len() > 1
+        || h.outcome
+            .connect_attempts
+            .iter()
+            .any(|a| a.error.is_some() || a.probe);
+    if attempts_worth_a_table {
         attempts("connection attempts", &h.outcome.connect_attempts, out);
     }
     for t in &h.tasks {
@@ -677,7 +692,8 @@ fn errors(report: &RunReport, out: &mut String) {
     let mut by_class: BTreeMap<&str, BTreeMap<(&str, &str), Vec<&str>>> = BTreeMap::new();
     for h in &report.hosts {
         // A host's error that repeats its failed task's is counted once, with the task.
-        let repeated = |e: &crate::outcome::TaskError| h.tasks.iter().any(|t| t.error.as_ref() == Some(e));
+        let repeated =
+            |e: &crate::outcome::TaskError| h.tasks.iter().any(|t| t.error.as_ref() == Some(e));
         if let Some(e) = h.outcome.error.as_ref().filter(|e| !repeated(e)) {
             by_class
                 .entry(e.kind.as_str())
@@ -771,7 +787,10 @@ mod tests {
         );
         assert_eq!(esc("\u{1b}[31mred\u{1b}[0m ok"), "red ok");
         assert_eq!(esc("\u{1b}]0;title\u{7}x"), "x");
-        assert_eq!(esc("a\u{0}b\u{7f}\u{85}\u{fffe}"), "a\u{2400}b\u{2421}\u{fffd}\u{fffd}");
+        assert_eq!(
+            esc("a\u{0}b\u{7f}\u{85}\u{fffe}"),
+            "a\u{2400}b\u{2421}\u{fffd}\u{fffd}"
+        );
         assert_eq!(esc("a\r\nb\tc"), "a\nb\tc");
     }
 

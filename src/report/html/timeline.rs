@@ -61,7 +61,7 @@ pub fn timeline(report: &RunReport, out: &mut String) {
          <title id=\"tl-title\">{n} host{} over {}, by batch</title>",
         if n == 1 { "" } else { "s" },
         duration(end),
-        w = LABEL + CHART + 10.0,
+        w = LABEL + CHART + 30.0,
     );
     // The axis: a tick every 1, 2 or 5 × 10^k ms, at most ten of them.
     let step = tick_step(end);
@@ -70,7 +70,7 @@ pub fn timeline(report: &RunReport, out: &mut String) {
         let _ = write!(
             out,
             "<line class=\"axis\" x1=\"{0:.1}\" x2=\"{0:.1}\" y1=\"{AXIS}\" y2=\"{height:.0}\"/>\
-             <text x=\"{0:.1}\" y=\"14\">{1}</text>",
+             <text x=\"{0:.1}\" y=\"14\" text-anchor=\"middle\">{1}</text>",
             x(t),
             esc(&duration(t))
         );
@@ -152,7 +152,14 @@ fn tick_step(end: u64) -> u64 {
     }
 }
 
-fn host_row(i: usize, h: &HostReport, top: f64, row: f64, x: &dyn Fn(u64) -> f64, out: &mut String) {
+fn host_row(
+    i: usize,
+    h: &HostReport,
+    top: f64,
+    row: f64,
+    x: &dyn Fn(u64) -> f64,
+    out: &mut String,
+) {
     let bar = (row * 0.7).max(2.0);
     let y = top + (row - bar) / 2.0;
     let mid = top + row / 2.0;
@@ -228,7 +235,11 @@ fn host_row(i: usize, h: &HostReport, top: f64, row: f64, x: &dyn Fn(u64) -> f64
             );
         }
         let done = a.started_ms + a.duration_ms;
-        let class = if a.error.is_some() { "conn-fail" } else { "conn" };
+        let class = if a.error.is_some() {
+            "conn-fail"
+        } else {
+            "conn"
+        };
         rect(out, class, a.started_ms, done, y, bar);
         if a.backoff_ms > 0 {
             let _ = write!(
@@ -249,11 +260,22 @@ fn host_row(i: usize, h: &HostReport, top: f64, row: f64, x: &dyn Fn(u64) -> f64
     for t in h.tasks.iter().filter(|t| t.status != TaskStatus::Skipped) {
         let class = format!("t-{}", super::task_class(t.status));
         if t.runs.is_empty() {
-            rect(out, &class, t.started_ms, t.started_ms + t.duration_ms, y, bar);
+            rect(
+                out,
+                &class,
+                t.started_ms,
+                t.started_ms + t.duration_ms,
+                y,
+                bar,
+            );
         } else {
             for (k, r) in t.runs.iter().enumerate() {
                 // Earlier runs did not do; only the last one has the task's status.
-                let c = if k + 1 == t.runs.len() { class.as_str() } else { "t-failed" };
+                let c = if k + 1 == t.runs.len() {
+                    class.as_str()
+                } else {
+                    "t-failed"
+                };
                 rect(out, c, r.started_ms, r.started_ms + r.duration_ms, y, bar);
             }
         }
