@@ -98,7 +98,7 @@ fn host(n: usize) -> Value {
         failed,
     ));
     json!({"name": name, "play": 0, "batch": batch, "address": format!("10.0.{}.{}", n / 250, n % 250),
-        "transport": "ssh", "groups": [if n % 2 == 0 { "core" } else { "edge" }, "deu"],
+        "transport": "ssh", "groups": [if n.is_multiple_of(2) { "core" } else { "edge" }, "deu"],
         "started_ms": start, "finished_ms": t + 20,
         "status": if failed { "failed" } else { "ok" },
         "error": if failed { json!({"kind": "nonzero_exit", "message": "exit code 1"}) } else { Value::Null },

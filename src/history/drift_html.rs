@@ -26,9 +26,9 @@ impl Drift {
             if self.hosts == 1 { "" } else { "s" }
         );
         for g in &self.groups {
-            let _ = write!(
+            let _ = writeln!(
                 out,
-                "<div class=\"drift\"><h3>{} <span class=\"muted\">({} host{})</span></h3>\n",
+                "<div class=\"drift\"><h3>{} <span class=\"muted\">({} host{})</span></h3>",
                 esc(&fold(g.hosts.iter().map(String::as_str))),
                 g.hosts.len(),
                 if g.hosts.len() == 1 { "" } else { "s" }

@@ -45,22 +45,22 @@ pub fn page(report: &RunReport, drift: Option<&str>) -> String {
     if let Some(d) = drift {
         body.push_str(d);
     }
-    let _ = write!(
+    let _ = writeln!(
         body,
         "<footer><p>Written by drover {} from the run's report; secrets are masked as in \
-         every other output.</p></footer>\n",
+         every other output.</p></footer>",
         esc(&report.drover_version)
     );
     let script = format!("//<![CDATA[\n{JS}//]]>\n");
     let mut out = String::with_capacity(body.len() + CSS.len() + script.len() + 1024);
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; \
          style-src '{}'; script-src '{}'; img-src 'none'; base-uri 'none'; form-action 'none'\"/>\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n\
          <meta name=\"color-scheme\" content=\"light dark\"/>\n<title>{}</title>\n\
-         <style>{CSS}</style>\n</head>\n<body>\n{body}<script>{script}</script>\n</body>\n</html>\n",
+         <style>{CSS}</style>\n</head>\n<body>\n{body}<script>{script}</script>\n</body>\n</html>",
         sha256(CSS),
         sha256(&script),
         esc(&title(report)),
@@ -235,11 +235,11 @@ fn header(report: &RunReport, out: &mut String) {
     row("drover", &report.drover_version);
     out.push_str("</dl>\n");
     for play in &report.plays {
-        let _ = write!(
+        let _ = writeln!(
             out,
             "<details class=\"settings\"><summary>play {}: {} (hosts: <code>{}</code>, {} \
              batch{}) settings</summary>\n<table><caption>settings of play {}</caption>\
-             <thead><tr><th scope=\"col\">setting</th><th scope=\"col\">value</th></tr></thead><tbody>\n",
+             <thead><tr><th scope=\"col\">setting</th><th scope=\"col\">value</th></tr></thead><tbody>",
             play.index + 1,
             esc(&play.name),
             esc(&play.pattern),
@@ -348,11 +348,11 @@ fn hosts(report: &RunReport, groups: &[OutputGroup], out: &mut String) {
     for c in &classes {
         let _ = write!(out, "<option>{c}</option>");
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
         "</select></label>\n<label for=\"f-text\">text (host, error, command, output)\
          <input id=\"f-text\" type=\"search\"/></label>\n\
-         <output id=\"shown\" aria-live=\"polite\" data-rows=\"{0}\">{0} of {0} hosts shown</output>\n</div>\n",
+         <output id=\"shown\" aria-live=\"polite\" data-rows=\"{0}\">{0} of {0} hosts shown</output>\n</div>",
         report.hosts.len()
     );
     out.push_str(
@@ -400,12 +400,12 @@ fn host_rows(
         .clone()
         .filter(|t| matches!(t.status, TaskStatus::Ok | TaskStatus::Ignored))
         .count();
-    let _ = write!(
+    let _ = writeln!(
         out,
         "</th><td class=\"st st-{status}\" data-v=\"{}\">{status}</td><td class=\"num\" data-v=\"{b}\">{b}</td>\
          <td>{groups}</td><td>{}</td><td>{}</td>\
          <td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td>\
-         <td class=\"num\" data-v=\"{ok}\">{ok}/{}</td></tr>\n",
+         <td class=\"num\" data-v=\"{ok}\">{ok}/{}</td></tr>",
         status_rank(h.outcome.status),
         error.map_or("", |e| e.kind.as_str()),
         error.map(|e| esc(&e.message)).unwrap_or_default(),
@@ -416,10 +416,10 @@ fn host_rows(
         ran.count(),
         b = h.batch,
     );
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<tr class=\"detail\"><td colspan=\"9\"><details><summary>{} task{}, {} connection \
-         attempt{}</summary>\n",
+         attempt{}</summary>",
         h.tasks.len(),
         plural(h.tasks.len()),
         h.outcome.attempts,
@@ -488,12 +488,12 @@ fn plural(n: usize) -> &'static str {
 }
 
 fn attempts(caption: &str, list: &[crate::outcome::Attempt], out: &mut String) {
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<table><caption>{caption}</caption><thead><tr><th scope=\"col\" class=\"num\">#</th>\
          <th scope=\"col\" class=\"num\">started</th><th scope=\"col\" class=\"num\">waited</th>\
          <th scope=\"col\" class=\"num\">took</th><th scope=\"col\" class=\"num\">backoff</th>\
-         <th scope=\"col\">error</th></tr></thead><tbody>\n"
+         <th scope=\"col\">error</th></tr></thead><tbody>"
     );
     for a in list {
         let _ = writeln!(
@@ -722,12 +722,12 @@ fn errors(report: &RunReport, out: &mut String) {
         let n: usize = messages.values().map(Vec::len).sum();
         let mut rows: Vec<_> = messages.iter().collect();
         rows.sort_by_key(|(_, hosts)| std::cmp::Reverse(hosts.len()));
-        let _ = write!(
+        let _ = writeln!(
             out,
             "<h3 class=\"err\">{class} <span class=\"muted\">({n})</span></h3>\n<table>\
              <caption>{class}: hosts by task and message</caption><thead><tr>\
              <th scope=\"col\" class=\"num\">hosts</th><th scope=\"col\">task</th>\
-             <th scope=\"col\">message</th><th scope=\"col\">which</th></tr></thead><tbody>\n"
+             <th scope=\"col\">message</th><th scope=\"col\">which</th></tr></thead><tbody>"
         );
         for ((task, message), hosts) in rows {
             let _ = writeln!(

@@ -207,9 +207,9 @@ fn host_row(
     };
     let Some(started) = h.started_ms else {
         // Never started: a dot where its turn ended.
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<circle class=\"m-{}\" cx=\"{:.1}\" cy=\"{mid:.1}\" r=\"{:.1}\"/></a>\n",
+            "<circle class=\"m-{}\" cx=\"{:.1}\" cy=\"{mid:.1}\" r=\"{:.1}\"/></a>",
             h.outcome.status.as_str(),
             x(h.finished_ms),
             (bar / 2.0).max(1.5)
