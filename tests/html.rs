@@ -334,7 +334,7 @@ fn html_page_shows_every_status_a_parsed_field_retries_and_the_drift() {
         assert!(page.contains(option), "filter option {option}");
     }
     // The counts are buttons that filter.
-    assert!(page.contains("data-status=\"failed\" class=\"st-failed\" title=\"show only failed hosts\"><b>1</b>failed</button>"));
+    assert!(page.contains("data-status=\"failed\" class=\"st-failed\" aria-controls=\"hosts\" title=\"show only failed hosts\"><b>1</b>failed</button>"));
     // The run header.
     for text in [
         "site.yml",

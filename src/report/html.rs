@@ -279,14 +279,14 @@ fn counts(report: &RunReport, out: &mut String) {
     let total: usize = report.counts.values().sum();
     let _ = writeln!(
         out,
-        "<button type=\"button\" data-status=\"\" title=\"show every host\"><b>{total}</b>all</button>"
+        "<button type=\"button\" data-status=\"\" aria-controls=\"hosts\" title=\"show every host\"><b>{total}</b>all</button>"
     );
     for s in HostStatus::ALL {
         let n = report.counts.get(&s).copied().unwrap_or(0);
         let _ = writeln!(
             out,
             "<button type=\"button\" data-status=\"{0}\" class=\"st-{0}\" \
-             title=\"show only {0} hosts\"><b>{n}</b>{0}</button>",
+             aria-controls=\"hosts\" title=\"show only {0} hosts\"><b>{n}</b>{0}</button>",
             s.as_str()
         );
     }

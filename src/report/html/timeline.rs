@@ -74,7 +74,10 @@ pub fn timeline(report: &RunReport, out: &mut String) {
             x(t),
             esc(&duration(t))
         );
-        t += step;
+        match t.checked_add(step) {
+            Some(next) => t = next,
+            None => break,
+        }
     }
     out.push('\n');
 
@@ -141,14 +144,15 @@ pub fn timeline(report: &RunReport, out: &mut String) {
 }
 
 fn tick_step(end: u64) -> u64 {
-    let mut step = 1;
+    let mut step: u64 = 1;
     loop {
         for m in [1, 2, 5] {
-            if end / (step * m) <= 10 {
-                return step * m;
+            let s = step.saturating_mul(m);
+            if end / s <= 10 || s == u64::MAX {
+                return s;
             }
         }
-        step *= 10;
+        step = step.saturating_mul(10);
     }
 }
 
@@ -234,7 +238,7 @@ fn host_row(
                 bar,
             );
         }
-        let done = a.started_ms + a.duration_ms;
+        let done = a.started_ms.saturating_add(a.duration_ms);
         let class = if a.error.is_some() {
             "conn-fail"
         } else {
@@ -246,15 +250,15 @@ fn host_row(
                 out,
                 "<line class=\"backoff\" x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{mid:.1}\" y2=\"{mid:.1}\"/>",
                 x(done),
-                x(done + a.backoff_ms)
+                x(done.saturating_add(a.backoff_ms))
             );
         }
         last = last.max(done);
     }
     if h.outcome.connect_attempts.is_empty() {
         if let Some(ms) = h.outcome.connect_ms {
-            rect(out, "conn", started, started + ms, y, bar);
-            last = started + ms;
+            rect(out, "conn", started, started.saturating_add(ms), y, bar);
+            last = started.saturating_add(ms);
         }
     }
     for t in h.tasks.iter().filter(|t| t.status != TaskStatus::Skipped) {
@@ -264,7 +268,7 @@ fn host_row(
                 out,
                 &class,
                 t.started_ms,
-                t.started_ms + t.duration_ms,
+                t.started_ms.saturating_add(t.duration_ms),
                 y,
                 bar,
             );
@@ -276,13 +280,51 @@ fn host_row(
                 } else {
                     "t-failed"
                 };
-                rect(out, c, r.started_ms, r.started_ms + r.duration_ms, y, bar);
+                rect(
+                    out,
+                    c,
+                    r.started_ms,
+                    r.started_ms.saturating_add(r.duration_ms),
+                    y,
+                    bar,
+                );
             }
         }
-        last = last.max(t.started_ms + t.duration_ms);
+        last = last.max(t.started_ms.saturating_add(t.duration_ms));
     }
     if h.outcome.connect_ms.is_some() && h.finished_ms > last {
         rect(out, "disc", last, h.finished_ms, y + bar * 0.25, bar * 0.5);
     }
     out.push_str("</a>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::report::RunReport;
+
+    /// A report file is input like any other: times at the end of u64 draw, never overflow.
+    #[test]
+    fn huge_times_do_not_overflow() {
+        let max = u64::MAX;
+        let attempt = serde_json::json!({"attempt": 1, "started_ms": max, "waited_ms": max,
+            "duration_ms": max, "backoff_ms": max, "probe": false, "error": null});
+        let task = serde_json::json!({"index": 0, "name": "t", "kind": "command", "command": "x",
+            "status": "ok", "exit_code": 0, "stdout": "", "stderr": "", "started_ms": max,
+            "duration_ms": max, "error": null, "attempts": 2, "runs": [attempt]});
+        let report: RunReport = serde_json::from_value(serde_json::json!({
+            "schema_version": 1, "drover_version": "0",
+            "run": {"command": "run", "inventories": [], "started_at": "", "finished_at": "",
+                "duration_ms": max, "interrupted": false, "exit_code": 0},
+            "counts": {},
+            "plays": [{"index": 0, "name": "p", "pattern": "all", "settings": null,
+                "batches": [{"index": 1, "hosts": ["h"], "started_ms": max, "finished_ms": max}]}],
+            "hosts": [{"name": "h", "play": 0, "batch": 1, "address": "", "transport": "",
+                "started_ms": max, "finished_ms": max, "status": "ok", "error": null,
+                "connect_ms": max, "duration_ms": max, "attempts": 1,
+                "connect_attempts": [attempt], "breaker": null, "tasks": [task]}],
+        }))
+        .unwrap();
+        let page = super::super::page(&report, None);
+        assert!(page.contains("<svg"));
+    }
 }
