@@ -167,8 +167,6 @@ impl Job {
         let saved = breakers.save(&self.target.inventories);
         let mut report = builder.build(info);
         report.run.exit_code = report.exit_code();
-        let groups = group_names(&plan);
-        report.set_groups(|play, name| groups.get(&(play, name)).cloned().unwrap_or_default());
         self.history.record(&report);
         self.write_outputs(&report, &plan)?;
         if let Some(log) = events_log {
@@ -260,24 +258,6 @@ impl Job {
             None => Ok(engine::BreakerStore::in_memory()),
         }
     }
-}
-
-/// Each planned host's inventory groups (its `group_names`), by play and host name.
-fn group_names(plan: &Plan) -> std::collections::HashMap<(usize, &str), Vec<String>> {
-    let mut out = std::collections::HashMap::new();
-    for p in &plan.plays {
-        for h in &p.hosts {
-            let names: Vec<String> = h
-                .vars
-                .get_attr("group_names")
-                .ok()
-                .and_then(|v| v.try_iter().ok())
-                .map(|it| it.filter_map(|g| g.as_str().map(str::to_string)).collect())
-                .unwrap_or_default();
-            out.insert((p.index, &*h.name), names);
-        }
-    }
-    out
 }
 
 fn now_rfc3339() -> String {

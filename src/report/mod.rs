@@ -205,6 +205,7 @@ impl ReportBuilder {
                 host,
                 address,
                 transport,
+                groups,
                 outcome,
             } => {
                 let (started_ms, tasks) = self
@@ -217,7 +218,7 @@ impl ReportBuilder {
                     batch,
                     address,
                     transport: transport.to_string(),
-                    groups: Vec::new(),
+                    groups,
                     started_ms,
                     finished_ms: stamped.at_ms,
                     outcome,
@@ -323,13 +324,6 @@ fn settings_json(settings: &RunSettings) -> serde_json::Value {
 }
 
 impl RunReport {
-    /// Sets each host's inventory groups, which the events do not carry.
-    pub fn set_groups(&mut self, groups_of: impl Fn(usize, &str) -> Vec<String>) {
-        for h in &mut self.hosts {
-            h.groups = groups_of(h.play, &h.name);
-        }
-    }
-
     /// 0 all ok; 2 some host failed or was unreachable; 3 aborted; 130 interrupted.
     /// A host skipped because its breaker is open was not reached either: a cron audit must
     /// not read that as success.
