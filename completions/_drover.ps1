@@ -30,7 +30,7 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate a playbook and print every host''s rendered commands; connects to nothing')
             [CompletionResult]::new('inventory', 'inventory', [CompletionResultType]::ParameterValue, 'Show the inventory: hosts, groups and resolved variables')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'List the recorded runs: id, start, playbook, hosts per status, duration, exit code')
-            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Past runs'' reports: show one, diff two (drift), merge shards')
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Past runs'' reports: show one, diff two (drift), merge shards, write an HTML page')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the defaults drover takes from DROVER_* variables and drover.yml, and where from')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -76,6 +76,7 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'Run one part K of N of the selected hosts, split by a stable hash of the host name')
             [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'Write the JSON report here, atomically, also when interrupted (`-`: stdout)')
             [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write JUnit XML here, one test case per host × task (`-`: stdout)')
+            [CompletionResult]::new('--html', '--html', [CompletionResultType]::ParameterName, 'Write a self-contained HTML page of the run here (atomically): timeline, host table, outputs, errors, drift with --diff-against')
             [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'Stream every event as one JSON line to FILE, or to stdout with `-`')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set')
             [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Ask for the ssh password on the terminal (not echoed, never stored) for hosts whose inventory sets none; those hosts then log in on the native backend')
@@ -137,6 +138,7 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             [CompletionResult]::new('--shard', '--shard', [CompletionResultType]::ParameterName, 'Run one part K of N of the selected hosts, split by a stable hash of the host name')
             [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'Write the JSON report here, atomically, also when interrupted (`-`: stdout)')
             [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write JUnit XML here, one test case per host × task (`-`: stdout)')
+            [CompletionResult]::new('--html', '--html', [CompletionResultType]::ParameterName, 'Write a self-contained HTML page of the run here (atomically): timeline, host table, outputs, errors, drift with --diff-against')
             [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'Stream every event as one JSON line to FILE, or to stdout with `-`')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set')
             [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Ask for the ssh password on the terminal (not echoed, never stored) for hosts whose inventory sets none; those hosts then log in on the native backend')
@@ -210,6 +212,7 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print a past run''s summary as the run printed it')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show the drift between two runs per host and task; exit 2 when something drifted')
             [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Join the reports of `--shard K/N` runs into the report one run would have written')
+            [CompletionResult]::new('html', 'html', [CompletionResultType]::ParameterValue, 'Write a run''s report as one self-contained HTML page (no network, works from file://)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -224,6 +227,7 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
         }
         'drover;report;diff' {
             [CompletionResult]::new('--max-lines', '--max-lines', [CompletionResultType]::ParameterName, 'Lines of output diff shown per change before it is cut')
+            [CompletionResult]::new('--html', '--html', [CompletionResultType]::ParameterName, 'Also write B''s HTML page with this drift in it (see `drover report html`)')
             [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state directory [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'The drift as JSON on stdout, for scripts')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -242,10 +246,22 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'drover;report;html' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write the page here (atomically) [default: stdout]')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write the page here (atomically) [default: stdout]')
+            [CompletionResult]::new('--diff-against', '--diff-against', [CompletionResultType]::ParameterName, 'Add a drift view: what changed since REF (a run id, `last~N`, or a report file)')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'The state directory [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'drover;report;help' {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print a past run''s summary as the run printed it')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show the drift between two runs per host and task; exit 2 when something drifted')
             [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Join the reports of `--shard K/N` runs into the report one run would have written')
+            [CompletionResult]::new('html', 'html', [CompletionResultType]::ParameterValue, 'Write a run''s report as one self-contained HTML page (no network, works from file://)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -256,6 +272,9 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             break
         }
         'drover;report;help;merge' {
+            break
+        }
+        'drover;report;help;html' {
             break
         }
         'drover;report;help;help' {
@@ -274,7 +293,7 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate a playbook and print every host''s rendered commands; connects to nothing')
             [CompletionResult]::new('inventory', 'inventory', [CompletionResultType]::ParameterValue, 'Show the inventory: hosts, groups and resolved variables')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'List the recorded runs: id, start, playbook, hosts per status, duration, exit code')
-            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Past runs'' reports: show one, diff two (drift), merge shards')
+            [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Past runs'' reports: show one, diff two (drift), merge shards, write an HTML page')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show the defaults drover takes from DROVER_* variables and drover.yml, and where from')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -298,6 +317,7 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print a past run''s summary as the run printed it')
             [CompletionResult]::new('diff', 'diff', [CompletionResultType]::ParameterValue, 'Show the drift between two runs per host and task; exit 2 when something drifted')
             [CompletionResult]::new('merge', 'merge', [CompletionResultType]::ParameterValue, 'Join the reports of `--shard K/N` runs into the report one run would have written')
+            [CompletionResult]::new('html', 'html', [CompletionResultType]::ParameterValue, 'Write a run''s report as one self-contained HTML page (no network, works from file://)')
             break
         }
         'drover;help;report;show' {
@@ -307,6 +327,9 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             break
         }
         'drover;help;report;merge' {
+            break
+        }
+        'drover;help;report;html' {
             break
         }
         'drover;help;config' {

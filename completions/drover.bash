@@ -67,6 +67,9 @@ _drover() {
             drover__subcmd__help__subcmd__report,diff)
                 cmd="drover__subcmd__help__subcmd__report__subcmd__diff"
                 ;;
+            drover__subcmd__help__subcmd__report,html)
+                cmd="drover__subcmd__help__subcmd__report__subcmd__html"
+                ;;
             drover__subcmd__help__subcmd__report,merge)
                 cmd="drover__subcmd__help__subcmd__report__subcmd__merge"
                 ;;
@@ -79,6 +82,9 @@ _drover() {
             drover__subcmd__report,help)
                 cmd="drover__subcmd__report__subcmd__help"
                 ;;
+            drover__subcmd__report,html)
+                cmd="drover__subcmd__report__subcmd__html"
+                ;;
             drover__subcmd__report,merge)
                 cmd="drover__subcmd__report__subcmd__merge"
                 ;;
@@ -90,6 +96,9 @@ _drover() {
                 ;;
             drover__subcmd__report__subcmd__help,help)
                 cmd="drover__subcmd__report__subcmd__help__subcmd__help"
+                ;;
+            drover__subcmd__report__subcmd__help,html)
+                cmd="drover__subcmd__report__subcmd__help__subcmd__html"
                 ;;
             drover__subcmd__report__subcmd__help,merge)
                 cmd="drover__subcmd__report__subcmd__help__subcmd__merge"
@@ -190,7 +199,7 @@ _drover() {
             return 0
             ;;
         drover__subcmd__exec)
-            opts="-i -l -e -u -k -f -v -q -h -V --inventory --limit --extra-vars --platforms --tags --skip-tags --user --ask-pass --output --batch-size --strategy --forks --concurrency --connect-timeout --command-timeout --host-timeout --batch-pause --rate --burst --gateway-rate --retries --backoff --backoff-cap --breaker-threshold --breaker-cooldown --max-fail-percentage --min-hosts-done --any-errors-fatal --state-dir --reset-breakers --no-history --keep-runs --keep-for --diff-against --retry-failed --shard --report --verbose --quiet --junit --events --color --help --version"
+            opts="-i -l -e -u -k -f -v -q -h -V --inventory --limit --extra-vars --platforms --tags --skip-tags --user --ask-pass --output --batch-size --strategy --forks --concurrency --connect-timeout --command-timeout --host-timeout --batch-pause --rate --burst --gateway-rate --retries --backoff --backoff-cap --breaker-threshold --breaker-cooldown --max-fail-percentage --min-hosts-done --any-errors-fatal --state-dir --reset-breakers --no-history --keep-runs --keep-for --diff-against --retry-failed --shard --report --verbose --quiet --junit --html --events --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -356,6 +365,10 @@ _drover() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --html)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --events)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -470,7 +483,7 @@ _drover() {
             return 0
             ;;
         drover__subcmd__help__subcmd__report)
-            opts="show diff merge"
+            opts="show diff merge html"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -484,6 +497,20 @@ _drover() {
             return 0
             ;;
         drover__subcmd__help__subcmd__report__subcmd__diff)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        drover__subcmd__help__subcmd__report__subcmd__html)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -604,7 +631,7 @@ _drover() {
             return 0
             ;;
         drover__subcmd__report)
-            opts="-h -V --help --version show diff merge help"
+            opts="-h -V --help --version show diff merge html help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -618,13 +645,17 @@ _drover() {
             return 0
             ;;
         drover__subcmd__report__subcmd__diff)
-            opts="-h -V --json --max-lines --state-dir --help --version"
+            opts="-h -V --json --max-lines --html --state-dir --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --max-lines)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --html)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -640,7 +671,7 @@ _drover() {
             return 0
             ;;
         drover__subcmd__report__subcmd__help)
-            opts="show diff merge help"
+            opts="show diff merge html help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -681,6 +712,20 @@ _drover() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        drover__subcmd__report__subcmd__help__subcmd__html)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         drover__subcmd__report__subcmd__help__subcmd__merge)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -702,6 +747,36 @@ _drover() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        drover__subcmd__report__subcmd__html)
+            opts="-o -h -V --output --diff-against --state-dir --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --diff-against)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -754,7 +829,7 @@ _drover() {
             return 0
             ;;
         drover__subcmd__run)
-            opts="-i -l -e -u -k -f -v -q -h -V --inventory --limit --extra-vars --platforms --tags --skip-tags --user --ask-pass --check --syntax-check --list-hosts --step --start-at-task --batch-size --strategy --forks --concurrency --connect-timeout --command-timeout --host-timeout --batch-pause --rate --burst --gateway-rate --retries --backoff --backoff-cap --breaker-threshold --breaker-cooldown --max-fail-percentage --min-hosts-done --any-errors-fatal --state-dir --reset-breakers --no-history --keep-runs --keep-for --diff-against --retry-failed --shard --report --verbose --quiet --junit --events --color --help --version"
+            opts="-i -l -e -u -k -f -v -q -h -V --inventory --limit --extra-vars --platforms --tags --skip-tags --user --ask-pass --check --syntax-check --list-hosts --step --start-at-task --batch-size --strategy --forks --concurrency --connect-timeout --command-timeout --host-timeout --batch-pause --rate --burst --gateway-rate --retries --backoff --backoff-cap --breaker-threshold --breaker-cooldown --max-fail-percentage --min-hosts-done --any-errors-fatal --state-dir --reset-breakers --no-history --keep-runs --keep-for --diff-against --retry-failed --shard --report --verbose --quiet --junit --html --events --color --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -917,6 +992,10 @@ _drover() {
                     return 0
                     ;;
                 --junit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --html)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -27,7 +27,7 @@ set edit:completion:arg-completer[drover] = {|@words|
             cand check 'Validate a playbook and print every host''s rendered commands; connects to nothing'
             cand inventory 'Show the inventory: hosts, groups and resolved variables'
             cand history 'List the recorded runs: id, start, playbook, hosts per status, duration, exit code'
-            cand report 'Past runs'' reports: show one, diff two (drift), merge shards'
+            cand report 'Past runs'' reports: show one, diff two (drift), merge shards, write an HTML page'
             cand config 'Show the defaults drover takes from DROVER_* variables and drover.yml, and where from'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -72,6 +72,7 @@ set edit:completion:arg-completer[drover] = {|@words|
             cand --shard 'Run one part K of N of the selected hosts, split by a stable hash of the host name'
             cand --report 'Write the JSON report here, atomically, also when interrupted (`-`: stdout)'
             cand --junit 'Write JUnit XML here, one test case per host × task (`-`: stdout)'
+            cand --html 'Write a self-contained HTML page of the run here (atomically): timeline, host table, outputs, errors, drift with --diff-against'
             cand --events 'Stream every event as one JSON line to FILE, or to stdout with `-`'
             cand --color 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set'
             cand -k 'Ask for the ssh password on the terminal (not echoed, never stored) for hosts whose inventory sets none; those hosts then log in on the native backend'
@@ -132,6 +133,7 @@ set edit:completion:arg-completer[drover] = {|@words|
             cand --shard 'Run one part K of N of the selected hosts, split by a stable hash of the host name'
             cand --report 'Write the JSON report here, atomically, also when interrupted (`-`: stdout)'
             cand --junit 'Write JUnit XML here, one test case per host × task (`-`: stdout)'
+            cand --html 'Write a self-contained HTML page of the run here (atomically): timeline, host table, outputs, errors, drift with --diff-against'
             cand --events 'Stream every event as one JSON line to FILE, or to stdout with `-`'
             cand --color 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set'
             cand -k 'Ask for the ssh password on the terminal (not echoed, never stored) for hosts whose inventory sets none; those hosts then log in on the native backend'
@@ -201,6 +203,7 @@ set edit:completion:arg-completer[drover] = {|@words|
             cand show 'Print a past run''s summary as the run printed it'
             cand diff 'Show the drift between two runs per host and task; exit 2 when something drifted'
             cand merge 'Join the reports of `--shard K/N` runs into the report one run would have written'
+            cand html 'Write a run''s report as one self-contained HTML page (no network, works from file://)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'drover;report;show'= {
@@ -213,6 +216,7 @@ set edit:completion:arg-completer[drover] = {|@words|
         }
         &'drover;report;diff'= {
             cand --max-lines 'Lines of output diff shown per change before it is cut'
+            cand --html 'Also write B''s HTML page with this drift in it (see `drover report html`)'
             cand --state-dir 'The state directory [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]'
             cand --json 'The drift as JSON on stdout, for scripts'
             cand -h 'Print help'
@@ -229,10 +233,21 @@ set edit:completion:arg-completer[drover] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'drover;report;html'= {
+            cand -o 'Write the page here (atomically) [default: stdout]'
+            cand --output 'Write the page here (atomically) [default: stdout]'
+            cand --diff-against 'Add a drift view: what changed since REF (a run id, `last~N`, or a report file)'
+            cand --state-dir 'The state directory [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'drover;report;help'= {
             cand show 'Print a past run''s summary as the run printed it'
             cand diff 'Show the drift between two runs per host and task; exit 2 when something drifted'
             cand merge 'Join the reports of `--shard K/N` runs into the report one run would have written'
+            cand html 'Write a run''s report as one self-contained HTML page (no network, works from file://)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'drover;report;help;show'= {
@@ -240,6 +255,8 @@ set edit:completion:arg-completer[drover] = {|@words|
         &'drover;report;help;diff'= {
         }
         &'drover;report;help;merge'= {
+        }
+        &'drover;report;help;html'= {
         }
         &'drover;report;help;help'= {
         }
@@ -255,7 +272,7 @@ set edit:completion:arg-completer[drover] = {|@words|
             cand check 'Validate a playbook and print every host''s rendered commands; connects to nothing'
             cand inventory 'Show the inventory: hosts, groups and resolved variables'
             cand history 'List the recorded runs: id, start, playbook, hosts per status, duration, exit code'
-            cand report 'Past runs'' reports: show one, diff two (drift), merge shards'
+            cand report 'Past runs'' reports: show one, diff two (drift), merge shards, write an HTML page'
             cand config 'Show the defaults drover takes from DROVER_* variables and drover.yml, and where from'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -273,12 +290,15 @@ set edit:completion:arg-completer[drover] = {|@words|
             cand show 'Print a past run''s summary as the run printed it'
             cand diff 'Show the drift between two runs per host and task; exit 2 when something drifted'
             cand merge 'Join the reports of `--shard K/N` runs into the report one run would have written'
+            cand html 'Write a run''s report as one self-contained HTML page (no network, works from file://)'
         }
         &'drover;help;report;show'= {
         }
         &'drover;help;report;diff'= {
         }
         &'drover;help;report;merge'= {
+        }
+        &'drover;help;report;html'= {
         }
         &'drover;help;config'= {
         }

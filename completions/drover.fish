@@ -31,7 +31,7 @@ complete -c drover -n "__fish_drover_needs_command" -f -a "exec" -d 'Run one com
 complete -c drover -n "__fish_drover_needs_command" -f -a "check" -d 'Validate a playbook and print every host\'s rendered commands; connects to nothing'
 complete -c drover -n "__fish_drover_needs_command" -f -a "inventory" -d 'Show the inventory: hosts, groups and resolved variables'
 complete -c drover -n "__fish_drover_needs_command" -f -a "history" -d 'List the recorded runs: id, start, playbook, hosts per status, duration, exit code'
-complete -c drover -n "__fish_drover_needs_command" -f -a "report" -d 'Past runs\' reports: show one, diff two (drift), merge shards'
+complete -c drover -n "__fish_drover_needs_command" -f -a "report" -d 'Past runs\' reports: show one, diff two (drift), merge shards, write an HTML page'
 complete -c drover -n "__fish_drover_needs_command" -f -a "config" -d 'Show the defaults drover takes from DROVER_* variables and drover.yml, and where from'
 complete -c drover -n "__fish_drover_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c drover -n "__fish_drover_using_subcommand run" -s i -l inventory -d 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)' -r -F
@@ -70,6 +70,7 @@ complete -c drover -n "__fish_drover_using_subcommand run" -l retry-failed -d 'R
 complete -c drover -n "__fish_drover_using_subcommand run" -l shard -d 'Run one part K of N of the selected hosts, split by a stable hash of the host name' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l report -d 'Write the JSON report here, atomically, also when interrupted (`-`: stdout)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand run" -l junit -d 'Write JUnit XML here, one test case per host × task (`-`: stdout)' -r -F
+complete -c drover -n "__fish_drover_using_subcommand run" -l html -d 'Write a self-contained HTML page of the run here (atomically): timeline, host table, outputs, errors, drift with --diff-against' -r -F
 complete -c drover -n "__fish_drover_using_subcommand run" -l events -d 'Stream every event as one JSON line to FILE, or to stdout with `-`' -r -F
 complete -c drover -n "__fish_drover_using_subcommand run" -l color -d 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
@@ -122,6 +123,7 @@ complete -c drover -n "__fish_drover_using_subcommand exec" -l retry-failed -d '
 complete -c drover -n "__fish_drover_using_subcommand exec" -l shard -d 'Run one part K of N of the selected hosts, split by a stable hash of the host name' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l report -d 'Write the JSON report here, atomically, also when interrupted (`-`: stdout)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand exec" -l junit -d 'Write JUnit XML here, one test case per host × task (`-`: stdout)' -r -F
+complete -c drover -n "__fish_drover_using_subcommand exec" -l html -d 'Write a self-contained HTML page of the run here (atomically): timeline, host table, outputs, errors, drift with --diff-against' -r -F
 complete -c drover -n "__fish_drover_using_subcommand exec" -l events -d 'Stream every event as one JSON line to FILE, or to stdout with `-`' -r -F
 complete -c drover -n "__fish_drover_using_subcommand exec" -l color -d 'Colours on stderr; `auto` is on for a terminal unless NO_COLOR is set' -r -f -a "auto\t''
 always\t''
@@ -161,17 +163,19 @@ complete -c drover -n "__fish_drover_using_subcommand history" -l until -d 'Only
 complete -c drover -n "__fish_drover_using_subcommand history" -l json -d 'One JSON array of runs on stdout, for scripts'
 complete -c drover -n "__fish_drover_using_subcommand history" -s h -l help -d 'Print help'
 complete -c drover -n "__fish_drover_using_subcommand history" -s V -l version -d 'Print version'
-complete -c drover -n "__fish_drover_using_subcommand report; and not __fish_seen_subcommand_from show diff merge help" -s h -l help -d 'Print help'
-complete -c drover -n "__fish_drover_using_subcommand report; and not __fish_seen_subcommand_from show diff merge help" -s V -l version -d 'Print version'
-complete -c drover -n "__fish_drover_using_subcommand report; and not __fish_seen_subcommand_from show diff merge help" -f -a "show" -d 'Print a past run\'s summary as the run printed it'
-complete -c drover -n "__fish_drover_using_subcommand report; and not __fish_seen_subcommand_from show diff merge help" -f -a "diff" -d 'Show the drift between two runs per host and task; exit 2 when something drifted'
-complete -c drover -n "__fish_drover_using_subcommand report; and not __fish_seen_subcommand_from show diff merge help" -f -a "merge" -d 'Join the reports of `--shard K/N` runs into the report one run would have written'
-complete -c drover -n "__fish_drover_using_subcommand report; and not __fish_seen_subcommand_from show diff merge help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drover -n "__fish_drover_using_subcommand report; and not __fish_seen_subcommand_from show diff merge html help" -s h -l help -d 'Print help'
+complete -c drover -n "__fish_drover_using_subcommand report; and not __fish_seen_subcommand_from show diff merge html help" -s V -l version -d 'Print version'
+complete -c drover -n "__fish_drover_using_subcommand report; and not __fish_seen_subcommand_from show diff merge html help" -f -a "show" -d 'Print a past run\'s summary as the run printed it'
+complete -c drover -n "__fish_drover_using_subcommand report; and not __fish_seen_subcommand_from show diff merge html help" -f -a "diff" -d 'Show the drift between two runs per host and task; exit 2 when something drifted'
+complete -c drover -n "__fish_drover_using_subcommand report; and not __fish_seen_subcommand_from show diff merge html help" -f -a "merge" -d 'Join the reports of `--shard K/N` runs into the report one run would have written'
+complete -c drover -n "__fish_drover_using_subcommand report; and not __fish_seen_subcommand_from show diff merge html help" -f -a "html" -d 'Write a run\'s report as one self-contained HTML page (no network, works from file://)'
+complete -c drover -n "__fish_drover_using_subcommand report; and not __fish_seen_subcommand_from show diff merge html help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from show" -l state-dir -d 'The state directory [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]' -r -F
 complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from show" -l json -d 'Print the whole JSON report instead of the summary'
 complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from diff" -l max-lines -d 'Lines of output diff shown per change before it is cut' -r
+complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from diff" -l html -d 'Also write B\'s HTML page with this drift in it (see `drover report html`)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from diff" -l state-dir -d 'The state directory [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]' -r -F
 complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from diff" -l json -d 'The drift as JSON on stdout, for scripts'
 complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from diff" -s h -l help -d 'Print help'
@@ -181,9 +185,15 @@ complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_su
 complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from merge" -l state-dir -d 'The state directory, for run ids [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]' -r -F
 complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from merge" -s h -l help -d 'Print help'
 complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from merge" -s V -l version -d 'Print version'
+complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from html" -s o -l output -d 'Write the page here (atomically) [default: stdout]' -r -F
+complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from html" -l diff-against -d 'Add a drift view: what changed since REF (a run id, `last~N`, or a report file)' -r
+complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from html" -l state-dir -d 'The state directory [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]' -r -F
+complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from html" -s h -l help -d 'Print help'
+complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from html" -s V -l version -d 'Print version'
 complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print a past run\'s summary as the run printed it'
 complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "diff" -d 'Show the drift between two runs per host and task; exit 2 when something drifted'
 complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "merge" -d 'Join the reports of `--shard K/N` runs into the report one run would have written'
+complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "html" -d 'Write a run\'s report as one self-contained HTML page (no network, works from file://)'
 complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c drover -n "__fish_drover_using_subcommand config" -s h -l help -d 'Print help'
 complete -c drover -n "__fish_drover_using_subcommand config" -s V -l version -d 'Print version'
@@ -192,12 +202,13 @@ complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_
 complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report config help" -f -a "check" -d 'Validate a playbook and print every host\'s rendered commands; connects to nothing'
 complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report config help" -f -a "inventory" -d 'Show the inventory: hosts, groups and resolved variables'
 complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report config help" -f -a "history" -d 'List the recorded runs: id, start, playbook, hosts per status, duration, exit code'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report config help" -f -a "report" -d 'Past runs\' reports: show one, diff two (drift), merge shards'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report config help" -f -a "report" -d 'Past runs\' reports: show one, diff two (drift), merge shards, write an HTML page'
 complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report config help" -f -a "config" -d 'Show the defaults drover takes from DROVER_* variables and drover.yml, and where from'
 complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c drover -n "__fish_drover_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "show" -d 'Print a past run\'s summary as the run printed it'
 complete -c drover -n "__fish_drover_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "diff" -d 'Show the drift between two runs per host and task; exit 2 when something drifted'
 complete -c drover -n "__fish_drover_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "merge" -d 'Join the reports of `--shard K/N` runs into the report one run would have written'
+complete -c drover -n "__fish_drover_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "html" -d 'Write a run\'s report as one self-contained HTML page (no network, works from file://)'
 
 # Host and group names for -l/--limit and --host, from the inventory the line gives with -i.
 function __fish_drover_names

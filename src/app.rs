@@ -222,7 +222,7 @@ impl Job {
         }
     }
 
-    /// `--report` and `--junit`; each is tried, whatever became of the other.
+    /// `--report`, `--junit` and `--html`; each is tried, whatever became of the others.
     fn write_outputs(&self, report: &RunReport, plan: &Plan) -> Vec<Error> {
         let mut failures = Vec::new();
         if let Some(path) = &self.output.report {
@@ -242,6 +242,11 @@ impl Job {
                 .collect();
             let xml = crate::report::junit(report, &tasks);
             failures.extend(write_atomic(path, |out| out.write_all(xml.as_bytes())).err());
+        }
+        if let Some(path) = &self.output.html {
+            let drift = self.history.drift(report).map(|d| d.html());
+            let page = crate::report::html::page(report, drift.as_deref());
+            failures.extend(write_atomic(path, |out| out.write_all(page.as_bytes())).err());
         }
         failures
     }

@@ -76,6 +76,9 @@ pub enum Event {
         host: Arc<str>,
         address: String,
         transport: Cow<'static, str>,
+        /// The host's inventory groups (its `group_names`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        groups: Vec<String>,
         outcome: HostOutcome,
     },
     PlayFinished {

@@ -13,6 +13,7 @@ mod files;
 mod fuzz;
 mod habits;
 mod history;
+mod html;
 mod inventory;
 mod inventory_ansible;
 mod layout;

@@ -103,6 +103,22 @@ Exit codes: 0 no drift, 1 a run or file could not be read, 2 drift")]
 
 Exit codes: the merged run's (0 ok, 2 hosts failed, …); 1 when the shards do not belong together")]
     Merge(MergeArgs),
+    /// Write a run's report as one self-contained HTML page (no network, works from file://)
+    #[command(after_help = "Examples:
+  drover report html last -o run.html
+  drover report html report.json --diff-against last~1 -o audit.html
+  drover report html last > run.html
+
+The page holds the run header and settings, hosts per status, a timeline of batches and
+hosts (connect, each task, disconnect, retries), a host table that sorts and filters by
+status, group, error class and text, each host's commands, outputs, parsed fields and
+attempts, identical outputs grouped, errors grouped by class and message, and with
+--diff-against the drift from the other run. Secrets are masked as in the JSON report;
+device output is escaped and shown, never interpreted.
+
+REF: a run id (or a unique prefix), `last`, `last~N`, or a report file.
+Exit codes: 0 written, 1 a run or file could not be read or the page not written")]
+    Html(HtmlArgs),
 }
 
 #[derive(Debug, Args)]
@@ -132,6 +148,9 @@ pub struct DiffArgs {
     /// Lines of output diff shown per change before it is cut
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub max_lines: usize,
+    /// Also write B's HTML page with this drift in it (see `drover report html`)
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// The state directory [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
@@ -149,6 +168,22 @@ pub struct MergeArgs {
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
     /// The state directory, for run ids [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct HtmlArgs {
+    /// The run: a run id, `last`, `last~N`, or a report file
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// Write the page here (atomically) [default: stdout]
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Add a drift view: what changed since REF (a run id, `last~N`, or a report file)
+    #[arg(long, value_name = "REF")]
+    pub diff_against: Option<String>,
+    /// The state directory [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
 }

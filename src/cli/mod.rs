@@ -17,8 +17,8 @@ pub use ansible::{CheckHabits, LoginArgs, RunHabits};
 pub use config::Config;
 pub use extra_vars::parse_extra_vars;
 pub use history::{
-    parse_shard, DiffArgs, HistoryArgs, HistoryListArgs, MergeArgs, ReportArgs, ReportCommand,
-    ShowArgs,
+    parse_shard, DiffArgs, HistoryArgs, HistoryListArgs, HtmlArgs, MergeArgs, ReportArgs,
+    ReportCommand, ShowArgs,
 };
 
 /// The exit codes of a run (`run`, `exec`), as `--help` and the man pages list them. A macro,
@@ -115,14 +115,15 @@ Exit codes:
   0    listed
   1    the state dir or a filter cannot be read")]
     History(HistoryListArgs),
-    /// Past runs' reports: show one, diff two (drift), merge shards
+    /// Past runs' reports: show one, diff two (drift), merge shards, write an HTML page
     #[command(after_help = "Examples:
   drover report show last
   drover report diff last~1 last
+  drover report html last -o run.html --diff-against last~1
   drover report merge shard-*.json --report merged.json --junit junit.xml
 
 Exit codes:
-  0    shown; no drift; merged and every host ok
+  0    shown; no drift; merged and every host ok; page written
   1    a run or report cannot be found or read, or shards do not belong together
   2    drift (diff); some hosts failed (merge)
   3    the merged run was aborted (merge)")]
@@ -198,6 +199,9 @@ pub struct OutputArgs {
     /// Write JUnit XML here, one test case per host × task (`-`: stdout)
     #[arg(long, value_name = "FILE|-")]
     pub junit: Option<PathBuf>,
+    /// Write a self-contained HTML page of the run here (atomically): timeline, host table, outputs, errors, drift with --diff-against
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Stream every event as one JSON line to FILE, or to stdout with `-`
     #[arg(long, value_name = "FILE|-")]
     pub events: Option<PathBuf>,

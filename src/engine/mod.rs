@@ -257,6 +257,7 @@ fn finish_host(
         host: host.name.clone(),
         address: host.endpoint.address.clone(),
         transport: host.endpoint.transport.into(),
+        groups: host.group_names(),
         outcome,
     });
 }

@@ -141,6 +141,18 @@ pub struct PlannedHost {
     pub secrets: Vec<String>,
 }
 
+impl PlannedHost {
+    /// The host's inventory groups, as its `group_names` variable lists them.
+    pub fn group_names(&self) -> Vec<String> {
+        self.vars
+            .get_attr("group_names")
+            .ok()
+            .and_then(|v| v.try_iter().ok())
+            .map(|it| it.filter_map(|g| g.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
+    }
+}
+
 #[derive(Debug)]
 pub struct PlannedPlay {
     pub index: usize,

@@ -6,7 +6,9 @@ use std::time::SystemTime;
 use comfy_table::{presets, Table};
 
 use super::{drift, merge, resolve, Store, View};
-use crate::cli::{DiffArgs, HistoryListArgs, MergeArgs, ReportArgs, ReportCommand, ShowArgs};
+use crate::cli::{
+    DiffArgs, HistoryListArgs, HtmlArgs, MergeArgs, ReportArgs, ReportCommand, ShowArgs,
+};
 use crate::error::{Error, Result};
 use crate::outcome::HostStatus;
 use crate::report::{write_atomic, RunReport};
@@ -104,6 +106,7 @@ pub fn report(args: ReportArgs) -> Result<i32> {
         ReportCommand::Show(a) => show(a),
         ReportCommand::Diff(a) => diff(a),
         ReportCommand::Merge(a) => merge_cmd(a),
+        ReportCommand::Html(a) => html(a),
     }
 }
 
@@ -142,12 +145,44 @@ fn diff(args: DiffArgs) -> Result<i32> {
     let b = resolve(store.as_ref(), &args.b, None)?;
     let (va, vb) = (View::load(&a)?, View::load(&b)?);
     let d = drift((&a, &va), (&b, &vb), args.max_lines);
+    if let Some(path) = &args.html {
+        write_page(path, &load(&b)?, Some(&d.html()))?;
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&d).unwrap_or_default());
     } else {
         print!("{}", d.render());
     }
     Ok(if d.drift { 2 } else { 0 })
+}
+
+/// `drover report html`: the page on stdout or in a file.
+fn html(args: HtmlArgs) -> Result<i32> {
+    let store = store(&args.state_dir);
+    let path = resolve(store.as_ref(), &args.reference, None)?;
+    let report = load(&path)?;
+    let drift = match &args.diff_against {
+        Some(reference) => {
+            let base = resolve(store.as_ref(), reference, None)?;
+            let d = drift(
+                (&base, &View::load(&base)?),
+                (&path, &View::load(&path)?),
+                20,
+            );
+            Some(d.html())
+        }
+        None => None,
+    };
+    match &args.output {
+        Some(out) => write_page(out, &report, drift.as_deref())?,
+        None => crate::ui::out::print(&crate::report::html::page(&report, drift.as_deref()))?,
+    }
+    Ok(0)
+}
+
+fn write_page(path: &Path, report: &RunReport, drift: Option<&str>) -> Result<()> {
+    let page = crate::report::html::page(report, drift);
+    write_atomic(path, |out| out.write_all(page.as_bytes()))
 }
 
 fn merge_cmd(args: MergeArgs) -> Result<i32> {

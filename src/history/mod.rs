@@ -9,6 +9,7 @@
 
 mod commands;
 mod diff;
+mod drift_html;
 mod line_diff;
 mod merge;
 mod meta;
@@ -209,30 +210,31 @@ impl Session {
         }
     }
 
+    /// The run's drift from `--diff-against`, if it was given.
+    pub fn drift(&self, report: &RunReport) -> Option<Drift> {
+        let (path, text) = self.base.as_ref()?;
+        let base = View::parse(path, text).ok()?;
+        let now = serde_json::to_string(report)
+            .ok()
+            .and_then(|t| serde_json::from_str::<View>(&t).ok())?;
+        let here = PathBuf::from(if report.run.run_id.is_empty() {
+            "this run"
+        } else {
+            &report.run.run_id
+        });
+        Some(drift((path, &base), (&here, &now), 20))
+    }
+
     /// The end of the run's output: its drift from `--diff-against` (the summary above it
     /// ends with the run id).
     pub fn print_end(&self, report: &RunReport, to_stderr: bool) {
-        let Some((path, text)) = &self.base else {
+        let Some(d) = self.drift(report) else {
             return;
         };
-        let Ok(base) = View::parse(path, text) else {
-            return;
-        };
-        let now = serde_json::to_string(report)
-            .ok()
-            .and_then(|t| serde_json::from_str::<View>(&t).ok());
-        if let Some(now) = now {
-            let here = PathBuf::from(if report.run.run_id.is_empty() {
-                "this run"
-            } else {
-                &report.run.run_id
-            });
-            let d = drift((path, &base), (&here, &now), 20);
-            if to_stderr {
-                eprint!("\n{}", d.render());
-            } else {
-                print!("\n{}", d.render());
-            }
+        if to_stderr {
+            eprint!("\n{}", d.render());
+        } else {
+            print!("\n{}", d.render());
         }
     }
 

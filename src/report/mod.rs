@@ -3,6 +3,7 @@
 
 mod events;
 mod groups;
+pub mod html;
 mod junit;
 
 use std::collections::BTreeMap;
@@ -128,6 +129,9 @@ pub struct HostReport {
     pub batch: usize,
     pub address: String,
     pub transport: String,
+    /// The inventory groups the host is in (its `group_names`), for the HTML report's filter.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
     pub started_ms: Option<u64>,
     pub finished_ms: u64,
     #[serde(flatten)]
@@ -213,6 +217,7 @@ impl ReportBuilder {
                 host,
                 address,
                 transport,
+                groups,
                 outcome,
             } => {
                 let (started_ms, tasks) = self
@@ -225,6 +230,7 @@ impl ReportBuilder {
                     batch,
                     address,
                     transport: transport.to_string(),
+                    groups,
                     started_ms,
                     finished_ms: stamped.at_ms,
                     outcome,
@@ -275,6 +281,7 @@ impl ReportBuilder {
                 batch: 0,
                 address: String::new(),
                 transport: String::new(),
+                groups: Vec::new(),
                 started_ms,
                 finished_ms: self.last_ms,
                 outcome: HostOutcome {

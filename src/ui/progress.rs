@@ -391,6 +391,7 @@ mod tests {
             host: host.into(),
             address: String::new(),
             transport: "local".into(),
+            groups: Vec::new(),
             outcome: HostOutcome {
                 status,
                 error: None,
