@@ -146,6 +146,7 @@ async fn a_fleet_of_chatty_hosts_keeps_at_most_the_runs_output_budget() {
         exit_code: Some(0),
         stdout: "y".repeat(4 << 20),
         stderr: String::new(),
+        lines: Vec::new(),
     });
     let plan = Arc::new(Plan::build(&book, &inv, &PlanOptions::default(), &fake).unwrap());
     let (events, mut rx) = EventSink::new();
