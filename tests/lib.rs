@@ -9,6 +9,7 @@ mod cli;
 mod connector;
 mod docs;
 mod engine;
+mod faults;
 mod habits;
 mod history;
 mod inventory;
