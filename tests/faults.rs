@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use crate::support::relay::Stall;
+use crate::support::mosquitto::{closed_port, Mosquitto};
+use crate::support::relay::{Relay, Stall};
 use crate::support::{host, net, Test};
 
 /// A key exchange that stalls past the connect timeout: every abandoned attempt's `ssh`
@@ -46,4 +47,135 @@ fn an_abandoned_connect_ends_its_ssh_and_its_tcp_session() {
     let (accepted, open) = stall.wait_all_closed(Duration::from_secs(10));
     assert_eq!(accepted, 3, "one TCP session per attempt");
     assert_eq!(open, 0, "sessions of abandoned attempts still open");
+}
+
+/// MQTT hosts on `url`, `mode` shared or per_node.
+fn mqtt_inventory(url: &str, mode: &str, hosts: &[&str]) -> String {
+    let mut out =
+        format!("defaults:\n  transport: mqtt\n  mqtt_url: {url}\n  mqtt_mode: {mode}\nhosts:\n");
+    for h in hosts {
+        out.push_str(&format!("  {h}: {{}}\n"));
+    }
+    out
+}
+
+const PUBLISH: &str = r#"
+- hosts: all
+  batch_size: 0
+  concurrency: 10
+  tasks:
+    - mqtt:
+        topic: "node/{{ node_id }}/to-node"
+        payload: { cmd: ping }
+        qos: 1
+"#;
+
+/// A broker that takes 1.5 s to accept (a WAN, a TLS offload) is an ordinary broker: the
+/// connection attempt runs to its own deadline and is not started over by housekeeping.
+#[test]
+fn a_broker_slow_to_accept_is_reached_on_the_first_attempt() {
+    let broker = Mosquitto::start();
+    for (mode, connections) in [("shared", 1), ("per_node", 3)] {
+        let relay = Relay::delayed(&[broker.port], Duration::from_millis(1_500));
+        let url = format!("mqtt://{}:{}", net::host(), relay.ports[0]);
+        let out = Test::new()
+            .file("inv.yml", &mqtt_inventory(&url, mode, &["n1", "n2", "n3"]))
+            .file("p.yml", PUBLISH)
+            .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
+            .run()
+            .code(0);
+        let report = out.report();
+        assert_eq!(report["counts"]["ok"], 3, "{mode}");
+        for h in ["n1", "n2", "n3"] {
+            assert_eq!(
+                host(&report, h)["connect_attempts"]
+                    .as_array()
+                    .unwrap()
+                    .len(),
+                1
+            );
+        }
+        assert_eq!(
+            relay.accepted().len(),
+            connections,
+            "{mode}: TCP connections the broker saw"
+        );
+    }
+}
+
+/// A broker that fails slowly (here: closes each connection after a second) is recorded as
+/// down, with its name, so its hosts are unreachable at once rather than each waiting out
+/// its connect timeout while the attempt is started over and over.
+#[test]
+fn a_broker_that_fails_slowly_is_recorded_down_and_named() {
+    let relay = Relay::delayed(&[closed_port()], Duration::from_secs(1));
+    let url = format!("mqtt://{}:{}", net::host(), relay.ports[0]);
+    let hosts = ["d1", "d2", "d3", "d4", "d5"];
+    let out = Test::new()
+        .file("inv.yml", &mqtt_inventory(&url, "shared", &hosts))
+        .file("p.yml", PUBLISH)
+        .args(&[
+            "run",
+            "p.yml",
+            "-i",
+            "inv.yml",
+            "--connect-timeout",
+            "8s",
+            "--retries",
+            "0",
+            "--report",
+            "report.json",
+        ])
+        .run()
+        .code(2);
+    let report = out.report();
+    assert_eq!(report["counts"]["unreachable"], 5);
+    for h in hosts {
+        let error = &host(&report, h)["error"];
+        assert_eq!(error["kind"], "unreachable", "{h}: {error}");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains(&url), "{h}: {message}");
+    }
+    // One connection: the hosts were told of the recorded failure instead of redialling.
+    assert_eq!(relay.accepted().len(), 1);
+}
+
+/// Shared mode opens one connection per broker and identity: each is a new connection to
+/// a broker, paced by `rate` like any other, while the hosts sharing it spend no token.
+#[test]
+fn new_shared_broker_connections_are_paced_by_the_rate() {
+    let broker = Mosquitto::start();
+    let mut inventory = String::from("defaults:\n  transport: mqtt\n  mqtt_mode: shared\nhosts:\n");
+    // Four identities (client ids) on one broker: four connections, three hosts each.
+    for i in 0..12 {
+        inventory.push_str(&format!(
+            "  n{i}:\n    vars: {{ mqtt_url: '{}', mqtt_client_id: 'id{}' }}\n",
+            broker.url(),
+            i % 4
+        ));
+    }
+    let playbook = PUBLISH.replace("concurrency: 10", "concurrency: 12\n  rate: 4/s");
+    let out = Test::new()
+        .file("inv.yml", &inventory)
+        .file("p.yml", &playbook)
+        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
+        .run()
+        .code(0);
+    let report = out.report();
+    assert_eq!(report["mqtt"]["connections"], 4);
+    let mut waited: Vec<u64> = report["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["connect_attempts"][0]["waited_ms"].as_u64().unwrap())
+        .collect();
+    waited.sort();
+    // At 4/s the fourth new connection waits for its token (750 ms after the first); a host
+    // that shares a connection being opened waits for it, not for a token of its own.
+    assert!(*waited.last().unwrap() >= 700, "{waited:?}");
+    let paced = waited.iter().filter(|w| **w > 0).count();
+    assert!(
+        paced <= 3,
+        "only new connections wait for tokens: {waited:?}"
+    );
 }

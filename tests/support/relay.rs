@@ -19,6 +19,13 @@ pub struct Relay {
 impl Relay {
     /// Listens on a fresh loopback port in front of each of `targets`.
     pub fn start(targets: &[u16]) -> Relay {
+        Relay::delayed(targets, std::time::Duration::ZERO)
+    }
+
+    /// As `start`, holding each connection `delay` before connecting on to the target: a
+    /// server slow to accept (a WAN, a TLS offload), or one that fails slowly when the
+    /// target is a closed port.
+    pub fn delayed(targets: &[u16], delay: std::time::Duration) -> Relay {
         let accepted = Arc::new(Mutex::new(Vec::new()));
         let mut ports = Vec::new();
         for &target in targets {
@@ -32,7 +39,10 @@ impl Relay {
                         .duration_since(UNIX_EPOCH)
                         .map_or(0.0, |d| d.as_secs_f64());
                     accepted.lock().expect("relay log").push(now);
-                    std::thread::spawn(move || pump(client, target));
+                    std::thread::spawn(move || {
+                        std::thread::sleep(delay);
+                        pump(client, target)
+                    });
                 }
             });
         }
