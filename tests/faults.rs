@@ -179,3 +179,41 @@ fn new_shared_broker_connections_are_paced_by_the_rate() {
         "only new connections wait for tokens: {waited:?}"
     );
 }
+
+/// A shared-mode host without `mqtt_url` connects to a broker at its own address: `check`
+/// says so per host, and warns when that gives a play many brokers, naming the variable.
+#[test]
+fn check_shows_each_hosts_broker_and_warns_about_default_brokers() {
+    let mut inventory = String::from("defaults:\n  transport: mqtt\nhosts:\n");
+    for i in 1..=4 {
+        inventory.push_str(&format!("  n{i}: {{ address: 10.0.0.{i} }}\n"));
+    }
+    inventory.push_str("  b1: { address: 10.0.1.1, vars: { mqtt_url: 'mqtt://10.0.9.9:1884' } }\n");
+    let out = Test::new()
+        .file("inv.yml", &inventory)
+        .file("p.yml", PUBLISH)
+        .args(&["check", "p.yml", "-i", "inv.yml"])
+        .run()
+        .code(0)
+        .stdout_has(
+            "n2 (mqtt 10.0.0.2, broker mqtt://10.0.0.2:1883 (no `mqtt_url`: the host's address))",
+        )
+        .stdout_has("b1 (mqtt 10.0.1.1, broker mqtt://10.0.9.9:1884)")
+        .stdout_has("warning: 4 MQTT hosts have no `mqtt_url`");
+    assert!(out.stdout.contains("set `mqtt_url`"), "{}", out.stdout);
+    // One broker for all, set once: no warning.
+    let out = Test::new()
+        .file(
+            "inv.yml",
+            &inventory.replace(
+                "transport: mqtt\n",
+                "transport: mqtt\n  mqtt_url: mqtt://10.0.9.9:1883\n",
+            ),
+        )
+        .file("p.yml", PUBLISH)
+        .args(&["check", "p.yml", "-i", "inv.yml"])
+        .run()
+        .code(0)
+        .stdout_has("n2 (mqtt 10.0.0.2, broker mqtt://10.0.9.9:1883)");
+    assert!(!out.stdout.contains("warning"), "{}", out.stdout);
+}

@@ -103,6 +103,9 @@ pub struct MqttTarget {
     pub options: BrokerOptions,
     /// The client id of a per-node connection.
     pub client_id: String,
+    /// No `mqtt_url`: the broker is the host's own address, port 1883 (`drover check`
+    /// shows it and warns when that gives many hosts brokers of their own).
+    pub default_broker: bool,
     secrets: OnceLock<Result<Secrets, TaskError>>,
 }
 
@@ -266,6 +269,7 @@ impl Transport for MqttTransport {
             target: Target::Mqtt(Arc::new(MqttTarget {
                 options,
                 client_id,
+                default_broker: conn.vars.get("mqtt_url").is_none_or(|v| v.is_null()),
                 secrets: OnceLock::new(),
             })),
         })
