@@ -1,9 +1,10 @@
 //! Faults blamed on the right thing and cleaned up after: what a stalled or dying server
 //! leaves behind, and which class a failure gets.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use crate::support::mosquitto::{closed_port, Mosquitto};
+use crate::support::mosquitto::{closed_port, Behaviour, Mosquitto, Simulator};
 use crate::support::relay::{Relay, Stall};
 use crate::support::{host, net, Test};
 
@@ -216,4 +217,43 @@ fn check_shows_each_hosts_broker_and_warns_about_default_brokers() {
         .code(0)
         .stdout_has("n2 (mqtt 10.0.0.2, broker mqtt://10.0.9.9:1883)");
     assert!(!out.stdout.contains("warning"), "{}", out.stdout);
+}
+
+/// `correlation: none` waits for the first message on the reply topic. After a `no_reply`
+/// the waiter of the request that gave up must not hold the topic: the retry of an
+/// idempotent task waits there again instead of failing with "another request already
+/// waits".
+#[test]
+fn a_timed_out_first_on_topic_waiter_is_released_for_the_retry() {
+    let broker = Mosquitto::start();
+    let sim = Simulator::start(broker.port, Arc::new(|_: &str| Behaviour::Silent));
+    let playbook = r#"
+- hosts: all
+  tasks:
+    - idempotent: true
+      mqtt:
+        topic: "node/{{ node_id }}/to-node"
+        payload: { cmd: read }
+        reply:
+          topic: "node/{{ node_id }}/from-node"
+          correlation: none
+          timeout: 300ms
+"#;
+    let out = Test::new()
+        .file("inv.yml", &mqtt_inventory(&broker.url(), "shared", &["q1"]))
+        .file("p.yml", playbook)
+        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
+        .run()
+        .code(2);
+    let report = out.report();
+    let error = &host(&report, "q1")["error"];
+    assert_eq!(error["kind"], "no_reply", "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("after 3 attempts"),
+        "{error}"
+    );
+    assert_eq!(sim.seen("q1"), 3);
 }
