@@ -257,3 +257,35 @@ fn a_timed_out_first_on_topic_waiter_is_released_for_the_retry() {
     );
     assert_eq!(sim.seen("q1"), 3);
 }
+
+/// `exec --output json` lists every distinct output: the one host that drifted is the group
+/// that matters, and it has a single host.
+#[test]
+fn exec_json_lists_single_host_output_groups() {
+    let out = Test::new()
+        .file("inv.yml", crate::support::LAB)
+        .args(&[
+            "exec",
+            "-i",
+            "inv.yml",
+            "all",
+            "--output",
+            "json",
+            "--",
+            "echo",
+            "{{ 'drift' if inventory_hostname == 'lab-e2' else 'same' }}",
+        ])
+        .run()
+        .code(0);
+    let report: serde_json::Value = serde_json::from_str(&out.stdout).expect("stdout is JSON");
+    let groups: Vec<(&str, &str)> = report["output_groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| (g["folded"].as_str().unwrap(), g["stdout"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        groups,
+        [("lab-r[1-3],lab-e[1,3]", "same\n"), ("lab-e2", "drift\n")]
+    );
+}
