@@ -289,3 +289,25 @@ fn exec_json_lists_single_host_output_groups() {
         [("lab-r[1-3],lab-e[1,3]", "same\n"), ("lab-e2", "drift\n")]
     );
 }
+
+/// Two hosts that are one node on one broker fail at run time (per-node: each connection
+/// takes the other's session over; shared: they answer each other's requests), so the plan
+/// refuses them, and `check` with it.
+#[test]
+fn duplicate_mqtt_node_ids_are_rejected_before_the_run() {
+    let url = format!("mqtt://{}:{}", net::host(), closed_port());
+    let inventory = format!(
+        "defaults:\n  transport: mqtt\n  mqtt_url: {url}\nhosts:\n  a: {{ vars: {{ node_id: n7 }} }}\n  \
+         b: {{ vars: {{ node_id: n7 }} }}\n  c: {{ vars: {{ node_id: n8 }} }}\n"
+    );
+    for command in ["check", "run"] {
+        Test::new()
+            .file("inv.yml", &inventory)
+            .file("p.yml", PUBLISH)
+            .args(&[command, "p.yml", "-i", "inv.yml"])
+            .run()
+            .code(1)
+            .stderr_has("hosts a and b have the same MQTT node_id `n7`")
+            .stderr_has("give each its own `node_id`");
+    }
+}

@@ -253,6 +253,11 @@ impl Plan {
                     secrets,
                 }));
             }
+            crate::transport::mqtt::unique_nodes(hosts.iter().map(|h| (&*h.name, &h.endpoint)))
+                .map_err(|message| Error::Invalid {
+                    what: format!("play {}", pi + 1),
+                    message,
+                })?;
             // A `--batch-size` flag outranks the play's `serial:`.
             let batch_sizes = play
                 .serial

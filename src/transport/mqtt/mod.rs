@@ -103,6 +103,8 @@ pub struct MqttTarget {
     pub options: BrokerOptions,
     /// The client id of a per-node connection.
     pub client_id: String,
+    /// The node's id in its topics.
+    pub node_id: String,
     /// No `mqtt_url`: the broker is the host's own address, port 1883 (`drover check`
     /// shows it and warns when that gives many hosts brokers of their own).
     pub default_broker: bool,
@@ -269,6 +271,7 @@ impl Transport for MqttTransport {
             target: Target::Mqtt(Arc::new(MqttTarget {
                 options,
                 client_id,
+                node_id: node_id(host, conn),
                 default_broker: conn.vars.get("mqtt_url").is_none_or(|v| v.is_null()),
                 secrets: OnceLock::new(),
             })),
@@ -319,6 +322,39 @@ impl Transport for MqttTransport {
             summary.map(Summary::Mqtt).into_iter().collect()
         })
     }
+}
+
+/// Plan time, per play: two hosts may not be one node on one broker. With the same node
+/// id they share topics (each may take the other's reply); in per-node mode with the same
+/// client id the broker lets each connection take the other's session over, so both fail.
+pub fn unique_nodes<'a>(
+    hosts: impl IntoIterator<Item = (&'a str, &'a Endpoint)>,
+) -> Result<(), String> {
+    let mut seen: HashMap<(String, &'static str, String), &str> = HashMap::new();
+    for (host, endpoint) in hosts {
+        let Target::Mqtt(t) = &endpoint.target else {
+            continue;
+        };
+        let url = t.options.url();
+        let mut keys = vec![("node_id", t.node_id.clone())];
+        if t.options.mode == Mode::PerNode {
+            keys.push(("client id", t.client_id.clone()));
+        }
+        for (what, id) in keys {
+            if let Some(other) = seen.insert((url.clone(), what, id.clone()), host) {
+                let fix = if what == "node_id" {
+                    "give each its own `node_id`"
+                } else {
+                    "give each its own `mqtt_client_id`"
+                };
+                return Err(format!(
+                    "hosts {other} and {host} have the same MQTT {what} `{id}` on {url}: \
+                     the broker would treat them as one node; {fix}"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A topic name (not a filter): non-empty, no wildcards, no NUL.
