@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::support::mosquitto::{closed_port, Behaviour, Mosquitto, Simulator};
 use crate::support::relay::{Relay, Stall};
+use crate::support::sshd::Lab;
 use crate::support::{host, net, Test};
 
 /// A key exchange that stalls past the connect timeout: every abandoned attempt's `ssh`
@@ -309,5 +310,36 @@ fn duplicate_mqtt_node_ids_are_rejected_before_the_run() {
             .code(1)
             .stderr_has("hosts a and b have the same MQTT node_id `n7`")
             .stderr_has("give each its own `node_id`");
+    }
+}
+
+/// The sshd serving a session dies mid-command (here the command kills it): the connection
+/// was lost, which is the path's failure — `connection_lost`, counted by the breaker, and not
+/// made `ignored` by `ignore_errors` — not the command's `nonzero_exit`.
+#[test]
+fn a_killed_sshd_mid_command_is_a_lost_connection() {
+    let lab = Lab::builder().good(1).start();
+    let playbook = r#"
+- hosts: all
+  tasks:
+    - name: the server dies
+      command: "kill -9 $PPID; sleep 1"
+      ignore_errors: true
+    - command: "true"
+"#;
+    for inventory in [lab.inventory(""), lab.native_inventory("")] {
+        let out = Test::new()
+            .file("inv.yml", &inventory)
+            .file("p.yml", playbook)
+            .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
+            .run()
+            .code(2);
+        let report = out.report();
+        let h = &report["hosts"][0];
+        let task = &h["tasks"][0];
+        assert_eq!(task["error"]["kind"], "connection_lost", "{task}");
+        assert_eq!(task["status"], "failed", "{task}");
+        assert_eq!(h["status"], "failed", "{h}");
+        assert_eq!(h["breaker"]["failures"], 1, "{h}");
     }
 }

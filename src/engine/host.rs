@@ -399,7 +399,7 @@ impl HostRun<'_> {
         result.duration_ms = started.elapsed().as_millis() as u64;
         if let Some(mut error) = error {
             error.message = self.mask(&error.message);
-            result.status = if task.ignore_errors {
+            result.status = if task.ignore_errors && !error.kind.lost_host() {
                 TaskStatus::Ignored
             } else {
                 TaskStatus::Failed
