@@ -343,3 +343,33 @@ fn a_killed_sshd_mid_command_is_a_lost_connection() {
         assert_eq!(h["breaker"]["failures"], 1, "{h}");
     }
 }
+
+/// A host that accepts TCP and never speaks (a blackhole behind a firewall) failed to
+/// connect, whichever deadline cut the attempt: the connect timeout or the host timeout.
+#[test]
+fn a_blackholed_host_is_a_connect_timeout_whichever_deadline_cuts_it() {
+    let silent = Stall::start(b"");
+    let inventory = format!(
+        "defaults:\n  transport: ssh\n  ssh_backend: native\n  host_key_checking: off\n\
+         hosts:\n  r1:\n    address: {}\n    port: {}\n",
+        net::host(),
+        silent.port
+    );
+    for deadline in [
+        ["--connect-timeout", "1s", "--host-timeout", "30s"],
+        ["--connect-timeout", "30s", "--host-timeout", "1s"],
+    ] {
+        let mut args = vec!["exec", "-i", "inv.yml", "all", "--retries", "0"];
+        args.extend(deadline);
+        args.extend(["--report", "report.json", "-q", "--", "true"]);
+        let out = Test::new()
+            .file("inv.yml", &inventory)
+            .args(&args)
+            .run()
+            .code(2);
+        let r1 = host(&out.report(), "r1").clone();
+        assert_eq!(r1["status"], "unreachable", "{deadline:?}: {r1}");
+        assert_eq!(r1["error"]["kind"], "connect_timeout", "{deadline:?}: {r1}");
+        assert_eq!(r1["breaker"]["failures"], 1, "{deadline:?}: {r1}");
+    }
+}
