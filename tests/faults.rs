@@ -373,3 +373,36 @@ fn a_blackholed_host_is_a_connect_timeout_whichever_deadline_cuts_it() {
         assert_eq!(r1["breaker"]["failures"], 1, "{deadline:?}: {r1}");
     }
 }
+
+/// A control directory whose owner runs in another PID namespace (its PID means nothing
+/// here) but still holds its lock is not stale: its masters are left alone.
+#[test]
+fn a_control_dir_whose_owner_holds_its_lock_is_not_cleaned_whatever_its_pid() {
+    use std::os::unix::io::AsRawFd;
+    let lab = Lab::builder().good(1).start();
+    // pid_max is at most 2^22 on Linux, so no process here has this pid.
+    let live = std::path::PathBuf::from(format!("/tmp/drover-4999998-{:06x}", std::process::id()));
+    std::fs::create_dir_all(live.join(".ssh-connectionXXXX")).expect("live dir");
+    let lock = std::fs::File::create(live.join("owner.lock")).expect("lock file");
+    // SAFETY: flock on a file we own; the "other drover" holding its lock.
+    assert_eq!(
+        unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) },
+        0
+    );
+    let run = || {
+        Test::new()
+            .file("inv.yml", &lab.inventory(""))
+            .args(&["exec", "-i", "inv.yml", "all", "--", "true"])
+            .run()
+            .code(0)
+    };
+    run();
+    assert!(
+        live.exists(),
+        "the live control dir of another namespace was removed"
+    );
+    // Its owner gone (the lock with it), the next run cleans it.
+    drop(lock);
+    run();
+    assert!(!live.exists(), "the stale control dir is still there");
+}
