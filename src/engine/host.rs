@@ -61,7 +61,7 @@ impl HostRun<'_> {
         };
         // The host deadline cut the host short. Still connecting, it is what failed that
         // counts: the connection, as when the connect timeout cuts it, whichever came first.
-        let cut_connecting = matches!(result, Err(_) if connect_ms.is_none());
+        let cut_connecting = result.is_err() && connect_ms.is_none();
         let result = result.unwrap_or_else(|d| {
             let d = humantime::format_duration(d);
             Err(match connect_ms {
