@@ -253,7 +253,10 @@ impl Plan {
                     secrets,
                 }));
             }
-            crate::transport::mqtt::unique_nodes(hosts.iter().map(|h| (&*h.name, &h.endpoint)))
+            let endpoints: Vec<(&str, &crate::transport::Endpoint)> =
+                hosts.iter().map(|h| (&*h.name, &h.endpoint)).collect();
+            transport
+                .check_play(&endpoints)
                 .map_err(|message| Error::Invalid {
                     what: format!("play {}", pi + 1),
                     message,

@@ -110,6 +110,12 @@ pub trait Transport: Send + Sync + fmt::Debug {
         endpoint: &'a Endpoint,
     ) -> BoxFuture<'a, Result<Box<dyn Session>, TaskError>>;
 
+    /// Plan time, per play: what the hosts' endpoints must not have in common (two MQTT
+    /// hosts that are one node on one broker); the message names the hosts.
+    fn check_play(&self, _hosts: &[(&str, &Endpoint)]) -> Result<(), String> {
+        Ok(())
+    }
+
     /// Whether connecting `host` now opens a new network connection, which the engine paces
     /// by `rate`; if so, a claim the engine holds until the attempt ends. A transport that
     /// shares connections (MQTT's shared mode) claims one only for the first host on it;
@@ -197,6 +203,10 @@ impl Transport for Transports {
 
     fn opens_connection(&self, host: &str, endpoint: &Endpoint) -> Option<Claim> {
         self.of(&endpoint.target).opens_connection(host, endpoint)
+    }
+
+    fn check_play(&self, hosts: &[(&str, &Endpoint)]) -> Result<(), String> {
+        self.mqtt.check_play(hosts)
     }
 
     fn finish(&self) -> BoxFuture<'_, Vec<Summary>> {

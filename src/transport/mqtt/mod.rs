@@ -315,6 +315,10 @@ impl Transport for MqttTransport {
         self.opens(host, endpoint)
     }
 
+    fn check_play(&self, hosts: &[(&str, &Endpoint)]) -> Result<(), String> {
+        unique_nodes(hosts.iter().copied())
+    }
+
     fn finish(&self) -> BoxFuture<'_, Vec<Summary>> {
         Box::pin(async {
             let summary = self.summary();
@@ -327,7 +331,7 @@ impl Transport for MqttTransport {
 /// Plan time, per play: two hosts may not be one node on one broker. With the same node
 /// id they share topics (each may take the other's reply); in per-node mode with the same
 /// client id the broker lets each connection take the other's session over, so both fail.
-pub fn unique_nodes<'a>(
+fn unique_nodes<'a>(
     hosts: impl IntoIterator<Item = (&'a str, &'a Endpoint)>,
 ) -> Result<(), String> {
     let mut seen: HashMap<(String, &'static str, String), &str> = HashMap::new();
