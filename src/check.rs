@@ -46,6 +46,7 @@ pub fn check(plan: &Plan) -> Result<String> {
             s.batch_size,
             s.effective_concurrency(play.hosts.len())
         ));
+        out.push_str(&default_brokers_warning(play));
         let registered = crate::template::to_value(&registered);
         for host in &play.hosts {
             out.push_str(&format!(
@@ -56,6 +57,7 @@ pub fn check(plan: &Plan) -> Result<String> {
                 host.endpoint
                     .cli()
                     .map_or_else(String::new, |p| format!(", platform {}", p.name))
+                    + &broker_note(host)
             ));
             let context = plan.context(host, &registered);
             for task in play.tasks.iter() {
@@ -171,6 +173,55 @@ fn locate(path: &std::path::Path, task: &str, template: &str) -> Option<String> 
 }
 
 /// The text a task's command was written as.
+/// An MQTT host's broker, and whether it is the default one at the host's own address.
+fn broker_note(host: &crate::engine::plan::PlannedHost) -> String {
+    match &host.endpoint.target {
+        crate::transport::Target::Mqtt(t) if t.default_broker => {
+            format!(
+                ", broker {} (no `mqtt_url`: the host's address)",
+                t.options.url()
+            )
+        }
+        crate::transport::Target::Mqtt(t) => format!(", broker {}", t.options.url()),
+        _ => String::new(),
+    }
+}
+
+/// Shared-mode hosts without `mqtt_url` get a broker at their own address; a few of them
+/// with distinct addresses is almost always a forgotten `mqtt_url`, not a fleet of brokers.
+fn default_brokers_warning(play: &crate::engine::plan::PlannedPlay) -> String {
+    use crate::transport::mqtt::Mode;
+    let brokers: std::collections::BTreeSet<String> = play
+        .hosts
+        .iter()
+        .filter_map(|h| match &h.endpoint.target {
+            crate::transport::Target::Mqtt(t)
+                if t.default_broker && t.options.mode == Mode::Shared =>
+            {
+                Some(t.options.url())
+            }
+            _ => None,
+        })
+        .collect();
+    if brokers.len() < DEFAULT_BROKERS_WARNING {
+        return String::new();
+    }
+    format!(
+        "  warning: {} MQTT hosts have no `mqtt_url`, so each connects to a broker at its own \
+         address ({} brokers, e.g. {}); set `mqtt_url` (in `defaults` or a group) to the \
+         broker they share\n",
+        play.hosts
+            .iter()
+            .filter(|h| matches!(&h.endpoint.target, crate::transport::Target::Mqtt(t) if t.default_broker))
+            .count(),
+        brokers.len(),
+        brokers.iter().next().map_or("", String::as_str)
+    )
+}
+
+/// Distinct default brokers in one play from which `check` warns.
+const DEFAULT_BROKERS_WARNING: usize = 3;
+
 fn template_source(plan: &Plan, text: &Text) -> String {
     match text {
         Text::Plain(s) => s.clone(),

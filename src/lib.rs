@@ -215,5 +215,9 @@ fn block_on(job: app::Job) -> Result<i32> {
         .enable_all()
         .build()
         .map_err(|e| error::Error::Usage(format!("cannot start the runtime: {e}")))?;
-    runtime.block_on(job.execute(transport::Transports::default()))
+    let code = runtime.block_on(job.execute(transport::Transports::default()));
+    // The report is written: exit now. Dropping the runtime would wait for every blocking
+    // task still queued, such as the name lookups of brokers that never answered.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    code
 }

@@ -36,6 +36,9 @@ pub enum ErrorKind {
     ParseError,
     /// An `assert` condition did not hold.
     AssertionFailed,
+    /// The connection to the host ended while a command ran (the server died, the link
+    /// dropped): the path failed, not the command, which may have run in part.
+    ConnectionLost,
 }
 
 impl ErrorKind {
@@ -61,7 +64,14 @@ impl ErrorKind {
                 | ErrorKind::Protocol
                 | ErrorKind::CommandTimeout
                 | ErrorKind::HostTimeout
+                | ErrorKind::ConnectionLost
         )
+    }
+
+    /// The host was lost rather than the task failing: `ignore_errors` does not make it
+    /// `ignored` (as in Ansible, where it does not cover an unreachable host).
+    pub fn lost_host(self) -> bool {
+        matches!(self, ErrorKind::ConnectionLost | ErrorKind::Unreachable)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -85,6 +95,7 @@ impl ErrorKind {
             ErrorKind::NoReply => "no_reply",
             ErrorKind::ParseError => "parse_error",
             ErrorKind::AssertionFailed => "assertion_failed",
+            ErrorKind::ConnectionLost => "connection_lost",
         }
     }
 }

@@ -9,6 +9,7 @@ mod cli;
 mod connector;
 mod docs;
 mod engine;
+mod faults;
 mod files;
 mod fuzz;
 mod habits;

@@ -489,7 +489,10 @@ fn vvv_shows_the_ssh_command_line_of_the_master() {
         .find(|l| l.contains("connect attempt 1"))
         .unwrap_or_else(|| panic!("no connect line:\n{}", out.stderr))
         .to_string();
-    assert!(line.contains("openssh: ssh -F "), "{line}");
+    assert!(
+        line.contains("openssh: ssh ") && line.contains(" -F "),
+        "{line}"
+    );
     assert!(
         line.contains(&format!("-p {} ", e.port)) && line.contains(&net::host().to_string()),
         "{line}"

@@ -223,3 +223,71 @@ fn a_dead_host_is_skipped_by_the_next_run_within_the_cooldown() {
     let third = run(&["--reset-breakers"]).code(2);
     assert_eq!(host(&third.report(), "refused")["status"], "unreachable");
 }
+
+/// A stall of the drover process (here SIGSTOP for 400 ms, as a loaded machine or a VM pause
+/// does) must not release the connection starts it delayed in one burst: the servers see no
+/// more than the rate in any window, whatever happened to the process.
+#[test]
+fn a_stalled_run_never_exceeds_the_rate_in_any_window_at_the_servers() {
+    let lab = Lab::builder().good(60).ports_per_sshd(15).start();
+    let targets: Vec<u16> = lab.endpoints.iter().map(|e| e.port).collect();
+    let relay = Relay::start(&targets);
+    // In-process ssh, so a connection reaches the relay as soon as drover lets it go.
+    let mut inventory = lab.native_inventory("host_key_checking: off");
+    for (target, port) in targets.iter().zip(&relay.ports) {
+        inventory = inventory.replace(&format!("port: {target}\n"), &format!("port: {port}\n"));
+    }
+    let test = Test::new().file("inv.yml", &inventory).args(&[
+        "exec",
+        "-i",
+        "inv.yml",
+        "all",
+        "--rate",
+        "20/s",
+        "--batch-size",
+        "0",
+        "--concurrency",
+        "60",
+        "--report",
+        "report.json",
+        "-q",
+        "--",
+        "true",
+    ]);
+    let mut child = test
+        .command()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run drover");
+    let pid = child.id() as libc::pid_t;
+    // Stall it once the pace is established, while most starts are still to come.
+    let waiting = Instant::now();
+    while relay.accepted().len() < 10 && waiting.elapsed().as_secs() < 30 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // SAFETY: kill(2) on the child we spawned and have not yet waited for.
+    unsafe { libc::kill(pid, libc::SIGSTOP) };
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    unsafe { libc::kill(pid, libc::SIGCONT) };
+    let status = child.wait().expect("drover exits");
+    assert_eq!(status.code(), Some(0));
+    let arrived = relay.accepted();
+    assert!(arrived.len() >= 60, "{} connections", arrived.len());
+    // 20/s with `burst` 1: no window of a second holds more than 20 arrivals. The relay
+    // stamps an arrival when its thread gets to `accept`, up to ~100 ms late on this busy
+    // machine, so the window counted is 900 ms (the starts it holds spread over at most a
+    // second). Without the fix the starts due during the stall arrive together: 8 extra.
+    for (i, first) in arrived.iter().enumerate() {
+        let within = arrived[i..]
+            .iter()
+            .take_while(|t| **t < first + 0.9)
+            .count();
+        assert!(
+            within <= 20,
+            "{within} connections arrived within 900 ms from {i}: {:?}",
+            arrived.iter().map(|t| t - arrived[0]).collect::<Vec<_>>()
+        );
+    }
+}

@@ -190,7 +190,9 @@ impl Connector {
         // Rate limit: fleet-wide, then the host's gateway; only for new connections.
         let asked = Instant::now();
         let endpoint = &host.endpoint;
-        if endpoint.opens_connection {
+        // Held until the attempt ends: while it is, hosts sharing the connection wait for it.
+        let claim = self.transport.opens_connection(&host.name, endpoint);
+        if claim.is_some() {
             self.limiter.acquire().await;
             if let Some(g) = endpoint.gateway.as_ref().and_then(|g| self.gateways.get(g)) {
                 g.acquire().await;
@@ -212,6 +214,7 @@ impl Connector {
                     format!("no connection after {}", humantime::format_duration(limit)),
                 )),
             };
+        drop(claim);
         if let Some(b) = breaker
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -53,29 +53,44 @@ impl HostRun<'_> {
             tokio::select! {
                 r = async {
                     match deadline {
-                        Some(d) => tokio::time::timeout(d, body).await.unwrap_or_else(|_| {
-                            Err((HostStatus::Failed, TaskError::new(
-                                ErrorKind::HostTimeout,
-                                format!("host not done after {}", humantime::format_duration(d)),
-                            )))
-                        }),
-                        None => body.await,
+                        Some(d) => tokio::time::timeout(d, body).await.map_err(|_| d),
+                        None => Ok(body.await),
                     }
                 } => r,
-                _ = shutdown.cancelled() => Err((HostStatus::Cancelled, TaskError::new(
+                _ = shutdown.cancelled() => Ok(Err((HostStatus::Cancelled, TaskError::new(
                     ErrorKind::Cancelled,
                     "cancelled by a second interrupt",
-                ))),
+                )))),
             }
         };
+        // The host deadline cut the host short. Still connecting, it is what failed that
+        // counts: the connection, as when the connect timeout cuts it, whichever came first.
+        let cut_connecting = result.is_err() && connect_ms.is_none();
+        let result = result.unwrap_or_else(|d| {
+            let d = humantime::format_duration(d);
+            Err(match connect_ms {
+                None => (
+                    HostStatus::Unreachable,
+                    TaskError::new(
+                        ErrorKind::ConnectTimeout,
+                        format!("no connection before the host timeout ({d}) ended the attempt"),
+                    ),
+                ),
+                Some(_) => (
+                    HostStatus::Failed,
+                    TaskError::new(ErrorKind::HostTimeout, format!("host not done after {d}")),
+                ),
+            })
+        });
         let (status, error) = match result {
             Ok(()) => (HostStatus::Ok, None),
             Err((status, error)) => (status, Some(error)),
         };
         if let Some(b) = breaker.as_mut() {
             // Connect failures were counted attempt by attempt; what failed after the
-            // connection (a hung command, the host deadline) counts here.
-            let after_connect = connect_ms.is_some();
+            // connection (a hung command, the host deadline), or the attempt the host
+            // deadline cut, counts here.
+            let after_connect = connect_ms.is_some() || cut_connecting;
             if after_connect && error.as_ref().is_some_and(|e| e.kind.feeds_breaker()) {
                 b.on_failure(self.connector.now_ms());
             }
@@ -441,7 +456,7 @@ impl HostRun<'_> {
         result.duration_ms = started.elapsed().as_millis() as u64;
         if let Some(mut error) = error {
             error.message = self.mask(&error.message);
-            result.status = if task.ignore_errors {
+            result.status = if task.ignore_errors && !error.kind.lost_host() {
                 TaskStatus::Ignored
             } else {
                 TaskStatus::Failed

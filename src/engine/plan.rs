@@ -318,6 +318,14 @@ impl Plan {
                     secrets,
                 }));
             }
+            let endpoints: Vec<(&str, &crate::transport::Endpoint)> =
+                hosts.iter().map(|h| (&*h.name, &h.endpoint)).collect();
+            transport
+                .check_play(&endpoints)
+                .map_err(|message| Error::Invalid {
+                    what: format!("play {}", pi + 1),
+                    message,
+                })?;
             // A `--batch-size` flag outranks the play's `serial:`.
             let batch_sizes = play
                 .serial

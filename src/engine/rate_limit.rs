@@ -8,32 +8,49 @@
 //! follow tokio's paused test clock; this one reads only `tokio::time::Instant`, so its tests
 //! are exact (`start_paused` + `advance`), never sleep-and-hope.
 //!
-//! What it guarantees, with `T = per / count` (rounded up to the nanosecond, so the pace is
-//! never faster than asked) and starts numbered in the order they were granted:
+//! The promise is about the instants starts are really let go, not about a schedule drawn up
+//! in advance: waiters queue (first come, first served) and only the one at the head holds a
+//! slot, which it books when it is let go. A slot booked ahead and slept on would be spent
+//! late after a stall of the process (a loaded machine, a debugger, a VM pause), and every
+//! start due during the stall would then go at once. Here a start that is let go later than
+//! [`SLACK`] after its slot books the slot it really got, so what was not used on time is
+//! gone, and after a stall at most `burst` starts go together, as after any idle spell.
 //!
-//! * starts `i < j` are at least `(j - i - (burst - 1)) * T` apart, hence
-//! * any half-open window `[t, t + per)` holds at most `count + burst - 1` starts (and this
-//!   bound is reached: `burst` at once, then one every `T`);
+//! What it guarantees, with `T = per / count` (rounded up to the nanosecond, so the pace is
+//! never faster than asked) and starts numbered in the order they were let go:
+//!
+//! * starts `i < j` are at least `(j - i - (burst - 1)) * T - SLACK` apart, hence
+//! * any half-open window `[t, t + per - SLACK)` holds at most `count + burst - 1` starts
+//!   (and this bound is reached: `burst` at once, then one every `T`); on tokio's paused clock,
+//!   where timers fire exactly, the window is the whole `per`;
 //! * with `burst = 1` the starts are evenly spaced: a start comes at its call or `T` after the
 //!   previous start, whichever is later, so `N` back-to-back acquisitions take `(N - 1) * T`;
-//! * credit saved while idle never exceeds `burst` starts.
+//! * credit saved while idle or stalled never exceeds `burst` starts.
+//!
+//! `SLACK` is the timer's resolution: tokio wakes a sleeper on the next millisecond tick, so a
+//! start that is that little late keeps its slot and the pace does not drift by a tick per
+//! start.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 pub use crate::policy::rate::Rate;
+
+/// How late a start may be let go and still count as on its slot: tokio's timer resolution
+/// (one millisecond) with room for the wake-up itself.
+pub const SLACK: Duration = Duration::from_millis(2);
 
 /// The fleet-wide connection pacer. Clones share one bucket: build it once per run (or play)
 /// and hand a clone to every host task.
 #[derive(Debug, Clone)]
 pub struct RateLimiter {
-    /// A std `Mutex`, not tokio's: the lock is held for a few arithmetic operations and never
-    /// across an `.await` (the wait is computed and reserved under the lock, then slept
-    /// outside it), which is the case tokio's docs recommend a blocking mutex for.
+    /// tokio's `Mutex`, held across the head waiter's sleep: it queues waiters fairly, so they
+    /// are let go in the order they called, and only the head books a slot.
     state: Arc<Mutex<State>>,
-    /// `T`, the spacing between starts at the steady rate.
+    /// `T`, the spacing between starts at the steady pace.
     interval: Duration,
     /// `(burst - 1) * T`, how far ahead of the steady pace a start may be.
     tolerance: Duration,
@@ -68,46 +85,52 @@ impl RateLimiter {
         }
     }
 
-    /// Waits for this caller's slot. The slot is reserved before waiting, so concurrent callers
-    /// get distinct slots in the order they called. Dropping the future while it waits
-    /// forfeits the slot (the limiter then runs slower, never faster).
+    /// Waits for this caller's turn and slot. Callers are let go in the order they called.
+    /// Dropping the future while it waits gives up its place and books nothing.
     pub async fn acquire(&self) {
-        let now = Instant::now();
-        let start = self.reserve(now);
-        if start > now {
-            tokio::time::sleep_until(start).await;
+        let mut state = self.state.lock().await;
+        let slot = self.earliest(&state, Instant::now());
+        if slot > Instant::now() {
+            tokio::time::sleep_until(slot).await;
         }
+        // Booked at the instant it is let go: a start that woke late (a stalled process)
+        // takes the slot it really got, not the one it slept for.
+        let now = Instant::now();
+        let arrival = if now.saturating_duration_since(slot) <= SLACK {
+            slot
+        } else {
+            now
+        };
+        self.book(&mut state, arrival);
     }
 
-    /// Takes a slot if one is free now; otherwise reserves nothing and says how long until
-    /// one is.
+    /// Takes a slot if one is free now and nobody is queued for one; otherwise books nothing
+    /// and says how long until a slot is (with a queue, at least one interval).
     pub fn try_acquire(&self) -> Result<(), Duration> {
         let now = Instant::now();
-        let mut state = self.lock();
-        let tat = state.tat.map_or(now, |tat| tat.max(now));
-        match tat.checked_sub(self.tolerance) {
-            Some(earliest) if earliest > now => Err(earliest - now),
-            _ => {
-                state.tat = Some(tat.checked_add(self.interval).unwrap_or(tat));
-                Ok(())
-            }
+        let Ok(mut state) = self.state.try_lock() else {
+            return Err(self.interval);
+        };
+        let slot = self.earliest(&state, now);
+        if slot > now {
+            return Err(slot - now);
         }
+        self.book(&mut state, now);
+        Ok(())
     }
 
-    /// Books the next slot for a caller arriving at `now` and returns when it starts.
-    fn reserve(&self, now: Instant) -> Instant {
-        let mut state = self.lock();
+    /// The earliest a start arriving at `now` may go: the steady pace, less the burst's
+    /// tolerance, never before `now`.
+    fn earliest(&self, state: &State, now: Instant) -> Instant {
         let tat = state.tat.map_or(now, |tat| tat.max(now));
-        let start = tat
-            .checked_sub(self.tolerance)
-            .map_or(now, |earliest| earliest.max(now));
-        state.tat = Some(tat.checked_add(self.interval).unwrap_or(tat));
-        start
+        tat.checked_sub(self.tolerance)
+            .map_or(now, |earliest| earliest.max(now))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        // Nothing under the lock can panic, so a poisoned lock still holds a consistent state.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    /// Books the start let go at `arrival`.
+    fn book(&self, state: &mut State, arrival: Instant) {
+        let tat = state.tat.map_or(arrival, |tat| tat.max(arrival));
+        state.tat = Some(tat.checked_add(self.interval).unwrap_or(tat));
     }
 }
 
@@ -392,18 +415,112 @@ mod tests {
         }
     }
 
+    /// Runs `waiters` acquisitions, all called at once, with the process stalled (the clock
+    /// jumps, nothing runs) for `stall` after `stall_at`; returns when each was let go.
+    fn starts_with_a_stall(
+        rate: Rate,
+        burst: u32,
+        waiters: usize,
+        stall_at: Duration,
+        stall: Duration,
+    ) -> Vec<Duration> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let limiter = RateLimiter::new(rate, burst);
+            let t0 = Instant::now();
+            let tasks: Vec<_> = (0..waiters)
+                .map(|_| {
+                    let limiter = limiter.clone();
+                    tokio::spawn(async move {
+                        limiter.acquire().await;
+                        t0.elapsed()
+                    })
+                })
+                .collect();
+            tokio::time::sleep(stall_at).await;
+            tokio::time::advance(stall).await;
+            let mut starts = Vec::new();
+            for task in tasks {
+                starts.push(task.await.expect("task"));
+            }
+            starts
+        })
+    }
+
+    #[test]
+    fn a_stall_does_not_release_the_starts_it_delayed_at_once() {
+        // 50/s: starts every 20 ms; the process stalls 200 ms at 105 ms. The ten starts due
+        // during the stall must not all go when it ends.
+        let r = rate("50/s");
+        let starts = starts_with_a_stall(r, 1, 120, ms(105), ms(200));
+        assert_window_bound(&starts, r, 1);
+        let after: Vec<Duration> = starts.iter().copied().filter(|s| *s >= ms(305)).collect();
+        let expected: Vec<Duration> = (0..after.len() as u64).map(|i| ms(305 + 20 * i)).collect();
+        assert_eq!(after, expected, "evenly paced from the end of the stall");
+        // The window that opens at the end of the stall holds exactly the rate.
+        let window = starts.iter().filter(|s| (ms(305)..ms(1_305)).contains(*s));
+        assert_eq!(window.count(), 50);
+    }
+
+    #[test]
+    fn after_a_stall_at_most_burst_starts_go_together() {
+        let r = rate("20/s");
+        let starts = starts_with_a_stall(r, 4, 60, ms(330), ms(700));
+        assert_window_bound(&starts, r, 4);
+        let together = starts.iter().filter(|s| **s == ms(1_030)).count();
+        assert_eq!(together, 4, "{starts:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_waiter_dropped_while_queued_books_nothing() {
+        let limiter = RateLimiter::new(rate("10/s"), 1);
+        limiter.acquire().await;
+        let t0 = Instant::now();
+        let gave_up = tokio::time::timeout(ms(50), limiter.acquire()).await;
+        assert!(gave_up.is_err());
+        limiter.acquire().await;
+        assert_eq!(
+            t0.elapsed(),
+            ms(100),
+            "the next caller gets the slot given up"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn try_acquire_refuses_while_a_caller_is_queued() {
+        let limiter = RateLimiter::new(rate("10/s"), 1);
+        limiter.acquire().await;
+        let queued = {
+            let limiter = limiter.clone();
+            tokio::spawn(async move { limiter.acquire().await })
+        };
+        tokio::task::yield_now().await;
+        tokio::time::advance(ms(100)).await;
+        // The slot at 100 ms is the queued caller's, although it is now due.
+        assert_eq!(limiter.try_acquire(), Err(ms(100)));
+        queued.await.expect("task");
+        assert_eq!(limiter.try_acquire(), Err(ms(100)));
+    }
+
     /// One call in a random acquisition pattern.
     #[derive(Debug, Clone)]
     struct Call {
         /// Time since the previous call.
         gap_ms: u64,
+        /// The gap is a stall of the process: the clock jumps and nothing runs meanwhile.
+        stall: bool,
         /// `try_acquire` (kept only when granted) instead of `acquire`.
         try_only: bool,
     }
 
-    fn calls(try_only: bool) -> impl Strategy<Value = Vec<Call>> {
-        let call = (0u64..300, any::<bool>()).prop_map(move |(gap_ms, t)| Call {
+    fn calls(try_only: bool, stalls: bool) -> impl Strategy<Value = Vec<Call>> {
+        let call = (0u64..300, any::<bool>(), any::<bool>()).prop_map(move |(gap_ms, t, s)| Call {
             gap_ms,
+            stall: stalls && s,
             try_only: try_only && t,
         });
         prop::collection::vec(call, 1..60)
@@ -422,7 +539,9 @@ mod tests {
             let t0 = Instant::now();
             let mut pending = Vec::new();
             for call in calls {
-                if call.gap_ms > 0 {
+                if call.stall {
+                    tokio::time::advance(ms(call.gap_ms)).await;
+                } else if call.gap_ms > 0 {
                     tokio::time::sleep(ms(call.gap_ms)).await;
                 }
                 if call.try_only {
@@ -458,7 +577,7 @@ mod tests {
         fn no_window_of_per_holds_more_than_count_plus_burst_minus_1(
             rate in rates(),
             burst in 1u32..6,
-            calls in calls(true),
+            calls in calls(true, true),
         ) {
             let mut starts: Vec<Duration> = run(rate, burst, &calls).into_iter().flatten().collect();
             starts.sort();
@@ -468,7 +587,7 @@ mod tests {
         #[test]
         fn with_burst_1_each_start_is_its_call_or_one_interval_after_the_last(
             rate in rates(),
-            calls in calls(false),
+            calls in calls(false, false),
         ) {
             let interval = rate.per / rate.count;
             let starts = run(rate, 1, &calls);
@@ -484,7 +603,7 @@ mod tests {
 
         #[test]
         fn a_fresh_limiter_lets_burst_calls_through_at_once(rate in rates(), burst in 1u32..10) {
-            let calls = vec![Call { gap_ms: 0, try_only: false }; burst as usize + 1];
+            let calls = vec![Call { gap_ms: 0, stall: false, try_only: false }; burst as usize + 1];
             let starts = run(rate, burst, &calls);
             let interval = rate.per / rate.count;
             prop_assert!(starts[..burst as usize].iter().all(|s| *s == Some(Duration::ZERO)));

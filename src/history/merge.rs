@@ -122,7 +122,7 @@ pub fn merge(mut shards: Vec<(PathBuf, RunReport)>) -> Result<RunReport> {
     merged.run.run_id = String::new();
     merged.run.state_file = None;
     merged.counts = counts(&merged.hosts);
-    merged.output_groups = group_outputs(&merged.hosts, 2);
+    merged.output_groups = group_outputs(&merged.hosts, 1);
     merged.mqtt = None;
     merged.run.exit_code = merged.exit_code();
     Ok(merged)

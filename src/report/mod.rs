@@ -313,7 +313,7 @@ impl ReportBuilder {
         let counts = counts(&hosts);
         // A group of one host would repeat that host's own result: the report keeps groups of
         // two or more.
-        let output_groups = group_outputs(&hosts, 2);
+        let output_groups = group_outputs(&hosts, 1);
         run.duration_ms = self.last_ms;
         RunReport {
             schema_version: SCHEMA_VERSION,

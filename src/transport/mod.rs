@@ -126,10 +126,35 @@ pub trait Transport: Send + Sync + fmt::Debug {
         endpoint: &'a Endpoint,
     ) -> BoxFuture<'a, Result<Box<dyn Session>, TaskError>>;
 
+    /// Plan time, per play: what the hosts' endpoints must not have in common (two MQTT
+    /// hosts that are one node on one broker); the message names the hosts.
+    fn check_play(&self, _hosts: &[(&str, &Endpoint)]) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Whether connecting `host` now opens a new network connection, which the engine paces
+    /// by `rate`; if so, a claim the engine holds until the attempt ends. A transport that
+    /// shares connections (MQTT's shared mode) claims one only for the first host on it;
+    /// the others wait for that connection instead of each spending a token.
+    fn opens_connection(&self, _host: &str, endpoint: &Endpoint) -> Option<Claim> {
+        endpoint.opens_connection.then(Claim::default)
+    }
+
     /// The end of the run: closes what the run shared (broker clients) and says what the
     /// report should know beyond the hosts' results.
     fn finish(&self) -> BoxFuture<'_, Vec<Summary>> {
         Box::pin(async { Vec::new() })
+    }
+}
+
+/// A host's claim to open a shared connection: whatever the transport needs to see that the
+/// claimant is still on its way (dropped when its attempt ends, in success or not).
+#[derive(Default)]
+pub struct Claim(pub Option<Box<dyn Send + Sync>>);
+
+impl fmt::Debug for Claim {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Claim")
     }
 }
 
@@ -196,6 +221,14 @@ impl Transport for Transports {
         endpoint: &'a Endpoint,
     ) -> BoxFuture<'a, Result<Box<dyn Session>, TaskError>> {
         self.of(&endpoint.target).connect(host, endpoint)
+    }
+
+    fn opens_connection(&self, host: &str, endpoint: &Endpoint) -> Option<Claim> {
+        self.of(&endpoint.target).opens_connection(host, endpoint)
+    }
+
+    fn check_play(&self, hosts: &[(&str, &Endpoint)]) -> Result<(), String> {
+        self.mqtt.check_play(hosts)
     }
 
     fn finish(&self) -> BoxFuture<'_, Vec<Summary>> {

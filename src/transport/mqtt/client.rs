@@ -4,16 +4,23 @@
 //! itself a channel into the event loop, so hosts publish through it directly — after the
 //! broker task has registered their waiter, so a fast reply cannot arrive before it.
 //!
-//! The crate reconnects as soon as it is polled again after an error; the task instead waits
-//! a jittered, growing backoff before the next poll, and after a reconnect without a session
-//! it subscribes again to every reply filter.
+//! The crate's event loop is polled by a task of its own (`poll_task`), never inside the
+//! broker task's `select!`: a connection attempt in progress is a future that must run to
+//! its own deadline, and a housekeeping tick (the reply sweep) or a command would otherwise
+//! cancel it and start it over, so a broker slower to accept than the tick was never
+//! reached. The poller reports every event and every failed attempt to the broker task,
+//! which records it (a host on a broker known to be down fails at once). After an error it
+//! waits a jittered, growing backoff, and it reconnects only while some host still wants the
+//! connection (a host waiting for it or a session on it): a broker whose hosts have all given
+//! up is not dialled (nor its name looked up) again and again until the run ends. After a
+//! reconnect without a session the broker task subscribes again to every reply filter.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch, Notify};
 use tokio::time::{Duration, Instant};
 
 use super::options::BrokerOptions;
@@ -38,6 +45,10 @@ struct ConnState {
     up: bool,
     /// Connection attempts that have ended, in success or failure.
     attempts: u64,
+    /// Attempts up to this one are old news: the poller stopped retrying after them because
+    /// no host wanted the connection, so a host that comes later waits for a new attempt
+    /// rather than failing with an error from before it wanted the connection.
+    stale_upto: u64,
     last_error: Option<TaskError>,
 }
 
@@ -80,6 +91,33 @@ pub struct BrokerClient {
     client: Client,
     state: watch::Receiver<ConnState>,
     url: String,
+    interest: Arc<Interest>,
+}
+
+/// How many hosts want the connection now: waiting for it to come up, or holding a session
+/// on it. At zero the poller does not reconnect after a failure.
+#[derive(Debug, Default)]
+struct Interest {
+    users: AtomicUsize,
+    wanted: Notify,
+}
+
+/// One host's interest in a connection, for as long as it is held.
+#[derive(Debug)]
+pub struct Use(Arc<Interest>);
+
+impl Use {
+    fn new(interest: &Arc<Interest>) -> Use {
+        interest.users.fetch_add(1, Ordering::SeqCst);
+        interest.wanted.notify_one();
+        Use(interest.clone())
+    }
+}
+
+impl Drop for Use {
+    fn drop(&mut self) {
+        self.0.users.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl BrokerClient {
@@ -95,13 +133,36 @@ impl BrokerClient {
         let (commands, rx) = mpsc::channel(1024);
         let (state_tx, state) = watch::channel(ConnState::default());
         stats.connections.fetch_add(1, Ordering::Relaxed);
-        tokio::spawn(broker_task(events, client.clone(), rx, state_tx, stats));
+        let interest = Arc::new(Interest::default());
+        let (events_tx, events_rx) = mpsc::channel::<Polled>(64);
+        let poller = tokio::spawn(poll_task(
+            events,
+            client.clone(),
+            events_tx,
+            interest.clone(),
+        ));
+        tokio::spawn(broker_task(
+            options.url(),
+            events_rx,
+            poller,
+            client.clone(),
+            rx,
+            state_tx,
+            stats,
+        ));
         Ok(BrokerClient {
             commands,
             client,
             state,
             url: options.url(),
+            interest,
         })
+    }
+
+    /// Marks a host's interest in this connection for as long as the result is held (a
+    /// session keeps it).
+    pub fn hold(&self) -> Use {
+        Use::new(&self.interest)
     }
 
     /// Waits until the connection is up, or fails with the error of the last attempt. A
@@ -110,6 +171,7 @@ impl BrokerClient {
     /// instead of each waiting out a backoff. The caller bounds the wait with its connect
     /// timeout.
     pub async fn ready(&self) -> Result<(), TaskError> {
+        let _waiting = self.hold();
         let mut state = self.state.clone();
         loop {
             {
@@ -117,7 +179,7 @@ impl BrokerClient {
                 if s.up {
                     return Ok(());
                 }
-                if s.attempts > 0 {
+                if s.attempts > s.stale_upto {
                     return Err(s.last_error.clone().unwrap_or_else(|| {
                         TaskError::new(ErrorKind::Unreachable, "the broker connection failed")
                     }));
@@ -252,13 +314,22 @@ enum Subscription {
     Done,
 }
 
-/// The broker task. Ends when every handle is gone.
-async fn broker_task(
+/// What the poller tells the broker task.
+enum Polled {
+    Event(Result<Incoming, TaskError>),
+    /// No host wants the connection: the poller waits for one before reconnecting.
+    Idle,
+}
+
+/// The event loop's own task: polls it and hands every result to the broker task, so no
+/// `select!` ever drops a poll (a connection attempt) half-way. After an error it waits a
+/// backoff, then, if no host wants the connection any more, until one does. It ends when
+/// the broker task is gone, after letting the crate send DISCONNECT.
+async fn poll_task(
     mut events: EventLoop,
     client: Client,
-    mut commands: mpsc::Receiver<Command>,
-    state: watch::Sender<ConnState>,
-    stats: Arc<Stats>,
+    tx: mpsc::Sender<Polled>,
+    interest: Arc<Interest>,
 ) {
     let backoff = Backoff {
         base: Duration::from_millis(100),
@@ -266,11 +337,73 @@ async fn broker_task(
         retries: u32::MAX,
     };
     let mut jitter = jitter_source(fresh_seed());
+    let mut failures: u32 = 0;
+    let mut connected = false;
+    loop {
+        let event = tokio::select! {
+            _ = tx.closed() => break,
+            event = events.poll() => event,
+        };
+        let failed = event.is_err();
+        match &event {
+            Ok(Incoming::Connected { .. }) => (failures, connected) = (0, true),
+            Ok(_) => {}
+            Err(_) => (failures, connected) = (failures.saturating_add(1), false),
+        }
+        if tx.send(Polled::Event(event)).await.is_err() {
+            break;
+        }
+        if !failed {
+            continue;
+        }
+        let delay = backoff.delay(failures.saturating_sub(1).min(16), &mut jitter);
+        let pause = async {
+            tokio::time::sleep(delay).await;
+            let mut told = false;
+            while interest.users.load(Ordering::SeqCst) == 0 {
+                let wanted = interest.wanted.notified();
+                if interest.users.load(Ordering::SeqCst) > 0 {
+                    break;
+                }
+                if !told {
+                    told = true;
+                    if tx.send(Polled::Idle).await.is_err() {
+                        return;
+                    }
+                }
+                wanted.await;
+            }
+        };
+        tokio::select! {
+            _ = tx.closed() => break,
+            _ = pause => {}
+        }
+    }
+    if !connected {
+        // Polling now would dial the broker again, only to say goodbye.
+        return;
+    }
+    client.try_disconnect();
+    // Let the event loop send the DISCONNECT; a broker that is gone ends this at once.
+    let _ = tokio::time::timeout(Duration::from_millis(200), async {
+        while events.poll().await.is_ok() {}
+    })
+    .await;
+}
+
+/// The broker task. Ends when every handle is gone, once the poller has said goodbye.
+async fn broker_task(
+    url: String,
+    mut events: mpsc::Receiver<Polled>,
+    poller: tokio::task::JoinHandle<()>,
+    client: Client,
+    mut commands: mpsc::Receiver<Command>,
+    state: watch::Sender<ConnState>,
+    stats: Arc<Stats>,
+) {
     let mut pending = Pending::default();
     let mut subscriptions: HashMap<String, Subscription> = HashMap::new();
     let (suback_tx, mut subacks) = mpsc::unbounded_channel::<(String, Result<(), String>)>();
-    let mut failures: u32 = 0;
-    let mut resume_at: Option<Instant> = None;
     let mut ever_connected = false;
     let mut sweep = tokio::time::interval(Duration::from_millis(500));
     sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -321,9 +454,9 @@ async fn broker_task(
                     }
                 }
             },
-            event = events.poll(), if resume_at.is_none() => match event {
-                Ok(Incoming::Connected { session_present }) => {
-                    failures = 0;
+            event = events.recv() => match event {
+                None => break,
+                Some(Polled::Event(Ok(Incoming::Connected { session_present }))) => {
                     if ever_connected && !session_present {
                         stats.reconnects.fetch_add(1, Ordering::Relaxed);
                         for (filter, sub) in subscriptions.iter() {
@@ -335,36 +468,24 @@ async fn broker_task(
                     ever_connected = true;
                     state.send_modify(|s| { s.up = true; s.attempts += 1; s.last_error = None; });
                 }
-                Ok(Incoming::Message(msg)) => match pending.deliver(msg, Instant::now()) {
+                Some(Polled::Event(Ok(Incoming::Message(msg)))) => match pending.deliver(msg, Instant::now()) {
                     Delivery::Matched => {}
                     Delivery::Late => { stats.late_replies.fetch_add(1, Ordering::Relaxed); }
                     Delivery::Unmatched => { stats.unmatched_replies.fetch_add(1, Ordering::Relaxed); }
                 },
-                Ok(Incoming::Other) => {}
-                Err(error) => {
-                    let delay = backoff.delay(failures.min(16), &mut jitter);
-                    failures = failures.saturating_add(1);
-                    resume_at = Some(Instant::now() + delay);
+                Some(Polled::Event(Ok(Incoming::Other))) => {}
+                Some(Polled::Idle) => state.send_modify(|s| s.stale_upto = s.attempts),
+                Some(Polled::Event(Err(mut error))) => {
+                    // Named, so a host's error says which broker (of possibly many) failed.
+                    error.message = format!("broker {url}: {}", error.message);
                     // Subscriptions in flight are lost with the connection; ask again later.
                     subscriptions.retain(|_, s| matches!(s, Subscription::Done));
                     state.send_modify(|s| { s.up = false; s.attempts += 1; s.last_error = Some(error); });
                 }
             },
-            _ = sleep_until(resume_at), if resume_at.is_some() => resume_at = None,
             _ = sweep.tick() => pending.sweep(Instant::now()),
         }
     }
-    client.try_disconnect();
-    // Let the event loop send the DISCONNECT; a broker that is gone ends this at once.
-    let _ = tokio::time::timeout(Duration::from_millis(200), async {
-        while events.poll().await.is_ok() {}
-    })
-    .await;
-}
-
-async fn sleep_until(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
-    }
+    drop(events);
+    let _ = poller.await;
 }

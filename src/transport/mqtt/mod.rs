@@ -15,15 +15,15 @@ mod proto;
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Action, ActionKind, BoxFuture, Endpoint, MqttRequest, Output, RunError, Session, Summary,
-    Target, Transport,
+    Action, ActionKind, BoxFuture, Claim, Endpoint, MqttRequest, Output, RunError, Session,
+    Summary, Target, Transport,
 };
 use crate::inventory::Connection;
 use crate::outcome::{ErrorKind, TaskError};
@@ -60,8 +60,31 @@ pub struct MqttSummary {
 /// identity, kept for the whole run.
 #[derive(Debug, Clone, Default)]
 pub struct MqttTransport {
-    shared: Arc<Mutex<HashMap<BrokerOptions, BrokerClient>>>,
+    shared: Arc<Mutex<HashMap<BrokerOptions, Slot>>>,
+    /// Told when a shared client is created or a claim to create one ends.
+    opened: Arc<tokio::sync::Notify>,
     stats: Arc<Stats>,
+}
+
+/// A shared connection, or the claim of the host that opens it once its rate token comes
+/// (the other hosts on that broker wait for it rather than each spending a token).
+#[derive(Debug)]
+enum Slot {
+    Claimed {
+        host: String,
+        alive: Weak<ClaimToken>,
+    },
+    Open(BrokerClient),
+}
+
+/// Held (through the engine's `Claim`) by the host that opens a shared connection.
+#[derive(Debug)]
+struct ClaimToken(Arc<tokio::sync::Notify>);
+
+impl Drop for ClaimToken {
+    fn drop(&mut self) {
+        self.0.notify_waiters();
+    }
 }
 
 /// An open MQTT session for one host.
@@ -69,6 +92,8 @@ pub struct MqttTransport {
 pub struct MqttSession {
     client: BrokerClient,
     per_node: bool,
+    /// Keeps the connection wanted (reconnected after a loss) while the host uses it.
+    _held: client::Use,
 }
 
 /// A node's MQTT endpoint, parsed once at plan time. The TLS files and the password are
@@ -78,6 +103,11 @@ pub struct MqttTarget {
     pub options: BrokerOptions,
     /// The client id of a per-node connection.
     pub client_id: String,
+    /// The node's id in its topics.
+    pub node_id: String,
+    /// No `mqtt_url`: the broker is the host's own address, port 1883 (`drover check`
+    /// shows it and warns when that gives many hosts brokers of their own).
+    pub default_broker: bool,
     secrets: OnceLock<Result<Secrets, TaskError>>,
 }
 
@@ -120,18 +150,80 @@ impl MqttTransport {
         (summary.connections > 0).then_some(summary)
     }
 
-    /// Ends the shared connections; for the end of the run.
+    /// Ends the shared connections, all at once (each waits up to a second for its
+    /// goodbye); for the end of the run.
     pub async fn close(&self) {
         let clients: Vec<BrokerClient> = {
             let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
-            shared.drain().map(|(_, c)| c).collect()
+            shared
+                .drain()
+                .filter_map(|(_, slot)| match slot {
+                    Slot::Open(c) => Some(c),
+                    Slot::Claimed { .. } => None,
+                })
+                .collect()
         };
+        let mut closing = tokio::task::JoinSet::new();
         for client in clients {
-            client.close().await;
+            closing.spawn(client.close());
+        }
+        while closing.join_next().await.is_some() {}
+    }
+
+    /// Whether connecting `host` now opens a broker connection: always per node; in shared
+    /// mode for the first host on a broker and identity, which claims it.
+    fn opens(&self, host: &str, endpoint: &Endpoint) -> Option<Claim> {
+        let Target::Mqtt(t) = &endpoint.target else {
+            return endpoint.opens_connection.then(Claim::default);
+        };
+        if t.options.mode == Mode::PerNode {
+            return Some(Claim::default());
+        }
+        let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        match shared.get(&t.options) {
+            Some(Slot::Open(_)) => None,
+            Some(Slot::Claimed { host: h, alive }) if h != host && alive.strong_count() > 0 => None,
+            _ => {
+                let token = Arc::new(ClaimToken(self.opened.clone()));
+                let alive = Arc::downgrade(&token);
+                let host = host.to_string();
+                shared.insert(t.options.clone(), Slot::Claimed { host, alive });
+                Some(Claim(Some(Box::new(token))))
+            }
         }
     }
 
-    async fn open(&self, target: &MqttTarget) -> Result<MqttSession, TaskError> {
+    /// The shared client for `target`: the one that exists, or a new one when `host` holds
+    /// the claim (or nobody does); otherwise waits for the claimant (bounded by the engine's
+    /// connect timeout).
+    fn shared_client(
+        &self,
+        host: &str,
+        target: &MqttTarget,
+    ) -> Result<Option<BrokerClient>, TaskError> {
+        let options = &target.options;
+        // A std mutex: held for a lookup or an insert, never across an await.
+        let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        match shared.get(options) {
+            Some(Slot::Open(c)) => Ok(Some(c.clone())),
+            Some(Slot::Claimed { host: h, alive }) if h != host && alive.strong_count() > 0 => {
+                Ok(None)
+            }
+            _ => {
+                let id = options
+                    .client_id
+                    .clone()
+                    .unwrap_or_else(|| format!("drover-{}-{}", std::process::id(), shared.len()));
+                let secrets = target.secrets()?;
+                let c = BrokerClient::spawn(options, &id, secrets, self.stats.clone())?;
+                shared.insert(options.clone(), Slot::Open(c.clone()));
+                self.opened.notify_waiters();
+                Ok(Some(c))
+            }
+        }
+    }
+
+    async fn open(&self, host: &str, target: &MqttTarget) -> Result<MqttSession, TaskError> {
         let options = &target.options;
         let client = match options.mode {
             Mode::PerNode => BrokerClient::spawn(
@@ -140,27 +232,22 @@ impl MqttTransport {
                 target.secrets()?,
                 self.stats.clone(),
             )?,
-            Mode::Shared => {
-                // A std mutex: held for a lookup or an insert, never across an await.
-                let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
-                match shared.get(options) {
-                    Some(c) => c.clone(),
-                    None => {
-                        let id = options.client_id.clone().unwrap_or_else(|| {
-                            format!("drover-{}-{}", std::process::id(), shared.len())
-                        });
-                        let secrets = target.secrets()?;
-                        let c = BrokerClient::spawn(options, &id, secrets, self.stats.clone())?;
-                        shared.insert(options.clone(), c.clone());
-                        c
-                    }
+            Mode::Shared => loop {
+                let opened = self.opened.notified();
+                tokio::pin!(opened);
+                opened.as_mut().enable();
+                if let Some(c) = self.shared_client(host, target)? {
+                    break c;
                 }
-            }
+                opened.await;
+            },
         };
+        let held = client.hold();
         client.ready().await?;
         Ok(MqttSession {
             client,
             per_node: options.mode == Mode::PerNode,
+            _held: held,
         })
     }
 }
@@ -185,6 +272,8 @@ impl Transport for MqttTransport {
             target: Target::Mqtt(Arc::new(MqttTarget {
                 options,
                 client_id,
+                node_id: node_id(host, conn),
+                default_broker: conn.vars.get("mqtt_url").is_none_or(|v| v.is_null()),
                 secrets: OnceLock::new(),
             })),
         })
@@ -211,16 +300,24 @@ impl Transport for MqttTransport {
 
     fn connect<'a>(
         &'a self,
-        _host: &'a str,
+        host: &'a str,
         endpoint: &'a Endpoint,
     ) -> BoxFuture<'a, Result<Box<dyn Session>, TaskError>> {
         Box::pin(async move {
             let Target::Mqtt(target) = &endpoint.target else {
                 return Err(TaskError::new(ErrorKind::Protocol, "not an MQTT endpoint"));
             };
-            let session = self.open(target).await?;
+            let session = self.open(host, target).await?;
             Ok(Box::new(session) as Box<dyn Session>)
         })
+    }
+
+    fn opens_connection(&self, host: &str, endpoint: &Endpoint) -> Option<Claim> {
+        self.opens(host, endpoint)
+    }
+
+    fn check_play(&self, hosts: &[(&str, &Endpoint)]) -> Result<(), String> {
+        unique_nodes(hosts.iter().copied())
     }
 
     fn finish(&self) -> BoxFuture<'_, Vec<Summary>> {
@@ -230,6 +327,39 @@ impl Transport for MqttTransport {
             summary.map(Summary::Mqtt).into_iter().collect()
         })
     }
+}
+
+/// Plan time, per play: two hosts may not be one node on one broker. With the same node
+/// id they share topics (each may take the other's reply); in per-node mode with the same
+/// client id the broker lets each connection take the other's session over, so both fail.
+fn unique_nodes<'a>(
+    hosts: impl IntoIterator<Item = (&'a str, &'a Endpoint)>,
+) -> Result<(), String> {
+    let mut seen: HashMap<(String, &'static str, String), &str> = HashMap::new();
+    for (host, endpoint) in hosts {
+        let Target::Mqtt(t) = &endpoint.target else {
+            continue;
+        };
+        let url = t.options.url();
+        let mut keys = vec![("node_id", t.node_id.clone())];
+        if t.options.mode == Mode::PerNode {
+            keys.push(("client id", t.client_id.clone()));
+        }
+        for (what, id) in keys {
+            if let Some(other) = seen.insert((url.clone(), what, id.clone()), host) {
+                let fix = if what == "node_id" {
+                    "give each its own `node_id`"
+                } else {
+                    "give each its own `mqtt_client_id`"
+                };
+                return Err(format!(
+                    "hosts {other} and {host} have the same MQTT {what} `{id}` on {url}: \
+                     the broker would treat them as one node; {fix}"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A topic name (not a filter): non-empty, no wildcards, no NUL.

@@ -71,7 +71,14 @@ impl Pending {
     pub fn insert(&mut self, waiter: Waiter) -> Result<(), TaskError> {
         match &waiter.matching {
             Match::FirstOnTopic => {
-                if self.first_on_topic.contains_key(&waiter.topic) {
+                // A waiter whose caller gave up (timed out, to be retried) is released now,
+                // not at the next sweep: the retry on the same topic must find it free.
+                let now = Instant::now();
+                let live = self
+                    .first_on_topic
+                    .get(&waiter.topic)
+                    .is_some_and(|w| now <= w.deadline && !w.tx.is_closed());
+                if live {
                     return Err(TaskError::new(
                         ErrorKind::Protocol,
                         format!(
@@ -281,6 +288,26 @@ mod tests {
             p.deliver(msg("n/2/out", "{}", Some("x")), now),
             Delivery::Late
         );
+    }
+
+    #[test]
+    fn a_first_on_topic_waiter_whose_caller_gave_up_is_released_for_the_next() {
+        let now = Instant::now();
+        let mut p = Pending::default();
+        let (w, rx) = waiter("a", "n/4/out", Match::FirstOnTopic, now);
+        p.insert(w).unwrap();
+        let (w, _rx2) = waiter("b", "n/4/out", Match::FirstOnTopic, now);
+        let busy = p.insert(w).unwrap_err();
+        assert!(busy.message.contains("already waits"), "{busy:?}");
+        // The first caller timed out: its retry, before any sweep, takes the topic.
+        drop(rx);
+        let (w, mut rx3) = waiter("c", "n/4/out", Match::FirstOnTopic, now);
+        p.insert(w).unwrap();
+        assert_eq!(
+            p.deliver(msg("n/4/out", "{}", None), now),
+            Delivery::Matched
+        );
+        assert!(rx3.try_recv().unwrap().is_ok());
     }
 
     #[test]

@@ -312,6 +312,17 @@ fn classify_text(text: String) -> TaskError {
     let lower = text.to_ascii_lowercase();
     if lower.contains("alert") || lower.contains("certificate") {
         tls_error(&text)
+    } else if [
+        "connection reset",
+        "closed by peer",
+        "connection refused",
+        "broken pipe",
+    ]
+    .iter()
+    .any(|s| lower.contains(s))
+    {
+        // The crate wraps a lost socket in its state error: the broker went away.
+        TaskError::new(ErrorKind::Unreachable, text)
     } else if lower.contains("timeout") || lower.contains("timed out") {
         TaskError::new(ErrorKind::ConnectTimeout, text)
     } else {
@@ -332,7 +343,7 @@ fn classify_io(io: &std::io::Error) -> TaskError {
         K::TimedOut => ErrorKind::ConnectTimeout,
         _ => ErrorKind::Unreachable,
     };
-    TaskError::new(kind, format!("broker: {text}"))
+    TaskError::new(kind, text)
 }
 
 fn tls_error(text: &str) -> TaskError {

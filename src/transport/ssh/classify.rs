@@ -85,6 +85,7 @@ fn tidy(log: &str) -> String {
         .map(|l| l.trim())
         .map(|l| l.strip_prefix("ssh: ").unwrap_or(l))
         .filter(|l| !l.is_empty() && !l.starts_with('@'))
+        .filter(|l| !l.starts_with("Warning: Permanently added"))
         .collect();
     if lines.is_empty() {
         return "ssh exited without saying why".to_string();

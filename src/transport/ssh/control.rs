@@ -3,7 +3,9 @@
 //! fit in 108 bytes and OpenSSH adds `/.ssh-connectionXXXXXX/master` and a 17-byte temporary
 //! suffix to it; private (0700) because anyone who can reach a socket can use the connection.
 //! Directories left by drover processes that died are cleaned up (their masters told to
-//! exit) when the next run starts.
+//! exit) when the next run starts. Whether the owner died is told by a lock it holds on
+//! `owner.lock` inside its directory for as long as it runs, not by its PID: a drover in
+//! another PID namespace sharing `/tmp` (a container) has a PID that means nothing here.
 
 use std::collections::HashMap;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt};
@@ -11,11 +13,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 const PREFIX: &str = "drover-";
+const LOCK: &str = "owner.lock";
 
 /// Owns the directory; dropping it removes everything inside.
 #[derive(Debug)]
 pub struct ControlDir {
     path: PathBuf,
+    /// Locked (`flock`) while this process runs; the lock goes with the process.
+    _owner: std::fs::File,
     /// Generated ssh configs by their text, so hosts with the same options share one file.
     configs: Mutex<HashMap<String, PathBuf>>,
 }
@@ -26,15 +31,28 @@ impl ControlDir {
         let pid = std::process::id();
         let mut last = None;
         for _ in 0..8 {
-            let path = PathBuf::from(format!("/tmp/{PREFIX}{pid}-{:06x}", random() & 0xff_ffff));
-            match std::fs::DirBuilder::new().mode(0o700).create(&path) {
-                Ok(()) => {
+            let tag = random() & 0xff_ffff;
+            // Made and locked under a name the cleanup ignores, then renamed: a directory it
+            // may judge always has its lock.
+            let staging = PathBuf::from(format!("/tmp/.{PREFIX}{pid}-{tag:06x}"));
+            let path = PathBuf::from(format!("/tmp/{PREFIX}{pid}-{tag:06x}"));
+            let made = std::fs::DirBuilder::new()
+                .mode(0o700)
+                .create(&staging)
+                .and_then(|()| lock_owner(&staging))
+                .and_then(|owner| std::fs::rename(&staging, &path).map(|()| owner));
+            match made {
+                Ok(owner) => {
                     return Ok(ControlDir {
                         path,
+                        _owner: owner,
                         configs: Mutex::default(),
                     })
                 }
-                Err(e) => last = Some(e),
+                Err(e) => {
+                    let _ = std::fs::remove_dir_all(&staging);
+                    last = Some(e);
+                }
             }
         }
         Err(format!(
@@ -98,7 +116,7 @@ fn clean_stale() {
         };
         let path = entry.path();
         let ours = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir() && m.uid() == me);
-        if !ours || alive(pid) {
+        if !ours || owner_alive(&path, pid) {
             continue;
         }
         for socket in sockets(&path) {
@@ -114,6 +132,29 @@ fn clean_stale() {
         }
         let _ = std::fs::remove_dir_all(&path);
     }
+}
+
+/// Creates and locks the owner file of a new directory.
+fn lock_owner(dir: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::io::AsRawFd;
+    let file = std::fs::File::create(dir.join(LOCK))?;
+    // SAFETY: flock on a file descriptor we own.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(file)
+}
+
+/// Whether the directory's owner still runs: its lock is held. A directory without a lock
+/// file (made by an older drover) falls back to its PID.
+fn owner_alive(dir: &Path, pid: i32) -> bool {
+    use std::os::unix::io::AsRawFd;
+    let Ok(file) = std::fs::File::open(dir.join(LOCK)) else {
+        return alive(pid);
+    };
+    // SAFETY: flock on a file descriptor we own; the lock, if taken, goes with `file`.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    rc != 0
 }
 
 fn alive(pid: i32) -> bool {

@@ -13,15 +13,15 @@
 mod backend;
 mod classify;
 mod control;
+mod master;
 mod native;
 mod options;
 mod session;
 
-use std::num::NonZeroUsize;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use openssh::{ControlPersist, KnownHosts, SessionBuilder};
+use openssh::KnownHosts;
 
 use super::{ActionKind, BoxFuture, Endpoint, Session, Target, Transport};
 use crate::inventory::{Connection, Vars};
@@ -86,62 +86,35 @@ impl SshTransport {
         let config = control
             .config(options.config_text(secs.max(1)))
             .map_err(protocol)?;
-        let mut builder = SessionBuilder::default();
-        builder
-            .control_directory(control.path())
-            .config_file(&config)
-            .known_hosts_check(match options.host_keys {
+        let args = master::MasterArgs {
+            control_dir: control.path(),
+            config: &config,
+            known_hosts: match options.host_keys {
                 HostKeyPolicy::Strict => KnownHosts::Strict,
                 HostKeyPolicy::AcceptNew => KnownHosts::Add,
                 HostKeyPolicy::Off => KnownHosts::Accept,
-            });
-        if let Some(persist) = NonZeroUsize::new(CONTROL_PERSIST_SECS) {
-            builder.control_persist(ControlPersist::IdleFor(persist));
-        }
-        if let Some(user) = &target.user {
-            builder.user(user.clone());
-        }
-        if let Some(port) = target.port {
-            builder.port(port);
-        }
-        if !options.jump.is_empty() {
-            builder.jump_hosts(&options.jump);
-        }
-        // In its own task: when the engine's connect deadline drops this future, the task
-        // still ends, and a master that came up late is dropped there, which stops it.
-        // Dropped mid-way instead, the crate's `ssh -f` would run on and, authenticated,
-        // hold a connection whose control socket directory is already gone.
-        let address = target.address.clone();
-        let connecting = tokio::spawn(async move { builder.connect_mux(&address).await });
-        let connected = connecting
-            .await
-            .map_err(|e| protocol(format!("the connect task failed: {e}")))?;
-        let via = format!(
-            "openssh: ssh -F {} -o ControlMaster=yes -S {}/… {}{}{}{}",
-            config.display(),
-            control.path().display(),
-            target.port.map_or_else(String::new, |p| format!("-p {p} ")),
-            options
-                .jump
-                .first()
-                .map_or_else(String::new, |_| format!("-J {} ", options.jump.join(","))),
-            target
-                .user
-                .as_ref()
-                .map_or_else(String::new, |u| format!("{u}@")),
-            target.address
-        );
-        match connected {
-            Ok(session) => Ok(OpenSshSession::new(session, via).await),
-            Err(openssh::Error::Connect(e)) => {
+            },
+            control_persist_secs: CONTROL_PERSIST_SECS,
+            user: target.user.as_deref(),
+            port: target.port,
+            jump: &options.jump,
+            destination: &target.address,
+        };
+        // Not in a task of its own: when the engine's connect deadline drops this future,
+        // the `ssh` still authenticating is killed with it (see `master`).
+        match master::launch(args).await {
+            Ok((session, line)) => {
+                Ok(OpenSshSession::new(session, format!("openssh: {line}")).await)
+            }
+            Err(master::MasterError::Failed(log)) => {
                 let to = classify::Destination {
                     address: &target.address,
                     port: target.port,
                     jump: &options.jump,
                 };
-                Err(classify::connect_error(&e.to_string(), to))
+                Err(classify::connect_error(&log, to))
             }
-            Err(e) => Err(protocol(format!("cannot start ssh: {e}: {}", source(&e)))),
+            Err(master::MasterError::Start(m)) => Err(protocol(m)),
         }
     }
 }
@@ -255,8 +228,4 @@ fn check_address(address: &str) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-fn source(e: &openssh::Error) -> String {
-    std::error::Error::source(e).map_or_else(String::new, |s| s.to_string())
 }

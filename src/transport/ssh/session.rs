@@ -114,6 +114,15 @@ impl OpenSshSession {
             Err(openssh::Error::Remote(e)) if e.kind() == std::io::ErrorKind::NotFound => {
                 (output(Some(127)), None)
             }
+            // Also what a connection that died mid-command looks like through the mux: the
+            // master tells the two apart.
+            Err(openssh::Error::RemoteProcessTerminated) if !self.master_alive().await => (
+                output(None),
+                Some(TaskError::new(
+                    ErrorKind::ConnectionLost,
+                    "the connection to the host was lost while the command ran",
+                )),
+            ),
             Err(openssh::Error::RemoteProcessTerminated) => (
                 output(None),
                 Some(TaskError::new(
@@ -137,6 +146,16 @@ impl OpenSshSession {
                 error,
                 partial: output,
             }),
+        }
+    }
+
+    /// Whether the master still holds its connection to the host.
+    async fn master_alive(&self) -> bool {
+        match &self.session {
+            Some(session) => tokio::time::timeout(CLEANUP_WAIT, session.check())
+                .await
+                .is_ok_and(|r| r.is_ok()),
+            None => false,
         }
     }
 

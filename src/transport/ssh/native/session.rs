@@ -43,6 +43,8 @@ struct Collected {
     exit_code: Option<i32>,
     signal: Option<String>,
     refused: bool,
+    /// The server closed the channel; without it the connection ended under the command.
+    closed: bool,
 }
 
 impl Collected {
@@ -141,6 +143,16 @@ impl NativeSession {
                     "{} refused to run the command on an exec channel; a router or switch \
                      that only has an interactive CLI needs the host's `platform` \
                      (cisco_ios, juniper_junos, ...)",
+                    self.label
+                ),
+                output,
+            ));
+        }
+        if !got.closed && got.exit_code.is_none() && got.signal.is_none() {
+            return Err(failed(
+                ErrorKind::ConnectionLost,
+                format!(
+                    "the connection to {} was lost while the command ran",
                     self.label
                 ),
                 output,
@@ -257,7 +269,10 @@ async fn collect(channel: &mut russh::Channel<russh::client::Msg>, got: &mut Col
                 got.refused = true;
                 break;
             }
-            ChannelMsg::Close => break,
+            ChannelMsg::Close => {
+                got.closed = true;
+                break;
+            }
             _ => {}
         }
     }
