@@ -6,7 +6,7 @@ pub mod out;
 mod plain;
 mod progress;
 mod summary;
-mod term;
+pub mod term;
 
 use std::io::IsTerminal;
 
