@@ -27,3 +27,4 @@ mod templates;
 mod terminal;
 mod validation;
 mod verbosity;
+mod watch;
