@@ -462,3 +462,137 @@ async fn the_aws_iot_profile_holds_50_per_connection_in_packets_of_8() {
     assert_eq!(keys.limits().per_connection, 30);
     assert_eq!(WatchKeys::default().limits().per_connection, 300);
 }
+
+/// 200 MQTT nodes through real mosquitto and the node simulator, checked by request and
+/// reply. Once every node has answered, 10 go silent: they escalate to CRITICAL while the
+/// other 190 stay at NORMAL; then SIGTERM ends the watch and its report is written.
+#[test]
+fn mosquitto_200_nodes_10_go_silent_escalate_and_sigterm_writes_the_report() {
+    use crate::support::mosquitto::{Behaviour, Mosquitto, Simulator};
+    use crate::support::Test;
+    use std::io::BufRead;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let broker = Mosquitto::start();
+    let silenced = Arc::new(AtomicBool::new(false));
+    let quiet: HashSet<String> = (1..=10).map(|i| format!("n{}", i * 20)).collect();
+    let (s, q) = (silenced.clone(), quiet.clone());
+    let sim = Simulator::start(
+        broker.port,
+        Arc::new(move |node: &str| {
+            if s.load(Ordering::SeqCst) && q.contains(node) {
+                Behaviour::Silent
+            } else {
+                Behaviour::Ok
+            }
+        }),
+    );
+    let mut inv = format!("defaults:\n  transport: mqtt\n  mqtt_url: {}\nhosts:\n", broker.url());
+    for i in 1..=200 {
+        inv.push_str(&format!("  n{i}: {{}}\n"));
+    }
+    let play = r#"
+- hosts: all
+  concurrency: 50
+  rate: 1000/s
+  burst: 1000
+  watch:
+    intervals: { critical: 300ms, high: 600ms, normal: 1s }
+    calm_after: { normal: 0 }
+  tasks:
+    - name: ping
+      mqtt:
+        topic: "node/{{ node_id }}/to-node"
+        payload: { cmd: "ping {{ node_id }}" }
+        reply:
+          topic: "node/{{ node_id }}/from-node"
+          status_field: status
+          timeout: 500ms
+"#;
+    let test = Test::new()
+        .file("inv.yml", &inv)
+        .file("p.yml", play)
+        .args(&[
+            "watch", "p.yml", "-i", "inv.yml", "--events", "-", "--report", "report.json",
+        ]);
+    let mut child = test
+        .command()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start drover watch");
+    let stdout = child.stdout.take().unwrap();
+    let mut answered: HashSet<String> = HashSet::new();
+    let mut critical: HashSet<String> = HashSet::new();
+    let mut checks_since: HashMap<String, u32> = HashMap::new();
+    let mut events = Vec::new();
+    let mut termed = false;
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let e: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let host = e["host"].as_str().unwrap_or("").to_string();
+        match e["event"].as_str() {
+            Some("check") if !silenced.load(Ordering::SeqCst) => {
+                assert_eq!(e["status"], "ok", "{line}");
+                answered.insert(host);
+                if answered.len() == 200 {
+                    silenced.store(true, Ordering::SeqCst);
+                }
+            }
+            Some("check") => *checks_since.entry(host).or_default() += 1,
+            Some("level_changed") if e["to"] == "critical" => {
+                critical.insert(host);
+            }
+            _ => {}
+        }
+        events.push(e);
+        let settled = checks_since
+            .iter()
+            .filter(|(h, n)| !quiet.contains(*h) && **n >= 3)
+            .count();
+        if !termed && critical.len() == 10 && settled == 190 {
+            // SAFETY: a signal to the child this test started.
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+            termed = true;
+        }
+    }
+    let status = child.wait().unwrap();
+    assert!(termed, "the silent nodes never all reached CRITICAL");
+    assert_eq!(critical, quiet);
+    // Some host's last check failed: exit 2.
+    assert_eq!(status.code(), Some(2));
+    assert_eq!(events.last().unwrap()["event"], "watch_finished");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(test.path().join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["levels"]["critical"], 10);
+    assert_eq!(report["levels"]["normal"], 190);
+    for h in report["hosts"].as_array().unwrap() {
+        let name = h["host"].as_str().unwrap();
+        if quiet.contains(name) {
+            assert_eq!(h["level"], "critical", "{h}");
+            assert_eq!(h["status"], "failed", "{h}");
+            assert!(h["error"].as_str().unwrap().starts_with("no_reply"), "{h}");
+        } else {
+            assert_eq!(h["level"], "normal", "{h}");
+            assert_eq!(h["failed_checks"], 0, "{h}");
+            assert_eq!(h["level_changes"], 0, "{h}");
+        }
+    }
+    // Every silent node was asked again after it went quiet.
+    for n in &quiet {
+        assert!(sim.seen(n) >= 3, "{n}: {}", sim.seen(n));
+    }
+    // The next watch resumes them at CRITICAL.
+    let state_dir = test.path().join(".state/drover");
+    let saved = std::fs::read_dir(&state_dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().starts_with("watch-"))
+        .expect("a watch state file");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(saved.path()).unwrap()).unwrap();
+    assert_eq!(saved["hosts"]["n20"]["level"], "critical");
+    assert_eq!(saved["hosts"]["n1"]["level"], "normal");
+}
