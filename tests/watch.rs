@@ -249,20 +249,20 @@ async fn an_open_breaker_defers_the_host_to_its_cooldown_end() {
         .collect();
     // Tried at 0, 180 and 360 s (ages seen from 400 s): never at CRITICAL's 5 s.
     assert_eq!(connects, [400_000, 220_000, 40_000]);
-    let (statuses, next): (Vec<CheckStatus>, Vec<u64>) = events
+    let checks: Vec<(CheckStatus, u64, bool)> = events
         .iter()
         .filter_map(|e| match &e.event {
             WatchEvent::Check {
                 host,
                 status,
                 next_in_ms,
+                breaker_open,
                 ..
-            } if &**host == "h0001" => Some((*status, *next_in_ms)),
+            } if &**host == "h0001" => Some((*status, *next_in_ms, *breaker_open)),
             _ => None,
         })
-        .unzip();
-    assert_eq!(statuses, [CheckStatus::Unreachable; 3]);
-    assert_eq!(next, [180_000; 3]);
+        .collect();
+    assert_eq!(checks, [(CheckStatus::Unreachable, 180_000, true); 3]);
     // The healthy host is untouched by its neighbour's breaker.
     assert_eq!(check_times(&events)["h0002"].len(), 7);
 }
@@ -487,7 +487,10 @@ fn mosquitto_200_nodes_10_go_silent_escalate_and_sigterm_writes_the_report() {
             }
         }),
     );
-    let mut inv = format!("defaults:\n  transport: mqtt\n  mqtt_url: {}\nhosts:\n", broker.url());
+    let mut inv = format!(
+        "defaults:\n  transport: mqtt\n  mqtt_url: {}\nhosts:\n",
+        broker.url()
+    );
     for i in 1..=200 {
         inv.push_str(&format!("  n{i}: {{}}\n"));
     }
@@ -513,7 +516,14 @@ fn mosquitto_200_nodes_10_go_silent_escalate_and_sigterm_writes_the_report() {
         .file("inv.yml", &inv)
         .file("p.yml", play)
         .args(&[
-            "watch", "p.yml", "-i", "inv.yml", "--events", "-", "--report", "report.json",
+            "watch",
+            "p.yml",
+            "-i",
+            "inv.yml",
+            "--events",
+            "-",
+            "--report",
+            "report.json",
         ]);
     let mut child = test
         .command()
@@ -589,10 +599,65 @@ fn mosquitto_200_nodes_10_go_silent_escalate_and_sigterm_writes_the_report() {
     let saved = std::fs::read_dir(&state_dir)
         .unwrap()
         .filter_map(|e| e.ok())
-        .find(|e| e.file_name().to_string_lossy().starts_with("watch-"))
+        .find(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("watch-") && name.ends_with(".json")
+        })
         .expect("a watch state file");
     let saved: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(saved.path()).unwrap()).unwrap();
     assert_eq!(saved["hosts"]["n20"]["level"], "critical");
     assert_eq!(saved["hosts"]["n1"]["level"], "normal");
+}
+
+const LOCAL_INV: &str = "defaults:\n  transport: local\nhosts:\n  a: {}\n";
+
+#[test]
+fn bad_watch_keys_are_reported_with_their_position_and_nothing_runs() {
+    use crate::support::Test;
+    let cases = [
+        (
+            "- hosts: all\n  watch:\n    intervls: { normal: 2s }\n  tasks:\n    - command: touch ran\n",
+            "p.yml:3:5",
+            "did you mean the key `intervals`?",
+        ),
+        (
+            "- hosts: all\n  watch:\n    intervals: { normal: 0s }\n  tasks:\n    - command: touch ran\n",
+            "p.yml:3:16",
+            "a level's interval must be above zero",
+        ),
+        (
+            "- hosts: all\n  watch:\n    start: urgent\n  tasks:\n    - command: touch ran\n",
+            "p.yml:3:12",
+            "expected one of `critical`, `high`, `normal`, `low`, `minimal`",
+        ),
+        (
+            "- hosts: all\n  watch:\n    subscribe: [\"{{ id }/x\"]\n  tasks:\n    - command: touch ran\n",
+            "p.yml:3:16",
+            "does not compile as a template",
+        ),
+        (
+            "- hosts: all\n  tasks:\n    - command: touch ran\n- hosts: all\n  tasks:\n    - command: touch ran\n",
+            "p.yml",
+            "a watch runs one play, and this playbook has 2",
+        ),
+    ];
+    for (play, at, message) in cases {
+        let out = Test::new()
+            .file("inv.yml", LOCAL_INV)
+            .file("p.yml", play)
+            .args(&["watch", "p.yml", "-i", "inv.yml"])
+            .run()
+            .code(1)
+            .stderr_has(at)
+            .stderr_has(message);
+        assert!(!out.dir.join("ran").exists(), "{play}");
+    }
+}
+
+#[test]
+fn run_ignores_the_watch_section() {
+    let play = "- hosts: all\n  watch:\n    start: high\n  tasks:\n    - command: \"true\"\n";
+    let out = crate::support::run_play(LOCAL_INV, play).code(0);
+    assert_eq!(out.report()["counts"]["ok"], 1);
 }

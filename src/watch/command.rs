@@ -70,7 +70,7 @@ pub fn prepare(
     saved: BTreeMap<String, Saved>,
     now_unix_ms: u64,
 ) -> Result<(Setup, Ledger)> {
-    let rules = keys.rules().map_err(Error::Usage)?;
+    let rules = keys.rules();
     let play = &plan.plays[0];
     let names: Vec<Arc<str>> = play.hosts.iter().map(|h| h.name.clone()).collect();
     let (ledger, starts, resumed) = Ledger::new(&names, &rules, saved, now_unix_ms);
@@ -81,7 +81,7 @@ pub fn prepare(
         }
         let context = plan.context(host, &minijinja::Value::from(()));
         let mut topics = Vec::with_capacity(keys.subscribe.len());
-        for t in &keys.subscribe {
+        for super::config::Topic(t) in &keys.subscribe {
             let topic = plan.env.render_str(t, &context).map_err(|e| {
                 Error::Usage(format!(
                     "`watch.subscribe: {t}` does not render for {}: {}",

@@ -16,6 +16,7 @@
 use serde::Deserialize;
 
 use super::level::{Level, PerLevel};
+
 use super::rules::Rules;
 use super::subscriptions::{BrokerProfile, Limits};
 use crate::settings::DurationValue;
@@ -27,7 +28,7 @@ pub struct WatchKeys {
     #[serde(default)]
     pub start: Option<Level>,
     #[serde(default)]
-    pub intervals: Option<LevelKeys<DurationValue>>,
+    pub intervals: Option<LevelKeys<Interval>>,
     #[serde(default)]
     pub high_after: Option<u32>,
     #[serde(default)]
@@ -40,7 +41,37 @@ pub struct WatchKeys {
     pub max_subscriptions: Option<usize>,
     /// Topics each MQTT host needs while it is watched (templates, rendered per host).
     #[serde(default)]
-    pub subscribe: Vec<String>,
+    pub subscribe: Vec<Topic>,
+}
+
+/// A level's interval: a duration above zero (zero would check a host in a busy loop).
+#[derive(Debug, Clone, Copy)]
+pub struct Interval(pub std::time::Duration);
+
+impl<'de> Deserialize<'de> for Interval {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Interval, D::Error> {
+        let d = DurationValue::deserialize(d)?.0;
+        if d.is_zero() {
+            return Err(serde::de::Error::custom(
+                "a level's interval must be above zero",
+            ));
+        }
+        Ok(Interval(d))
+    }
+}
+
+/// A topic template of `subscribe`, checked to compile while the playbook is read.
+#[derive(Debug, Clone)]
+pub struct Topic(pub String);
+
+impl<'de> Deserialize<'de> for Topic {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Topic, D::Error> {
+        let text = String::deserialize(d)?;
+        crate::template::check_syntax(&text).map_err(|e| {
+            serde::de::Error::custom(format!("`{text}` does not compile as a template: {e}"))
+        })?;
+        Ok(Topic(text))
+    }
 }
 
 /// `{critical: …, high: …, normal: …, low: …, minimal: …}`, each optional.
@@ -79,21 +110,14 @@ impl<T: Copy> LevelKeys<T> {
 }
 
 impl WatchKeys {
-    /// The rules these keys describe, defaults filled in. An interval of zero would check a
-    /// host in a busy loop, so it is an error.
-    pub fn rules(&self) -> Result<Rules, String> {
+    /// The rules these keys describe, defaults filled in.
+    pub fn rules(&self) -> Rules {
         let base = Rules::default();
         let intervals = match &self.intervals {
             Some(keys) => keys.over(base.intervals, |d| d.0),
             None => base.intervals,
         };
-        if let Some(level) = Level::ALL.iter().find(|l| intervals.get(**l).is_zero()) {
-            return Err(format!(
-                "`watch.intervals.{}` is 0: a level's interval must be above zero",
-                level.as_str()
-            ));
-        }
-        Ok(Rules {
+        Rules {
             intervals,
             start: self.start.unwrap_or(base.start),
             high_after: self.high_after.unwrap_or(base.high_after),
@@ -102,7 +126,7 @@ impl WatchKeys {
                 Some(keys) => keys.over(base.calm_after, |n| n),
                 None => base.calm_after,
             },
-        })
+        }
     }
 
     /// The subscription limits: the broker profile's, with `max_subscriptions` lowering

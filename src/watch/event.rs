@@ -62,6 +62,9 @@ pub enum WatchEvent {
         next_in_ms: u64,
         /// Checks running at once when this one ended, this one included.
         in_flight: usize,
+        /// The host's breaker is open: `next_in_ms` is its cool-down's end.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        breaker_open: bool,
     },
     LevelChanged {
         host: Arc<str>,

@@ -47,6 +47,8 @@ pub struct HostView {
     pub successes: u32,
     pub status: Option<CheckStatus>,
     pub error: Option<String>,
+    /// The host's breaker was open after its last check.
+    pub breaker_open: bool,
     /// Watch milliseconds (since its start) of the last check, level change, next check.
     pub last_check_at: Option<u64>,
     pub last_change_at: Option<u64>,
@@ -112,6 +114,7 @@ impl Ledger {
                 successes: track.successes,
                 status: s.and_then(|s| s.status),
                 error: None,
+                breaker_open: false,
                 last_check_at: None,
                 last_change_at: None,
                 next_at: Some(first_in.as_millis() as u64),
@@ -154,6 +157,7 @@ impl Ledger {
                 error,
                 duration_ms,
                 next_in_ms,
+                breaker_open,
                 ..
             } => {
                 let Some(h) = self.index.get(host).map(|i| &mut self.hosts[*i]) else {
@@ -166,6 +170,7 @@ impl Ledger {
                 h.error = error
                     .as_ref()
                     .map(|e| format!("{}: {}", e.kind.as_str(), e.message));
+                h.breaker_open = *breaker_open;
                 h.last_check_at = Some(at);
                 h.next_at = Some(at + next_in_ms);
                 h.last_duration_ms = Some(*duration_ms);

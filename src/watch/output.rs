@@ -29,12 +29,20 @@ pub fn plain_lines(event: &Stamped, last: Option<CheckStatus>) -> Vec<String> {
             host,
             status,
             error,
+            breaker_open,
+            next_in_ms,
             ..
         } if last != Some(*status) => {
-            let why = error
+            let mut why = error
                 .as_ref()
                 .map(|e| format!(": {}: {}", e.kind.as_str(), e.message))
                 .unwrap_or_default();
+            if *breaker_open {
+                why.push_str(&format!(
+                    " (breaker open: next check in {})",
+                    clock(*next_in_ms)
+                ));
+            }
             let was = last.map_or("-", CheckStatus::as_str);
             vec![format!("{at}  {host}  {was} → {}{why}", status.as_str())]
         }
@@ -112,11 +120,14 @@ pub fn table(ledger: &Ledger, rows: usize, width: Option<usize>) -> String {
         "next check",
     ]);
     for h in hosts.iter().take(rows) {
-        let result = match (&h.status, &h.error) {
+        let mut result = match (&h.status, &h.error) {
             (Some(s), Some(e)) => format!("{} ({e})", s.as_str()),
             (Some(s), None) => s.as_str().to_string(),
             (None, _) => "-".to_string(),
         };
+        if h.breaker_open {
+            result.push_str(", breaker open");
+        }
         let change = h
             .last_change_at
             .map(|c| format!("{} ago", clock(ledger.now_ms.saturating_sub(c))))
@@ -165,6 +176,8 @@ pub struct HostReport {
     pub status: Option<CheckStatus>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Its breaker was open after its last check.
+    pub breaker_open: bool,
 }
 
 impl WatchReport {
@@ -200,6 +213,7 @@ impl WatchReport {
                     level_changes: h.level_changes,
                     status: h.status,
                     error: h.error.clone(),
+                    breaker_open: h.breaker_open,
                 })
                 .collect(),
         }

@@ -191,9 +191,11 @@ fn finished(
         _ => track.record(rules, status == CheckStatus::Ok),
     };
     let mut next = started + rules.interval(track.level);
+    let mut breaker_open = false;
     if let Some(BreakerState::Open { until_ms }) = outcome.breaker {
         let cooldown = Duration::from_millis(until_ms.saturating_sub(connector.now_ms()));
         next = next.max(Instant::now() + cooldown);
+        breaker_open = true;
     }
     let next = next.max(Instant::now());
     events.emit(WatchEvent::Check {
@@ -206,6 +208,7 @@ fn finished(
         duration_ms: started.elapsed().as_millis() as u64,
         next_in_ms: (next - Instant::now()).as_millis() as u64,
         in_flight,
+        breaker_open,
     });
     if let Some(c) = change {
         events.emit(WatchEvent::LevelChanged {
