@@ -134,7 +134,7 @@ async fn each_level_is_checked_on_its_interval() {
     let times = check_times(&events);
     for (i, level) in Level::ALL.iter().enumerate() {
         let every = level.default_interval().as_millis() as u64;
-        let expected: Vec<u64> = (0..1200_000 / every).map(|k| k * every).collect();
+        let expected: Vec<u64> = (0..1_200_000 / every).map(|k| k * every).collect();
         assert_eq!(times[&format!("h{:04}", i + 1)], expected, "{level}");
     }
     assert_eq!(times["h0001"].len(), 240, "CRITICAL: every 5 s");
