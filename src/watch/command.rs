@@ -180,8 +180,9 @@ pub async fn execute(
                 if last_save.elapsed() >= SAVE_EVERY {
                     last_save = tokio::time::Instant::now();
                     // A failed save while watching is retried at the next one; the last
-                    // one's error is reported.
+                    // one's error is reported. Breakers too, so a killed watch keeps them.
                     let _ = save(&ledger, state_path.as_deref(), options.metrics.as_deref());
+                    let _ = breakers.save(inventories);
                 }
             }
         }

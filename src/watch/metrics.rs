@@ -42,3 +42,41 @@ pub fn text(ledger: &Ledger) -> String {
     let _ = writeln!(out, "drover_watch_checks_total {}", ledger.checks);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::watch::{Level, Rules, Stamped, WatchEvent};
+
+    #[test]
+    fn up_level_and_check_time_per_host() {
+        let names: Vec<Arc<str>> = vec![Arc::from("r\"1"), Arc::from("r2")];
+        let (mut ledger, _, _) = Ledger::new(&names, &Rules::default(), Default::default(), 0);
+        ledger.apply(&Stamped {
+            at_ms: 10,
+            event: WatchEvent::Check {
+                host: Arc::from("r\"1"),
+                status: CheckStatus::Failed,
+                level: Level::High,
+                failures: 1,
+                successes: 0,
+                error: None,
+                duration_ms: 1250,
+                next_in_ms: 15_000,
+                in_flight: 1,
+                breaker_open: false,
+            },
+        });
+        let text = text(&ledger);
+        assert!(
+            text.contains("drover_watch_up{host=\"r\\\"1\"} 0\n"),
+            "{text}"
+        );
+        assert!(!text.contains("drover_watch_up{host=\"r2\"}"), "{text}");
+        assert!(text.contains("drover_watch_level{host=\"r2\",level=\"normal\"} 2\n"));
+        assert!(text.contains("drover_watch_check_seconds{host=\"r\\\"1\"} 1.250\n"));
+        assert!(text.ends_with("drover_watch_checks_total 1\n"));
+    }
+}

@@ -33,10 +33,11 @@ pub fn plain_lines(event: &Stamped, last: Option<CheckStatus>) -> Vec<String> {
             next_in_ms,
             ..
         } if last != Some(*status) => {
-            let mut why = error
-                .as_ref()
-                .map(|e| format!(": {}: {}", e.kind.as_str(), e.message))
-                .unwrap_or_default();
+            let mut why = match error {
+                Some(e) if e.kind.as_str() == status.as_str() => format!(": {}", e.message),
+                Some(e) => format!(": {}: {}", e.kind.as_str(), e.message),
+                None => String::new(),
+            };
             if *breaker_open {
                 why.push_str(&format!(
                     " (breaker open: next check in {})",
@@ -271,5 +272,81 @@ impl WatchReport {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::outcome::{ErrorKind, TaskError};
+
+    fn check(status: CheckStatus, error: Option<TaskError>) -> Stamped {
+        Stamped {
+            at_ms: 75_000,
+            event: WatchEvent::Check {
+                host: Arc::from("r1"),
+                status,
+                level: Level::High,
+                failures: 1,
+                successes: 0,
+                error,
+                duration_ms: 3,
+                next_in_ms: 15_000,
+                in_flight: 1,
+                breaker_open: false,
+            },
+        }
+    }
+
+    #[test]
+    fn plain_lines_say_only_what_changed() {
+        let down = || Some(TaskError::new(ErrorKind::Unreachable, "connection refused"));
+        let e = check(CheckStatus::Unreachable, down());
+        assert_eq!(
+            plain_lines(&e, Some(CheckStatus::Ok)),
+            ["   1m15s  r1  ok → unreachable: connection refused"]
+        );
+        // The same result again: nothing.
+        assert!(plain_lines(&e, Some(CheckStatus::Unreachable)).is_empty());
+        let change = Stamped {
+            at_ms: 5_000,
+            event: WatchEvent::LevelChanged {
+                host: Arc::from("r1"),
+                from: Level::Normal,
+                to: Level::High,
+                streak: 1,
+            },
+        };
+        assert_eq!(
+            plain_lines(&change, None),
+            ["    5.0s  r1  level NORMAL → HIGH (1 failure(s) in a row)"]
+        );
+    }
+
+    #[test]
+    fn the_table_puts_the_most_urgent_first_and_cuts_to_fit() {
+        let names: Vec<Arc<str>> = ["a", "b", "c"].iter().map(|n| Arc::from(*n)).collect();
+        let rules = crate::watch::Rules::default();
+        let (mut ledger, _, _) = Ledger::new(&names, &rules, Default::default(), 0);
+        let mut e = check(CheckStatus::Failed, None);
+        if let WatchEvent::Check { host, .. } = &mut e.event {
+            *host = Arc::from("c");
+        }
+        ledger.apply(&e);
+        let text = table(&ledger, 2, None);
+        let rows: Vec<&str> = text.lines().filter(|l| l.starts_with('│')).collect();
+        assert!(
+            rows[1].starts_with("│ c") && rows[1].contains("HIGH"),
+            "{text}"
+        );
+        assert!(rows[1].contains("in 15.0s"), "{text}");
+        assert!(rows[2].starts_with("│ a"), "{text}");
+        assert!(text.ends_with("… and 1 more host(s)\n"), "{text}");
+        assert!(
+            text.starts_with("drover watch: 3 host(s), 1 check(s)"),
+            "{text}"
+        );
     }
 }
