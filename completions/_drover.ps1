@@ -28,6 +28,7 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a playbook against the inventory')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run one command on the hosts a pattern selects, no playbook needed')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate a playbook and print every host''s rendered commands; connects to nothing')
+            [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Watch the fleet: the play''s tasks as health checks, each host on its level''s interval')
             [CompletionResult]::new('inventory', 'inventory', [CompletionResultType]::ParameterValue, 'Show the inventory: hosts, groups and resolved variables')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'List the recorded runs: id, start, playbook, hosts per status, duration, exit code')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Past runs'' reports: show one, diff two (drift), merge shards, write an HTML page')
@@ -177,6 +178,53 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'drover;watch' {
+            [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)')
+            [CompletionResult]::new('--inventory', '--inventory', [CompletionResultType]::ParameterName, 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b), or @FILE: one a line')
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b), or @FILE: one a line')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)')
+            [CompletionResult]::new('--extra-vars', '--extra-vars', [CompletionResultType]::ParameterName, 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)')
+            [CompletionResult]::new('--platforms', '--platforms', [CompletionResultType]::ParameterName, 'Router and switch platform profiles to add or override: YAML with a top-level `platforms:` key')
+            [CompletionResult]::new('--tags', '--tags', [CompletionResultType]::ParameterName, 'Only tasks with one of these tags (comma-separated; also all, tagged, untagged); `always` tasks run too')
+            [CompletionResult]::new('--skip-tags', '--skip-tags', [CompletionResultType]::ParameterName, 'Leave out tasks with one of these tags (comma-separated); `never` tasks run only when asked for by tag')
+            [CompletionResult]::new('-u', '-u', [CompletionResultType]::ParameterName, 'Remote user for hosts whose inventory sets none (Ansible''s -u: inventory `user` wins)')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Remote user for hosts whose inventory sets none (Ansible''s -u: inventory `user` wins)')
+            [CompletionResult]::new('--batch-size', '--batch-size', [CompletionResultType]::ParameterName, 'Hosts per batch; a batch connects, runs and disconnects before the next starts; 0 = one batch [default: 10]')
+            [CompletionResult]::new('--strategy', '--strategy', [CompletionResultType]::ParameterName, 'batched, or rolling: a window of `concurrency` hosts, the next starts as one ends [default: batched]')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]')
+            [CompletionResult]::new('--concurrency', '--concurrency', [CompletionResultType]::ParameterName, 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]')
+            [CompletionResult]::new('--forks', '--forks', [CompletionResultType]::ParameterName, 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Per connection attempt [default: 10s]')
+            [CompletionResult]::new('--command-timeout', '--command-timeout', [CompletionResultType]::ParameterName, 'Per command (a task''s `timeout` overrides it) [default: 8s]')
+            [CompletionResult]::new('--host-timeout', '--host-timeout', [CompletionResultType]::ParameterName, 'Whole-host deadline [default: none]')
+            [CompletionResult]::new('--batch-pause', '--batch-pause', [CompletionResultType]::ParameterName, 'Wait between batches [default: 0s]')
+            [CompletionResult]::new('--rate', '--rate', [CompletionResultType]::ParameterName, 'New connections per time, fleet-wide and across batches: 20/s, 300/m, 120/h, 5/10s [default: 20/s]')
+            [CompletionResult]::new('--burst', '--burst', [CompletionResultType]::ParameterName, 'Connections that may start at once after an idle spell (1 = evenly spaced) [default: 1]')
+            [CompletionResult]::new('--gateway-rate', '--gateway-rate', [CompletionResultType]::ParameterName, 'New connections per time through one gateway (the `gateway` var, else the first jump host, else the broker) [default: none]')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Connection attempts after the first, for transient failures only [default: 2]')
+            [CompletionResult]::new('--backoff', '--backoff', [CompletionResultType]::ParameterName, 'Base of the exponential backoff between connection attempts (full jitter) [default: 2s]')
+            [CompletionResult]::new('--backoff-cap', '--backoff-cap', [CompletionResultType]::ParameterName, 'Longest wait between connection attempts [default: 60s]')
+            [CompletionResult]::new('--breaker-threshold', '--breaker-threshold', [CompletionResultType]::ParameterName, 'Consecutive transport failures that open a host''s circuit breaker; 0 = off (play: circuit_breaker.threshold) [default: 3]')
+            [CompletionResult]::new('--breaker-cooldown', '--breaker-cooldown', [CompletionResultType]::ParameterName, 'How long an open breaker skips its host before one probe (play: circuit_breaker.cooldown) [default: 180s]')
+            [CompletionResult]::new('--max-fail-percentage', '--max-fail-percentage', [CompletionResultType]::ParameterName, 'Stop starting hosts once more than this share of the finished hosts failed (exit 3) [default: none]')
+            [CompletionResult]::new('--min-hosts-done', '--min-hosts-done', [CompletionResultType]::ParameterName, 'Finished hosts needed before max_fail_percentage is judged [default: 1]')
+            [CompletionResult]::new('--any-errors-fatal', '--any-errors-fatal', [CompletionResultType]::ParameterName, 'Stop starting hosts at the first failed host (exit 3) [default: false]')
+            [CompletionResult]::new('--state-dir', '--state-dir', [CompletionResultType]::ParameterName, 'Directory of the breaker state files and the run history [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]')
+            [CompletionResult]::new('--duration', '--duration', [CompletionResultType]::ParameterName, 'Stop after this long (e.g. 10m, 1h), as if interrupted; without it, watch until SIGINT or SIGTERM')
+            [CompletionResult]::new('--events', '--events', [CompletionResultType]::ParameterName, 'Stream every check, level change and subscription change as one JSON line to FILE, or to stdout with `-`')
+            [CompletionResult]::new('--report', '--report', [CompletionResultType]::ParameterName, 'Write the report of the watch period here as JSON (atomically) when the watch ends')
+            [CompletionResult]::new('--metrics', '--metrics', [CompletionResultType]::ParameterName, 'Keep a Prometheus textfile here (node_exporter''s textfile collector): per host up, level and check time; rewritten atomically')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Ask for the ssh password on the terminal (not echoed, never stored) for hosts whose inventory sets none; those hosts then log in on the native backend')
+            [CompletionResult]::new('--ask-pass', '--ask-pass', [CompletionResultType]::ParameterName, 'Ask for the ssh password on the terminal (not echoed, never stored) for hosts whose inventory sets none; those hosts then log in on the native backend')
+            [CompletionResult]::new('--reset-breakers', '--reset-breakers', [CompletionResultType]::ParameterName, 'Forget every breaker of this inventory before the run')
+            [CompletionResult]::new('--fresh', '--fresh', [CompletionResultType]::ParameterName, 'Start every host afresh at the start level, ignoring the watch state saved by an earlier watch')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'drover;inventory' {
             [CompletionResult]::new('-i', '-i', [CompletionResultType]::ParameterName, 'Inventory file (repeatable; later ones win)')
             [CompletionResult]::new('--inventory', '--inventory', [CompletionResultType]::ParameterName, 'Inventory file (repeatable; later ones win)')
@@ -291,6 +339,7 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a playbook against the inventory')
             [CompletionResult]::new('exec', 'exec', [CompletionResultType]::ParameterValue, 'Run one command on the hosts a pattern selects, no playbook needed')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate a playbook and print every host''s rendered commands; connects to nothing')
+            [CompletionResult]::new('watch', 'watch', [CompletionResultType]::ParameterValue, 'Watch the fleet: the play''s tasks as health checks, each host on its level''s interval')
             [CompletionResult]::new('inventory', 'inventory', [CompletionResultType]::ParameterValue, 'Show the inventory: hosts, groups and resolved variables')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'List the recorded runs: id, start, playbook, hosts per status, duration, exit code')
             [CompletionResult]::new('report', 'report', [CompletionResultType]::ParameterValue, 'Past runs'' reports: show one, diff two (drift), merge shards, write an HTML page')
@@ -305,6 +354,9 @@ Register-ArgumentCompleter -Native -CommandName 'drover' -ScriptBlock {
             break
         }
         'drover;help;check' {
+            break
+        }
+        'drover;help;watch' {
             break
         }
         'drover;help;inventory' {

@@ -25,6 +25,7 @@ set edit:completion:arg-completer[drover] = {|@words|
             cand run 'Run a playbook against the inventory'
             cand exec 'Run one command on the hosts a pattern selects, no playbook needed'
             cand check 'Validate a playbook and print every host''s rendered commands; connects to nothing'
+            cand watch 'Watch the fleet: the play''s tasks as health checks, each host on its level''s interval'
             cand inventory 'Show the inventory: hosts, groups and resolved variables'
             cand history 'List the recorded runs: id, start, playbook, hosts per status, duration, exit code'
             cand report 'Past runs'' reports: show one, diff two (drift), merge shards, write an HTML page'
@@ -170,6 +171,52 @@ set edit:completion:arg-completer[drover] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'drover;watch'= {
+            cand -i 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)'
+            cand --inventory 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)'
+            cand -l 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b), or @FILE: one a line'
+            cand --limit 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b), or @FILE: one a line'
+            cand -e 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)'
+            cand --extra-vars 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)'
+            cand --platforms 'Router and switch platform profiles to add or override: YAML with a top-level `platforms:` key'
+            cand --tags 'Only tasks with one of these tags (comma-separated; also all, tagged, untagged); `always` tasks run too'
+            cand --skip-tags 'Leave out tasks with one of these tags (comma-separated); `never` tasks run only when asked for by tag'
+            cand -u 'Remote user for hosts whose inventory sets none (Ansible''s -u: inventory `user` wins)'
+            cand --user 'Remote user for hosts whose inventory sets none (Ansible''s -u: inventory `user` wins)'
+            cand --batch-size 'Hosts per batch; a batch connects, runs and disconnects before the next starts; 0 = one batch [default: 10]'
+            cand --strategy 'batched, or rolling: a window of `concurrency` hosts, the next starts as one ends [default: batched]'
+            cand -f 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]'
+            cand --concurrency 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]'
+            cand --forks 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]'
+            cand --connect-timeout 'Per connection attempt [default: 10s]'
+            cand --command-timeout 'Per command (a task''s `timeout` overrides it) [default: 8s]'
+            cand --host-timeout 'Whole-host deadline [default: none]'
+            cand --batch-pause 'Wait between batches [default: 0s]'
+            cand --rate 'New connections per time, fleet-wide and across batches: 20/s, 300/m, 120/h, 5/10s [default: 20/s]'
+            cand --burst 'Connections that may start at once after an idle spell (1 = evenly spaced) [default: 1]'
+            cand --gateway-rate 'New connections per time through one gateway (the `gateway` var, else the first jump host, else the broker) [default: none]'
+            cand --retries 'Connection attempts after the first, for transient failures only [default: 2]'
+            cand --backoff 'Base of the exponential backoff between connection attempts (full jitter) [default: 2s]'
+            cand --backoff-cap 'Longest wait between connection attempts [default: 60s]'
+            cand --breaker-threshold 'Consecutive transport failures that open a host''s circuit breaker; 0 = off (play: circuit_breaker.threshold) [default: 3]'
+            cand --breaker-cooldown 'How long an open breaker skips its host before one probe (play: circuit_breaker.cooldown) [default: 180s]'
+            cand --max-fail-percentage 'Stop starting hosts once more than this share of the finished hosts failed (exit 3) [default: none]'
+            cand --min-hosts-done 'Finished hosts needed before max_fail_percentage is judged [default: 1]'
+            cand --any-errors-fatal 'Stop starting hosts at the first failed host (exit 3) [default: false]'
+            cand --state-dir 'Directory of the breaker state files and the run history [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]'
+            cand --duration 'Stop after this long (e.g. 10m, 1h), as if interrupted; without it, watch until SIGINT or SIGTERM'
+            cand --events 'Stream every check, level change and subscription change as one JSON line to FILE, or to stdout with `-`'
+            cand --report 'Write the report of the watch period here as JSON (atomically) when the watch ends'
+            cand --metrics 'Keep a Prometheus textfile here (node_exporter''s textfile collector): per host up, level and check time; rewritten atomically'
+            cand -k 'Ask for the ssh password on the terminal (not echoed, never stored) for hosts whose inventory sets none; those hosts then log in on the native backend'
+            cand --ask-pass 'Ask for the ssh password on the terminal (not echoed, never stored) for hosts whose inventory sets none; those hosts then log in on the native backend'
+            cand --reset-breakers 'Forget every breaker of this inventory before the run'
+            cand --fresh 'Start every host afresh at the start level, ignoring the watch state saved by an earlier watch'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'drover;inventory'= {
             cand -i 'Inventory file (repeatable; later ones win)'
             cand --inventory 'Inventory file (repeatable; later ones win)'
@@ -270,6 +317,7 @@ set edit:completion:arg-completer[drover] = {|@words|
             cand run 'Run a playbook against the inventory'
             cand exec 'Run one command on the hosts a pattern selects, no playbook needed'
             cand check 'Validate a playbook and print every host''s rendered commands; connects to nothing'
+            cand watch 'Watch the fleet: the play''s tasks as health checks, each host on its level''s interval'
             cand inventory 'Show the inventory: hosts, groups and resolved variables'
             cand history 'List the recorded runs: id, start, playbook, hosts per status, duration, exit code'
             cand report 'Past runs'' reports: show one, diff two (drift), merge shards, write an HTML page'
@@ -281,6 +329,8 @@ set edit:completion:arg-completer[drover] = {|@words|
         &'drover;help;exec'= {
         }
         &'drover;help;check'= {
+        }
+        &'drover;help;watch'= {
         }
         &'drover;help;inventory'= {
         }

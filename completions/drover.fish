@@ -29,6 +29,7 @@ complete -c drover -n "__fish_drover_needs_command" -s V -l version -d 'Print ve
 complete -c drover -n "__fish_drover_needs_command" -f -a "run" -d 'Run a playbook against the inventory'
 complete -c drover -n "__fish_drover_needs_command" -f -a "exec" -d 'Run one command on the hosts a pattern selects, no playbook needed'
 complete -c drover -n "__fish_drover_needs_command" -f -a "check" -d 'Validate a playbook and print every host\'s rendered commands; connects to nothing'
+complete -c drover -n "__fish_drover_needs_command" -f -a "watch" -d 'Watch the fleet: the play\'s tasks as health checks, each host on its level\'s interval'
 complete -c drover -n "__fish_drover_needs_command" -f -a "inventory" -d 'Show the inventory: hosts, groups and resolved variables'
 complete -c drover -n "__fish_drover_needs_command" -f -a "history" -d 'List the recorded runs: id, start, playbook, hosts per status, duration, exit code'
 complete -c drover -n "__fish_drover_needs_command" -f -a "report" -d 'Past runs\' reports: show one, diff two (drift), merge shards, write an HTML page'
@@ -147,6 +148,43 @@ complete -c drover -n "__fish_drover_using_subcommand check" -l list-hosts -d 'P
 complete -c drover -n "__fish_drover_using_subcommand check" -l syntax-check -d 'Accepted for Ansible habit: `check` validates and renders anyway'
 complete -c drover -n "__fish_drover_using_subcommand check" -s h -l help -d 'Print help'
 complete -c drover -n "__fish_drover_using_subcommand check" -s V -l version -d 'Print version'
+complete -c drover -n "__fish_drover_using_subcommand watch" -s i -l inventory -d 'Inventory file: native YAML, Ansible YAML, or an executable printing Ansible JSON (repeatable; later ones win)' -r -F
+complete -c drover -n "__fish_drover_using_subcommand watch" -s l -l limit -d 'Only hosts that also match this pattern (names, globs, groups, a:b, a:&b, a:!b), or @FILE: one a line' -r
+complete -c drover -n "__fish_drover_using_subcommand watch" -s e -l extra-vars -d 'Extra variables, highest precedence: key=value, JSON/YAML mapping, or @file.yml (repeatable)' -r
+complete -c drover -n "__fish_drover_using_subcommand watch" -l platforms -d 'Router and switch platform profiles to add or override: YAML with a top-level `platforms:` key' -r -F
+complete -c drover -n "__fish_drover_using_subcommand watch" -l tags -d 'Only tasks with one of these tags (comma-separated; also all, tagged, untagged); `always` tasks run too' -r
+complete -c drover -n "__fish_drover_using_subcommand watch" -l skip-tags -d 'Leave out tasks with one of these tags (comma-separated); `never` tasks run only when asked for by tag' -r
+complete -c drover -n "__fish_drover_using_subcommand watch" -s u -l user -d 'Remote user for hosts whose inventory sets none (Ansible\'s -u: inventory `user` wins)' -r
+complete -c drover -n "__fish_drover_using_subcommand watch" -l batch-size -d 'Hosts per batch; a batch connects, runs and disconnects before the next starts; 0 = one batch [default: 10]' -r
+complete -c drover -n "__fish_drover_using_subcommand watch" -l strategy -d 'batched, or rolling: a window of `concurrency` hosts, the next starts as one ends [default: batched]' -r -f -a "batched\t'A batch connects, runs and disconnects before the next batch starts'
+rolling\t'A window of `concurrency` hosts; the next host starts as one ends'"
+complete -c drover -n "__fish_drover_using_subcommand watch" -s f -l concurrency -l forks -d 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]' -r
+complete -c drover -n "__fish_drover_using_subcommand watch" -l connect-timeout -d 'Per connection attempt [default: 10s]' -r
+complete -c drover -n "__fish_drover_using_subcommand watch" -l command-timeout -d 'Per command (a task\'s `timeout` overrides it) [default: 8s]' -r
+complete -c drover -n "__fish_drover_using_subcommand watch" -l host-timeout -d 'Whole-host deadline [default: none]' -r
+complete -c drover -n "__fish_drover_using_subcommand watch" -l batch-pause -d 'Wait between batches [default: 0s]' -r
+complete -c drover -n "__fish_drover_using_subcommand watch" -l rate -d 'New connections per time, fleet-wide and across batches: 20/s, 300/m, 120/h, 5/10s [default: 20/s]' -r
+complete -c drover -n "__fish_drover_using_subcommand watch" -l burst -d 'Connections that may start at once after an idle spell (1 = evenly spaced) [default: 1]' -r
+complete -c drover -n "__fish_drover_using_subcommand watch" -l gateway-rate -d 'New connections per time through one gateway (the `gateway` var, else the first jump host, else the broker) [default: none]' -r
+complete -c drover -n "__fish_drover_using_subcommand watch" -l retries -d 'Connection attempts after the first, for transient failures only [default: 2]' -r
+complete -c drover -n "__fish_drover_using_subcommand watch" -l backoff -d 'Base of the exponential backoff between connection attempts (full jitter) [default: 2s]' -r
+complete -c drover -n "__fish_drover_using_subcommand watch" -l backoff-cap -d 'Longest wait between connection attempts [default: 60s]' -r
+complete -c drover -n "__fish_drover_using_subcommand watch" -l breaker-threshold -d 'Consecutive transport failures that open a host\'s circuit breaker; 0 = off (play: circuit_breaker.threshold) [default: 3]' -r
+complete -c drover -n "__fish_drover_using_subcommand watch" -l breaker-cooldown -d 'How long an open breaker skips its host before one probe (play: circuit_breaker.cooldown) [default: 180s]' -r
+complete -c drover -n "__fish_drover_using_subcommand watch" -l max-fail-percentage -d 'Stop starting hosts once more than this share of the finished hosts failed (exit 3) [default: none]' -r
+complete -c drover -n "__fish_drover_using_subcommand watch" -l min-hosts-done -d 'Finished hosts needed before max_fail_percentage is judged [default: 1]' -r
+complete -c drover -n "__fish_drover_using_subcommand watch" -l any-errors-fatal -d 'Stop starting hosts at the first failed host (exit 3) [default: false]' -r -f -a "true\t''
+false\t''"
+complete -c drover -n "__fish_drover_using_subcommand watch" -l state-dir -d 'Directory of the breaker state files and the run history [default: $XDG_STATE_HOME/drover or ~/.local/state/drover]' -r -F
+complete -c drover -n "__fish_drover_using_subcommand watch" -l duration -d 'Stop after this long (e.g. 10m, 1h), as if interrupted; without it, watch until SIGINT or SIGTERM' -r
+complete -c drover -n "__fish_drover_using_subcommand watch" -l events -d 'Stream every check, level change and subscription change as one JSON line to FILE, or to stdout with `-`' -r -F
+complete -c drover -n "__fish_drover_using_subcommand watch" -l report -d 'Write the report of the watch period here as JSON (atomically) when the watch ends' -r -F
+complete -c drover -n "__fish_drover_using_subcommand watch" -l metrics -d 'Keep a Prometheus textfile here (node_exporter\'s textfile collector): per host up, level and check time; rewritten atomically' -r -F
+complete -c drover -n "__fish_drover_using_subcommand watch" -s k -l ask-pass -d 'Ask for the ssh password on the terminal (not echoed, never stored) for hosts whose inventory sets none; those hosts then log in on the native backend'
+complete -c drover -n "__fish_drover_using_subcommand watch" -l reset-breakers -d 'Forget every breaker of this inventory before the run'
+complete -c drover -n "__fish_drover_using_subcommand watch" -l fresh -d 'Start every host afresh at the start level, ignoring the watch state saved by an earlier watch'
+complete -c drover -n "__fish_drover_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c drover -n "__fish_drover_using_subcommand watch" -s V -l version -d 'Print version'
 complete -c drover -n "__fish_drover_using_subcommand inventory" -s i -l inventory -d 'Inventory file (repeatable; later ones win)' -r -F
 complete -c drover -n "__fish_drover_using_subcommand inventory" -l host -d 'Print one host\'s resolved variables and where each came from' -r
 complete -c drover -n "__fish_drover_using_subcommand inventory" -l list-hosts -d 'Print the hosts PATTERN selects, one per line, in the order a run takes them (what `ansible PATTERN --list-hosts` prints)' -r
@@ -197,14 +235,15 @@ complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_su
 complete -c drover -n "__fish_drover_using_subcommand report; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c drover -n "__fish_drover_using_subcommand config" -s h -l help -d 'Print help'
 complete -c drover -n "__fish_drover_using_subcommand config" -s V -l version -d 'Print version'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report config help" -f -a "run" -d 'Run a playbook against the inventory'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report config help" -f -a "exec" -d 'Run one command on the hosts a pattern selects, no playbook needed'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report config help" -f -a "check" -d 'Validate a playbook and print every host\'s rendered commands; connects to nothing'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report config help" -f -a "inventory" -d 'Show the inventory: hosts, groups and resolved variables'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report config help" -f -a "history" -d 'List the recorded runs: id, start, playbook, hosts per status, duration, exit code'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report config help" -f -a "report" -d 'Past runs\' reports: show one, diff two (drift), merge shards, write an HTML page'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report config help" -f -a "config" -d 'Show the defaults drover takes from DROVER_* variables and drover.yml, and where from'
-complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check inventory history report config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check watch inventory history report config help" -f -a "run" -d 'Run a playbook against the inventory'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check watch inventory history report config help" -f -a "exec" -d 'Run one command on the hosts a pattern selects, no playbook needed'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check watch inventory history report config help" -f -a "check" -d 'Validate a playbook and print every host\'s rendered commands; connects to nothing'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check watch inventory history report config help" -f -a "watch" -d 'Watch the fleet: the play\'s tasks as health checks, each host on its level\'s interval'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check watch inventory history report config help" -f -a "inventory" -d 'Show the inventory: hosts, groups and resolved variables'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check watch inventory history report config help" -f -a "history" -d 'List the recorded runs: id, start, playbook, hosts per status, duration, exit code'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check watch inventory history report config help" -f -a "report" -d 'Past runs\' reports: show one, diff two (drift), merge shards, write an HTML page'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check watch inventory history report config help" -f -a "config" -d 'Show the defaults drover takes from DROVER_* variables and drover.yml, and where from'
+complete -c drover -n "__fish_drover_using_subcommand help; and not __fish_seen_subcommand_from run exec check watch inventory history report config help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c drover -n "__fish_drover_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "show" -d 'Print a past run\'s summary as the run printed it'
 complete -c drover -n "__fish_drover_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "diff" -d 'Show the drift between two runs per host and task; exit 2 when something drifted'
 complete -c drover -n "__fish_drover_using_subcommand help; and __fish_seen_subcommand_from report" -f -a "merge" -d 'Join the reports of `--shard K/N` runs into the report one run would have written'

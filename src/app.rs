@@ -310,7 +310,7 @@ fn announce_shutdown(notices: ui::Notices, shutdown: Shutdown) {
 }
 
 /// Waits for SIGINT or SIGTERM; false when signals cannot be watched.
-async fn wait_for_signal() -> bool {
+pub async fn wait_for_signal() -> bool {
     use tokio::signal::unix::{signal, SignalKind};
     let mut term = match signal(SignalKind::terminate()) {
         Ok(s) => s,

@@ -30,6 +30,7 @@ pub mod state_dir;
 pub mod template;
 pub mod transport;
 pub mod ui;
+pub mod watch;
 pub mod yaml_limits;
 
 use std::ffi::OsString;
@@ -147,6 +148,21 @@ fn dispatch(cli: Cli) -> Result<i32> {
             recorded(session, |s| {
                 with_login(app::Job::from_exec(args, s)?, &login)
             })
+        }
+        Command::Watch(args) => {
+            let login = args.login.clone();
+            let run = cli::RunArgs {
+                playbook: args.playbook,
+                target: args.target,
+                login: args.login,
+                habits: cli::RunHabits::default(),
+                settings: args.settings,
+                state: args.state,
+                history: cli::HistoryArgs::default(),
+                output: cli::OutputArgs::default(),
+            };
+            let job = with_login(app::Job::from_run(run, history::Session::none())?, &login)?;
+            watch::command::run(job, args.options)
         }
         Command::History(args) => history::history(args),
         Command::Report(args) => history::report(args),

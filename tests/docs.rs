@@ -281,7 +281,7 @@ fn man_pages_are_lint_clean_with_examples_and_exit_status() {
             );
         }
     }
-    assert_eq!(pages, 8, "drover.1 and one page per command");
+    assert_eq!(pages, 9, "drover.1 and one page per command");
     // `run --help` lists every exit code a run can end with.
     let help = std::process::Command::new(env!("CARGO_BIN_EXE_drover"))
         .args(["run", "--help"])

@@ -34,3 +34,4 @@ mod templates;
 mod terminal;
 mod validation;
 mod verbosity;
+mod watch;

@@ -6,6 +6,7 @@ mod config;
 mod config_toml;
 mod extra_vars;
 mod history;
+mod watch;
 
 use std::path::PathBuf;
 
@@ -20,6 +21,7 @@ pub use history::{
     parse_shard, DiffArgs, HistoryArgs, HistoryListArgs, HtmlArgs, MergeArgs, ReportArgs,
     ReportCommand, ShowArgs,
 };
+pub use watch::{WatchArgs, WatchOptions};
 
 /// The exit codes of a run (`run`, `exec`), as `--help` and the man pages list them. A macro,
 /// so `concat!` can put it under each command's examples.
@@ -88,6 +90,27 @@ Exit codes:
   0    the playbook is valid and every command renders
   1    it is not (the errors are printed)")]
     Check(CheckArgs),
+    /// Watch the fleet: the play's tasks as health checks, each host on its level's interval
+    #[command(
+        long_about = "Watch the fleet: run the play's tasks as health checks, per host, on the \
+interval of the host's monitoring level (CRITICAL 5s, HIGH 15s, NORMAL 60s, LOW 300s, MINIMAL \
+600s). A failure escalates a host (one: HIGH, two in a row: CRITICAL), a run of successes calms \
+it one level at a time; the play's `watch:` section changes the intervals and rules. Checks go \
+through the connector (rate limit, breakers, retries), at most `concurrency` at once. On a \
+terminal a live table, elsewhere one line per change; at the end (SIGINT, SIGTERM, --duration) \
+the report of the watch period. Each host's level is saved in the state dir, and the next \
+watch resumes it.",
+        after_help = "Examples:
+  drover watch playbooks/health.yml -i inventory/lab.yml
+  drover watch health.yml -i inv.yml --concurrency 50 --events watch.ndjson --metrics /var/lib/node_exporter/drover.prom
+  drover watch health.yml -i inv.yml --duration 1h --report watch.json
+
+Exit codes:
+  0    the watch ended and every host's last check was ok
+  1    usage or input error (bad inventory, playbook, `watch:` key or flag); nothing ran
+  2    the watch ended with some host's last check failed, unreachable or breaker-open"
+    )]
+    Watch(WatchArgs),
     /// Show the inventory: hosts, groups and resolved variables
     #[command(after_help = "Examples:
   drover inventory -i inventory/lab.yml --graph

@@ -225,6 +225,27 @@ pub async fn run(plan: Arc<Plan>, env: RunEnv, events: EventSink, shutdown: Shut
     }
 }
 
+/// One host's turn outside a run: connect through `connector` (rate limit, breaker,
+/// retries), run the play's tasks, disconnect. `drover watch` checks a host this way.
+pub async fn run_host(
+    plan: &Plan,
+    play: usize,
+    host: &plan::PlannedHost,
+    connector: &connector::Connector,
+    events: &EventSink,
+    shutdown: Shutdown,
+) -> HostOutcome {
+    let run = host::HostRun {
+        plan,
+        play: &plan.plays[play],
+        batch: 0,
+        host,
+        connector,
+        events,
+    };
+    run.run(&mut Registered::default(), shutdown).await
+}
+
 type Done = (Arc<str>, Registered, HostStatus);
 
 fn collect(

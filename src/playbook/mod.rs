@@ -62,6 +62,9 @@ crate::settings::play_keys! {
         /// Files of variables, read relative to the playbook; they override `vars`.
         #[serde(default)]
         vars_files: OneOrMany<String>,
+        /// `drover watch`'s levels, rules and subscription limits; `run` ignores it.
+        #[serde(default)]
+        pub watch: Option<crate::watch::WatchKeys>,
         #[serde(default)]
         #[serde(rename = "gather_facts")]
         _gather_facts: Option<GatherFacts>,

@@ -1,12 +1,11 @@
 //! The NDJSON event stream (`--events FILE|-`): one JSON object per line, written as each
 //! event happens and flushed at once, so `tail -f` and `jq` see the run live. The same lines
-//! read back as [`Stamped`] events replay into the same report.
+//! read back as [`Stamped`](crate::event::Stamped) events replay into the same report.
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::event::Stamped;
 
 /// Where `--events` goes: a file, or stdout for `-`.
 pub struct EventLog {
@@ -32,7 +31,8 @@ impl EventLog {
         })
     }
 
-    pub fn write(&mut self, event: &Stamped) {
+    /// Writes one event as a line: a run's [`Stamped`](crate::event::Stamped) events, or a watch's.
+    pub fn write(&mut self, event: &impl serde::Serialize) {
         if self.failed.is_some() {
             return;
         }

@@ -6,7 +6,7 @@ pub mod out;
 mod plain;
 mod progress;
 mod summary;
-mod term;
+pub mod term;
 pub use term::read_secret;
 
 use std::io::IsTerminal;

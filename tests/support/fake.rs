@@ -125,11 +125,14 @@ impl Transport for FakeTransport {
                     serde_json::Value::Array(a) => a.first()?.as_str().map(str::to_string),
                     _ => None,
                 });
+        // As the MQTT transport: a node in shared mode joins its broker's client.
+        let shared_mqtt = conn.transport == drover::inventory::TransportKind::Mqtt
+            && conn.vars.get("mqtt_mode").and_then(|m| m.as_str()) != Some("per_node");
         Ok(Endpoint {
             platform: None,
             transport: conn.transport.as_str(),
             address: conn.address.clone(),
-            opens_connection: true,
+            opens_connection: !shared_mqtt,
             gateway,
             vars: Vec::new(),
             target: Target::Local,

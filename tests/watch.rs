@@ -1,0 +1,663 @@
+//! `drover watch` on the fake transport and tokio's paused clock: each level's interval,
+//! escalation and calming sequences, the concurrency cap, open breakers, resuming saved
+//! state, and MQTT subscriptions under the broker's caps on a 1000-host watch — exactly.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::support::fake::FakeTransport;
+use drover::engine::{BreakerStore, Clock, Plan, PlanOptions, RunEnv, Shutdown};
+use drover::inventory;
+use drover::playbook::Playbook;
+use drover::transport::Output;
+use drover::watch::command::prepare;
+use drover::watch::ledger::{self, Saved};
+use drover::watch::{watch, CheckStatus, Level, Stamped, WatchEvent, WatchKeys, WatchSink};
+
+/// Unix ms the tests' clock starts at.
+const EPOCH: u64 = 1_700_000_000_000;
+
+fn fleet(n: usize, vars: &str) -> String {
+    let mut inv = format!("defaults:\n{vars}hosts:\n");
+    for i in 1..=n {
+        inv.push_str(&format!("  h{i:04}: {{}}\n"));
+    }
+    inv
+}
+
+fn plan_of(inv: &str, play: &str) -> (Plan, WatchKeys) {
+    let inv = inventory::from_yaml(Path::new("inv.yml"), inv).unwrap();
+    let book = Playbook::parse(Path::new("p.yml"), play).unwrap();
+    let keys = book.plays[0].watch.clone().unwrap_or_default();
+    let plan = Plan::build(
+        &book,
+        &inv,
+        &PlanOptions::default(),
+        &FakeTransport::default(),
+    )
+    .unwrap();
+    (plan, keys)
+}
+
+/// Watches for `secs` seconds of paused time and returns every event.
+async fn watch_for(
+    plan: Plan,
+    keys: &WatchKeys,
+    saved: BTreeMap<String, Saved>,
+    fake: FakeTransport,
+    secs: f64,
+) -> Vec<Stamped> {
+    let clock = Clock::new(EPOCH);
+    let (setup, _) = prepare(&plan, keys, saved, clock.now_ms()).unwrap();
+    let env = RunEnv {
+        transports: Arc::new(fake),
+        breakers: Arc::new(BreakerStore::in_memory()),
+        clock,
+    };
+    let (sink, mut rx) = WatchSink::new();
+    let (trigger, shutdown) = Shutdown::new();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+        trigger.fire();
+    });
+    watch(Arc::new(plan), setup, env, sink, shutdown).await;
+    let mut out = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        out.push(e);
+    }
+    out
+}
+
+/// When each host's checks ended, in ms.
+fn check_times(events: &[Stamped]) -> HashMap<String, Vec<u64>> {
+    let mut out: HashMap<String, Vec<u64>> = HashMap::new();
+    for e in events {
+        if let WatchEvent::Check { host, .. } = &e.event {
+            out.entry(host.to_string()).or_default().push(e.at_ms);
+        }
+    }
+    out
+}
+
+fn level_changes(events: &[Stamped], of: &str) -> Vec<(u64, Level, Level)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.event {
+            WatchEvent::LevelChanged { host, from, to, .. } if &**host == of => {
+                Some((e.at_ms, *from, *to))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn saved_at(level: Level, last_check_ms: u64) -> Saved {
+    Saved {
+        level,
+        failures: 0,
+        successes: 0,
+        last_check_ms,
+        last_change_ms: None,
+        status: Some(CheckStatus::Ok),
+    }
+}
+
+/// A fake whose command fails (exit 1) for `host` while `failing` says so.
+fn scripted(failing: Arc<Mutex<HashSet<String>>>) -> FakeTransport {
+    FakeTransport::new(move |host, _| {
+        let bad = failing.lock().unwrap().contains(host);
+        Output {
+            exit_code: Some(i32::from(bad)),
+            stdout: String::new(),
+            stderr: if bad { "down\n".into() } else { String::new() },
+        }
+    })
+}
+
+const STEADY: &str = "- hosts: all\n  rate: 1000/s\n  burst: 1000\n  watch:\n    calm_after: { critical: 0, high: 0, normal: 0, low: 0 }\n  tasks:\n    - command: check\n";
+
+#[tokio::test(start_paused = true)]
+async fn each_level_is_checked_on_its_interval() {
+    let (plan, keys) = plan_of(&fleet(5, "  transport: local\n"), STEADY);
+    // Saved state puts one host at each level, each due now.
+    let saved: BTreeMap<String, Saved> = Level::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let due_now = EPOCH - l.default_interval().as_millis() as u64;
+            (format!("h{:04}", i + 1), saved_at(*l, due_now))
+        })
+        .collect();
+    let events = watch_for(plan, &keys, saved, FakeTransport::default(), 1199.5).await;
+    let times = check_times(&events);
+    for (i, level) in Level::ALL.iter().enumerate() {
+        let every = level.default_interval().as_millis() as u64;
+        let expected: Vec<u64> = (0..1_200_000 / every).map(|k| k * every).collect();
+        assert_eq!(times[&format!("h{:04}", i + 1)], expected, "{level}");
+    }
+    assert_eq!(times["h0001"].len(), 240, "CRITICAL: every 5 s");
+    assert_eq!(times["h0002"].len(), 80, "HIGH: every 15 s");
+    assert_eq!(times["h0003"].len(), 20, "NORMAL: every 60 s");
+    assert_eq!(times["h0004"].len(), 4, "LOW: every 300 s");
+    assert_eq!(times["h0005"].len(), 2, "MINIMAL: every 600 s");
+}
+
+#[tokio::test(start_paused = true)]
+async fn failures_escalate_and_successes_calm_one_level_at_a_time() {
+    let play = "- hosts: all\n  rate: 1000/s\n  burst: 1000\n  tasks:\n    - command: check\n";
+    let (plan, keys) = plan_of(&fleet(2, "  transport: local\n"), play);
+    let failing: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let fake = scripted(failing.clone());
+    // h0001 fails from 30 s until 97 s.
+    let f = failing.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        f.lock().unwrap().insert("h0001".into());
+        tokio::time::sleep(Duration::from_secs(67)).await;
+        f.lock().unwrap().clear();
+    });
+    let events = watch_for(plan, &keys, BTreeMap::new(), fake, 1500.5).await;
+    use Level::*;
+    assert_eq!(
+        level_changes(&events, "h0001"),
+        [
+            // NORMAL at 0 ok; 60 fails → HIGH (next 75); 75 fails → CRITICAL (every 5 s).
+            (60_000, Normal, High),
+            (75_000, High, Critical),
+            // 80..95 fail; 100, 105, 110 ok → HIGH; ten oks at HIGH (125..260) → NORMAL.
+            (110_000, Critical, High),
+            (260_000, High, Normal),
+            // Twenty oks at NORMAL (320..1460) → LOW.
+            (1_460_000, Normal, Low),
+        ]
+    );
+    let times = &check_times(&events)["h0001"];
+    assert_eq!(
+        &times[..12],
+        [
+            0, 60_000, 75_000, 80_000, 85_000, 90_000, 95_000, 100_000, 105_000, 110_000, 125_000,
+            140_000
+        ]
+    );
+    // The healthy host only calms: NORMAL → LOW after 20 oks, checked at 0..1140 s.
+    assert_eq!(level_changes(&events, "h0002"), [(1_140_000, Normal, Low)]);
+    // Every failed check says why, with the level after it.
+    let failed: Vec<(u64, Level)> = events
+        .iter()
+        .filter_map(|e| match &e.event {
+            WatchEvent::Check {
+                status: CheckStatus::Failed,
+                level,
+                error,
+                ..
+            } => {
+                assert_eq!(error.as_ref().unwrap().kind.as_str(), "nonzero_exit");
+                Some((e.at_ms, *level))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed.len(), 6);
+    assert_eq!(failed[0], (60_000, High));
+    assert!(failed[1..].iter().all(|(_, l)| *l == Critical));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_concurrency_cap_is_never_exceeded() {
+    let play = "- hosts: all\n  concurrency: 7\n  rate: 1000/s\n  burst: 1000\n  tasks:\n    - command: check\n";
+    let (plan, keys) = plan_of(&fleet(100, "  transport: local\n"), play);
+    let mut fake = FakeTransport::default();
+    fake.command_delay = Duration::from_secs(2);
+    let events = watch_for(plan, &keys, BTreeMap::new(), fake.clone(), 180.5).await;
+    let most = events
+        .iter()
+        .filter_map(|e| match &e.event {
+            WatchEvent::Check { in_flight, .. } => Some(*in_flight),
+            _ => None,
+        })
+        .max();
+    assert_eq!(most, Some(7));
+    assert_eq!(fake.peak_sessions(), 7);
+    let Some(WatchEvent::WatchFinished { peak_in_flight, .. }) = events.last().map(|e| &e.event)
+    else {
+        panic!("no watch_finished");
+    };
+    assert_eq!(*peak_in_flight, 7);
+    // 100 hosts, 7 at a time, 2 s each: the first round ends at 15 × 2 s = 30 s.
+    let times = check_times(&events);
+    let first_round_end = times.values().map(|t| t[0]).max().unwrap();
+    assert_eq!(first_round_end, 30_000);
+    // A host that waited for a slot is still checked every 60 s after its first check began.
+    let last = &times["h0100"];
+    assert_eq!(last[..3], [30_000, 90_000, 150_000]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_open_breaker_defers_the_host_to_its_cooldown_end() {
+    let play = "- hosts: all\n  rate: 1000/s\n  burst: 1000\n  retries: 0\n  circuit_breaker: { threshold: 1, cooldown: 180s }\n  tasks:\n    - command: check\n";
+    let (plan, keys) = plan_of(&fleet(2, "  transport: local\n"), play);
+    let mut fake = FakeTransport::default();
+    fake.unreachable = Arc::new(["h0001".to_string()].into());
+    let events = watch_for(plan, &keys, BTreeMap::new(), fake.clone(), 400.0).await;
+    let connects: Vec<u64> = fake
+        .connects()
+        .iter()
+        .filter(|(h, _)| h == "h0001")
+        .map(|(_, at)| at.elapsed().as_millis() as u64)
+        .collect();
+    // Tried at 0, 180 and 360 s (ages seen from 400 s): never at CRITICAL's 5 s.
+    assert_eq!(connects, [400_000, 220_000, 40_000]);
+    let checks: Vec<(CheckStatus, u64, bool)> = events
+        .iter()
+        .filter_map(|e| match &e.event {
+            WatchEvent::Check {
+                host,
+                status,
+                next_in_ms,
+                breaker_open,
+                ..
+            } if &**host == "h0001" => Some((*status, *next_in_ms, *breaker_open)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(checks, [(CheckStatus::Unreachable, 180_000, true); 3]);
+    // The healthy host is untouched by its neighbour's breaker.
+    assert_eq!(check_times(&events)["h0002"].len(), 7);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_restarted_watch_resumes_each_host_at_its_level() {
+    let play = "- hosts: all\n  rate: 1000/s\n  burst: 1000\n  tasks:\n    - command: check\n";
+    let inv = fleet(3, "  transport: local\n");
+    let (plan, keys) = plan_of(&inv, play);
+    let failing: Arc<Mutex<HashSet<String>>> = Arc::new(Mutex::new(["h0002".into()].into()));
+    let events = watch_for(plan, &keys, BTreeMap::new(), scripted(failing.clone()), 8.0).await;
+    // h0002 failed at 0 (→ HIGH); nothing else was due within 8 s.
+    assert_eq!(
+        level_changes(&events, "h0002"),
+        [(0, Level::Normal, Level::High)]
+    );
+    // Save what the ledger saw, as the command does at the end, and read it back.
+    let (plan, keys) = plan_of(&inv, play);
+    let (_, mut ledger) = prepare(&plan, &keys, BTreeMap::new(), EPOCH).unwrap();
+    for e in &events {
+        ledger.apply(e);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = ledger::state_path(dir.path(), &[dir.path().join("inv.yml")]);
+    ledger.save(&path).unwrap();
+    let saved = ledger::load(&path).unwrap();
+    assert_eq!(saved["h0002"].level, Level::High);
+    assert_eq!(saved["h0002"].failures, 1);
+    assert_eq!(saved["h0001"].level, Level::Normal);
+    // Restarted 20 s after the first watch began: h0002 (HIGH, checked at 0) is due at 15 s,
+    // so at once, and fails again → CRITICAL; h0001 (NORMAL) is due 40 s in; h0003 too.
+    let (plan, keys) = plan_of(&inv, play);
+    let clock_later = EPOCH + 20_000;
+    let (setup, _) = prepare(&plan, &keys, saved.clone(), clock_later).unwrap();
+    assert_eq!(setup.resumed, 3);
+    assert_eq!(setup.starts[1].track.level, Level::High);
+    assert_eq!(setup.starts[1].first_in, Duration::ZERO);
+    assert_eq!(setup.starts[0].first_in, Duration::from_secs(40));
+    let env = RunEnv {
+        transports: Arc::new(scripted(failing)),
+        breakers: Arc::new(BreakerStore::in_memory()),
+        clock: Clock::new(clock_later),
+    };
+    let (sink, mut rx) = WatchSink::new();
+    let (trigger, shutdown) = Shutdown::new();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(45)).await;
+        trigger.fire();
+    });
+    watch(Arc::new(plan), setup, env, sink, shutdown).await;
+    let mut events = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        events.push(e);
+    }
+    assert_eq!(
+        level_changes(&events, "h0002"),
+        [(0, Level::High, Level::Critical)]
+    );
+    assert_eq!(check_times(&events)["h0001"], [40_000]);
+    let Some(WatchEvent::WatchStarted { resumed, .. }) = events.first().map(|e| &e.event) else {
+        panic!("no watch_started");
+    };
+    assert_eq!(*resumed, 3);
+}
+
+/// 1000 MQTT nodes in shared mode with three topics each, 20 of them failing from 30 s on.
+async fn subscription_watch(watch_keys: &str) -> (Vec<Stamped>, Vec<Vec<(String, usize)>>) {
+    let vars = "  transport: mqtt\n  mqtt_url: mqtt://127.0.0.1:1883\n";
+    let play = format!(
+        "- hosts: all\n  concurrency: 100\n  rate: 1000/s\n  burst: 1000\n  watch:\n{watch_keys}    subscribe: [\"node/{{{{ inventory_hostname }}}}/params/remote\", \"node/{{{{ inventory_hostname }}}}/otaurl\", \"node/{{{{ inventory_hostname }}}}/to-node\"]\n  tasks:\n    - command: check\n"
+    );
+    let (plan, keys) = plan_of(&fleet(1000, vars), &play);
+    let failing: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let f = failing.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        // The last 20 nodes: the ones furthest from a subscription.
+        f.lock()
+            .unwrap()
+            .extend((981..=1000).map(|i| format!("h{i:04}")));
+    });
+    let events = watch_for(plan, &keys, BTreeMap::new(), scripted(failing), 70.0).await;
+    let held = events
+        .iter()
+        .filter_map(|e| match &e.event {
+            WatchEvent::Subscriptions { held, .. } => Some(held.clone()),
+            _ => None,
+        })
+        .collect();
+    (events, held)
+}
+
+fn subscription_events(events: &[Stamped]) -> Vec<&WatchEvent> {
+    events
+        .iter()
+        .map(|e| &e.event)
+        .filter(|e| matches!(e, WatchEvent::Subscriptions { .. }))
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_1000_host_watch_holds_300_subscriptions_and_evicts_the_lowest_priority() {
+    let (events, held) = subscription_watch("").await;
+    let broker = "mqtt://127.0.0.1:1883".to_string();
+    // Never above the cap, on the one shared connection.
+    assert!(
+        held.iter().all(|h| h == &[(broker.clone(), 300)]),
+        "{held:?}"
+    );
+    let subs = subscription_events(&events);
+    // At the start: the first 100 nodes in inventory order, 3 topics each, one packet.
+    let WatchEvent::Subscriptions {
+        subscribe, added, ..
+    } = subs[0]
+    else {
+        unreachable!()
+    };
+    assert_eq!(added.len(), 100);
+    assert_eq!(&*added[0], "h0001");
+    assert_eq!(&*added[99], "h0100");
+    assert_eq!(subscribe.len(), 1);
+    assert_eq!(subscribe[0].filters.len(), 300);
+    assert_eq!(subscribe[0].filters[0], "node/h0001/params/remote");
+    // At 60 s the 20 failing nodes escalate to HIGH, one by one: each evicts the lowest
+    // priority subscribed node, the last NORMAL one in inventory order.
+    let evicted: Vec<String> = subs[1..]
+        .iter()
+        .flat_map(|e| match e {
+            WatchEvent::Subscriptions { evicted, .. } => evicted.iter().map(|h| h.to_string()),
+            _ => unreachable!(),
+        })
+        .collect();
+    let added: Vec<String> = subs[1..]
+        .iter()
+        .flat_map(|e| match e {
+            WatchEvent::Subscriptions { added, .. } => added.iter().map(|h| h.to_string()),
+            _ => unreachable!(),
+        })
+        .collect();
+    let expected_evicted: Vec<String> = (81..=100).rev().map(|i| format!("h{i:04}")).collect();
+    assert_eq!(evicted, expected_evicted);
+    let mut added_sorted = added.clone();
+    added_sorted.sort();
+    let expected_added: Vec<String> = (981..=1000).map(|i| format!("h{i:04}")).collect();
+    assert_eq!(added_sorted, expected_added);
+    // Each eviction is one UNSUBSCRIBE of that node's three topics and one SUBSCRIBE.
+    for e in &subs[1..] {
+        let WatchEvent::Subscriptions {
+            unsubscribe,
+            subscribe,
+            ..
+        } = e
+        else {
+            unreachable!()
+        };
+        assert_eq!(unsubscribe.len(), 1);
+        assert_eq!(unsubscribe[0].filters.len(), 3);
+        assert_eq!(subscribe[0].filters.len(), 3);
+    }
+    // Only the start and the 20 escalations to HIGH at 60 s (CRITICAL would be at 75 s).
+    assert_eq!(subs.len(), 21);
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_aws_iot_profile_holds_50_per_connection_in_packets_of_8() {
+    let (events, held) = subscription_watch("    broker_profile: aws_iot\n").await;
+    let broker = "mqtt://127.0.0.1:1883".to_string();
+    // 16 nodes × 3 topics = 48: the 17th node's three would pass 50.
+    assert!(
+        held.iter().all(|h| h == &[(broker.clone(), 48)]),
+        "{held:?}"
+    );
+    let subs = subscription_events(&events);
+    let WatchEvent::Subscriptions {
+        subscribe, added, ..
+    } = subs[0]
+    else {
+        unreachable!()
+    };
+    assert_eq!(added.len(), 16);
+    let sizes: Vec<usize> = subscribe.iter().map(|p| p.filters.len()).collect();
+    assert_eq!(sizes, [8, 8, 8, 8, 8, 8]);
+    // The escalating nodes evict h0016, h0015, … in turn.
+    let first_evictions: Vec<String> = subs[1..4]
+        .iter()
+        .flat_map(|e| match e {
+            WatchEvent::Subscriptions { evicted, .. } => evicted.iter().map(|h| h.to_string()),
+            _ => unreachable!(),
+        })
+        .collect();
+    assert_eq!(first_evictions, ["h0016", "h0015", "h0014"]);
+    // `max_subscriptions` lowers a profile's cap further, never raises it.
+    let keys: WatchKeys =
+        serde_yaml::from_str("broker_profile: aws_iot\nmax_subscriptions: 500\n").unwrap();
+    assert_eq!(keys.limits().per_connection, 50);
+    let keys: WatchKeys = serde_yaml::from_str("max_subscriptions: 30\n").unwrap();
+    assert_eq!(keys.limits().per_connection, 30);
+    assert_eq!(WatchKeys::default().limits().per_connection, 300);
+}
+
+/// 200 MQTT nodes through real mosquitto and the node simulator, checked by request and
+/// reply. Once every node has answered, 10 go silent: they escalate to CRITICAL while the
+/// other 190 stay at NORMAL; then SIGTERM ends the watch and its report is written.
+#[test]
+fn mosquitto_200_nodes_10_go_silent_escalate_and_sigterm_writes_the_report() {
+    use crate::support::mosquitto::{Behaviour, Mosquitto, Simulator};
+    use crate::support::Test;
+    use std::io::BufRead;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let broker = Mosquitto::start();
+    let silenced = Arc::new(AtomicBool::new(false));
+    let quiet: HashSet<String> = (1..=10).map(|i| format!("n{}", i * 20)).collect();
+    let (s, q) = (silenced.clone(), quiet.clone());
+    let sim = Simulator::start(
+        broker.port,
+        Arc::new(move |node: &str| {
+            if s.load(Ordering::SeqCst) && q.contains(node) {
+                Behaviour::Silent
+            } else {
+                Behaviour::Ok
+            }
+        }),
+    );
+    let mut inv = format!(
+        "defaults:\n  transport: mqtt\n  mqtt_url: {}\nhosts:\n",
+        broker.url()
+    );
+    for i in 1..=200 {
+        inv.push_str(&format!("  n{i}: {{}}\n"));
+    }
+    let play = r#"
+- hosts: all
+  concurrency: 50
+  rate: 1000/s
+  burst: 1000
+  watch:
+    intervals: { critical: 300ms, high: 600ms, normal: 1s }
+    calm_after: { normal: 0 }
+  tasks:
+    - name: ping
+      mqtt:
+        topic: "node/{{ node_id }}/to-node"
+        payload: { cmd: "ping {{ node_id }}" }
+        reply:
+          topic: "node/{{ node_id }}/from-node"
+          status_field: status
+          timeout: 500ms
+"#;
+    let test = Test::new()
+        .file("inv.yml", &inv)
+        .file("p.yml", play)
+        .args(&[
+            "watch",
+            "p.yml",
+            "-i",
+            "inv.yml",
+            "--events",
+            "-",
+            "--report",
+            "report.json",
+        ]);
+    let mut child = test
+        .command()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start drover watch");
+    let stdout = child.stdout.take().unwrap();
+    let mut answered: HashSet<String> = HashSet::new();
+    let mut critical: HashSet<String> = HashSet::new();
+    let mut checks_since: HashMap<String, u32> = HashMap::new();
+    let mut events = Vec::new();
+    let mut termed = false;
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let e: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let host = e["host"].as_str().unwrap_or("").to_string();
+        match e["event"].as_str() {
+            Some("check") if !silenced.load(Ordering::SeqCst) => {
+                assert_eq!(e["status"], "ok", "{line}");
+                answered.insert(host);
+                if answered.len() == 200 {
+                    silenced.store(true, Ordering::SeqCst);
+                }
+            }
+            Some("check") => *checks_since.entry(host).or_default() += 1,
+            Some("level_changed") if e["to"] == "critical" => {
+                critical.insert(host);
+            }
+            _ => {}
+        }
+        events.push(e);
+        let settled = checks_since
+            .iter()
+            .filter(|(h, n)| !quiet.contains(*h) && **n >= 3)
+            .count();
+        if !termed && critical.len() == 10 && settled == 190 {
+            // SAFETY: a signal to the child this test started.
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+            termed = true;
+        }
+    }
+    let status = child.wait().unwrap();
+    assert!(termed, "the silent nodes never all reached CRITICAL");
+    assert_eq!(critical, quiet);
+    // Some host's last check failed: exit 2.
+    assert_eq!(status.code(), Some(2));
+    assert_eq!(events.last().unwrap()["event"], "watch_finished");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(test.path().join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["levels"]["critical"], 10);
+    assert_eq!(report["levels"]["normal"], 190);
+    for h in report["hosts"].as_array().unwrap() {
+        let name = h["host"].as_str().unwrap();
+        if quiet.contains(name) {
+            assert_eq!(h["level"], "critical", "{h}");
+            assert_eq!(h["status"], "failed", "{h}");
+            assert!(h["error"].as_str().unwrap().starts_with("no_reply"), "{h}");
+        } else {
+            assert_eq!(h["level"], "normal", "{h}");
+            assert_eq!(h["failed_checks"], 0, "{h}");
+            assert_eq!(h["level_changes"], 0, "{h}");
+        }
+    }
+    // Every silent node was asked again after it went quiet.
+    for n in &quiet {
+        assert!(sim.seen(n) >= 3, "{n}: {}", sim.seen(n));
+    }
+    // The next watch resumes them at CRITICAL.
+    let state_dir = test.path().join(".state/drover");
+    let saved = std::fs::read_dir(&state_dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("watch-") && name.ends_with(".json")
+        })
+        .expect("a watch state file");
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(saved.path()).unwrap()).unwrap();
+    assert_eq!(saved["hosts"]["n20"]["level"], "critical");
+    assert_eq!(saved["hosts"]["n1"]["level"], "normal");
+}
+
+const LOCAL_INV: &str = "defaults:\n  transport: local\nhosts:\n  a: {}\n";
+
+#[test]
+fn bad_watch_keys_are_reported_with_their_position_and_nothing_runs() {
+    use crate::support::Test;
+    let cases = [
+        (
+            "- hosts: all\n  watch:\n    intervls: { normal: 2s }\n  tasks:\n    - command: touch ran\n",
+            "p.yml:3:5",
+            "did you mean the key `intervals`?",
+        ),
+        (
+            "- hosts: all\n  watch:\n    intervals: { normal: 0s }\n  tasks:\n    - command: touch ran\n",
+            "p.yml:3:16",
+            "a level's interval must be above zero",
+        ),
+        (
+            "- hosts: all\n  watch:\n    start: urgent\n  tasks:\n    - command: touch ran\n",
+            "p.yml:3:12",
+            "expected one of `critical`, `high`, `normal`, `low`, `minimal`",
+        ),
+        (
+            "- hosts: all\n  watch:\n    subscribe: [\"{{ id }/x\"]\n  tasks:\n    - command: touch ran\n",
+            "p.yml:3:16",
+            "does not compile as a template",
+        ),
+        (
+            "- hosts: all\n  tasks:\n    - command: touch ran\n- hosts: all\n  tasks:\n    - command: touch ran\n",
+            "p.yml",
+            "a watch runs one play, and this playbook has 2",
+        ),
+    ];
+    for (play, at, message) in cases {
+        let out = Test::new()
+            .file("inv.yml", LOCAL_INV)
+            .file("p.yml", play)
+            .args(&["watch", "p.yml", "-i", "inv.yml"])
+            .run()
+            .code(1)
+            .stderr_has(at)
+            .stderr_has(message);
+        assert!(!out.dir.join("ran").exists(), "{play}");
+    }
+}
+
+#[test]
+fn run_ignores_the_watch_section() {
+    let play = "- hosts: all\n  watch:\n    start: high\n  tasks:\n    - command: \"true\"\n";
+    let out = crate::support::run_play(LOCAL_INV, play).code(0);
+    assert_eq!(out.report()["counts"]["ok"], 1);
+}
