@@ -100,6 +100,7 @@ async fn once(nodes: usize) {
         exit_code: Some(0),
         stdout: format!("{{\"node\":\"{host}\",\"status\":\"ok\"}}"),
         stderr: String::new(),
+        lines: Vec::new(),
     });
     let plan = Plan::build(&book, &inv, &PlanOptions::default(), &fake).expect("plan");
     drop(inv);

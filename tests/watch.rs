@@ -112,6 +112,7 @@ fn scripted(failing: Arc<Mutex<HashSet<String>>>) -> FakeTransport {
             exit_code: Some(i32::from(bad)),
             stdout: String::new(),
             stderr: if bad { "down\n".into() } else { String::new() },
+            lines: Vec::new(),
         }
     })
 }
