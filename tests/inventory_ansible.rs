@@ -604,7 +604,7 @@ fn ansible_connection_variables_become_drovers() {
         .args(&["check", "p.yml", "-i", "hosts"])
         .run()
         .code(0)
-        .stdout_has("10.0.0.1 (ssh 10.0.0.1)")
+        .stdout_has("10.0.0.1 (ssh 10.0.0.1, platform cisco_ios)")
         .stdout_has("echo cisco_ios ******** ******** ops@10.0.0.9:2222 5 ********");
 }
 

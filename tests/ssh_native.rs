@@ -90,7 +90,8 @@ fn native_runs_24_hosts_with_one_connection_per_host() {
     }
 }
 
-/// The report with what differs between two runs taken out: timings, dates, run ids, paths.
+/// The report with what differs between two runs taken out: timings, dates, run ids, paths,
+/// and how each connection was made (`via`, which names the backend).
 fn comparable(v: &Value) -> Value {
     match v {
         Value::Object(map) => Value::Object(
@@ -104,7 +105,8 @@ fn comparable(v: &Value) -> Value {
                         || *k == "id"
                         || *k == "inventory"
                         || *k == "playbook"
-                        || *k == "slowest")
+                        || *k == "slowest"
+                        || *k == "via")
                 })
                 .map(|(k, v)| (k.clone(), comparable(v)))
                 .collect(),
