@@ -566,11 +566,7 @@ fn completions_man_pages_and_schema_are_not_stale() {
 /// Bars and the batch line on a real terminal: drover under tmux, a frame captured mid-run.
 #[test]
 fn a_terminal_shows_bars_a_batch_line_and_host_lines() {
-    if std::process::Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_err()
-    {
+    if !crate::support::tmux::available() {
         eprintln!("SKIPPED: tmux is not installed; the terminal check needs it (CI has it)");
         return;
     }
@@ -583,38 +579,13 @@ fn a_terminal_shows_bars_a_batch_line_and_host_lines() {
       command: \"{% if inventory_hostname == 'lab-r2' %}exit 3{% else %}sleep 1{% endif %}\"
 ";
     let test = Test::new().file("inv.yml", LAB).file("p.yml", slow);
-    let socket = format!("drover-test-{}", std::process::id());
-    let tmux = |args: &[&str]| {
-        std::process::Command::new("tmux")
-            .arg("-L")
-            .arg(&socket)
-            .args(args)
-            .output()
-            .expect("run tmux")
-    };
     let script = format!(
         "cd '{}' && unset NO_COLOR && '{}' run p.yml -i inv.yml --report report.json; echo EXIT=$?; sleep 60",
         test.path().display(),
         env!("CARGO_BIN_EXE_drover")
     );
-    let started = tmux(&[
-        "-f",
-        "/dev/null",
-        "new-session",
-        "-d",
-        "-x",
-        "120",
-        "-y",
-        "40",
-        "-s",
-        "t",
-        "sh",
-        "-c",
-        &script,
-    ]);
-    assert!(started.status.success(), "{started:?}");
-    let capture =
-        || String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", "t"]).stdout).into_owned();
+    let pane = crate::support::tmux::Pane::start(120, 40, &script);
+    let capture = || pane.capture(false);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let mut mid_run = None;
     let mut last = String::new();
@@ -632,7 +603,7 @@ fn a_terminal_shows_bars_a_batch_line_and_host_lines() {
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    let _ = tmux(&["kill-server"]);
+    drop(pane);
     let frame = mid_run.unwrap_or_else(|| panic!("no mid-run frame with bars; last:\n{last}"));
     eprintln!("mid-run frame:\n{frame}");
     let bar =

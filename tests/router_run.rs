@@ -8,6 +8,7 @@ use std::fmt::Write;
 
 use crate::support::router::{Device, DeviceConfig};
 use crate::support::sshd::{user, Lab};
+use crate::support::tmux::Pane;
 use crate::support::{host, net, Outcome, Test};
 
 async fn fleet(n: usize, platform: &str) -> Vec<Device> {
@@ -539,15 +540,6 @@ async fn router_ask_pass_reads_the_password_from_the_terminal_without_echo() {
     )
     .args(&["-k"]);
     let screen = tokio::task::spawn_blocking(move || {
-        let socket = format!("drover-askpass-{}", std::process::id());
-        let tmux = |args: &[&str]| {
-            std::process::Command::new("tmux")
-                .arg("-L")
-                .arg(&socket)
-                .args(args)
-                .output()
-                .expect("tmux runs")
-        };
         // The command line and environment the harness would give drover, as a shell line.
         let command = test.command();
         let quote = |s: &std::ffi::OsStr| format!("'{}'", s.to_string_lossy());
@@ -566,43 +558,11 @@ async fn router_ask_pass_reads_the_password_from_the_terminal_without_echo() {
             "cd '{}' && {line}; echo EXIT=$?; sleep 30",
             test.path().display()
         );
-        let started = tmux(&[
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-x",
-            "120",
-            "-y",
-            "40",
-            "-s",
-            "t",
-            "sh",
-            "-c",
-            &script,
-        ]);
-        assert!(started.status.success(), "{started:?}");
-        let capture = || {
-            let out = tmux(&["capture-pane", "-p", "-J", "-S", "-", "-t", "t"]);
-            String::from_utf8_lossy(&out.stdout).into_owned()
-        };
-        let wait_for = |needle: &str| {
-            for _ in 0..600 {
-                let screen = capture();
-                if screen.contains(needle) {
-                    return screen;
-                }
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            let screen = capture();
-            let _ = tmux(&["kill-server"]);
-            panic!("never saw {needle:?}:\n{screen}");
-        };
-        wait_for("SSH password:");
-        let _ = tmux(&["send-keys", "-t", "t", "lab-pass", "Enter"]);
-        let screen = wait_for("EXIT=");
-        let _ = tmux(&["kill-server"]);
-        (screen, test)
+        let pane = Pane::start(120, 40, &script);
+        let limit = std::time::Duration::from_secs(30);
+        pane.wait_for("SSH password:", limit);
+        pane.send_keys(&["lab-pass", "Enter"]);
+        (pane.wait_for("EXIT=", limit), test)
     })
     .await
     .unwrap();

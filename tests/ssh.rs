@@ -500,8 +500,7 @@ fn vvv_shows_the_ssh_command_line_of_the_master() {
     assert!(line.contains("master pid "), "{line}");
     let via = host(&out.report(), &e.name)["connect_attempts"][0]["via"].clone();
     assert!(
-        via.as_str()
-            .is_some_and(|v| v.starts_with("openssh: ssh ")),
+        via.as_str().is_some_and(|v| v.starts_with("openssh: ssh ")),
         "{via}"
     );
 }

@@ -36,71 +36,32 @@ struct Screen {
 }
 
 fn tmux_available() -> bool {
-    std::process::Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
+    crate::support::tmux::available()
 }
 
 /// Runs drover with `args` in a `cols`×`rows` tmux pane and captures it until it exits.
 fn on_terminal(test: &Test, cols: u16, rows: u16, args: &str) -> Screen {
-    // A server of its own per call: a second session on the socket of one just killed can
-    // meet that server still going away ("server exited unexpectedly").
-    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let socket = format!("drover-term-{}-{cols}-{call}", std::process::id());
-    let tmux = |args: &[&str]| {
-        std::process::Command::new("tmux")
-            .arg("-L")
-            .arg(&socket)
-            .args(args)
-            .output()
-            .expect("run tmux")
-    };
     let script = format!(
         "cd '{}' && unset NO_COLOR && '{}' {args}; echo EXIT=$?; sleep 60",
         test.path().display(),
         env!("CARGO_BIN_EXE_drover")
     );
-    let (x, y) = (cols.to_string(), rows.to_string());
-    let started = tmux(&[
-        "-f",
-        "/dev/null",
-        "new-session",
-        "-d",
-        "-x",
-        &x,
-        "-y",
-        &y,
-        "-s",
-        "t",
-        "sh",
-        "-c",
-        &script,
-    ]);
-    assert!(started.status.success(), "{started:?}");
+    let pane = crate::support::tmux::Pane::start(cols, rows, &script);
     // Wide enough history for the whole summary.
-    let _ = tmux(&["set-option", "-t", "t", "history-limit", "5000"]);
+    let _ = pane.tmux(&["set-option", "-t", "t", "history-limit", "5000"]);
     // Frames as the screen shows them; the end with wrapped lines joined, history included.
-    let capture = |all: bool| {
-        let mut args = vec!["capture-pane", "-p", "-t", "t"];
-        if all {
-            args.extend(["-J", "-S", "-"]);
-        }
-        String::from_utf8_lossy(&tmux(&args).stdout).into_owned()
-    };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let mut frames = Vec::new();
     while std::time::Instant::now() < deadline {
-        let frame = capture(false);
+        let frame = pane.capture(false);
         if frame.contains("EXIT=") {
             break;
         }
         frames.push(frame);
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    let end = capture(true);
-    let _ = tmux(&["kill-server"]);
+    let end = pane.capture(true);
+    drop(pane);
     assert!(end.contains("EXIT="), "drover did not end:\n{end}");
     Screen { frames, end }
 }

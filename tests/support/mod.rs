@@ -7,6 +7,7 @@ pub mod net;
 pub mod relay;
 pub mod router;
 pub mod sshd;
+pub mod tmux;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
