@@ -6,6 +6,8 @@
 //! `cargo bench --bench mqtt` (1000 nodes) or `cargo bench --bench mqtt -- 5000`.
 
 #[allow(dead_code)]
+mod measure;
+#[allow(dead_code)]
 #[path = "../tests/support/mosquitto.rs"]
 mod mosquitto;
 #[allow(dead_code)]
@@ -13,9 +15,8 @@ mod mosquitto;
 mod net;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
-use std::time::Instant;
 
 use mosquitto::{Behaviour, Mosquitto, Simulator};
 
@@ -48,8 +49,8 @@ struct Measure {
 /// Not `wait4`'s `ru_maxrss`: Linux carries the parent's RSS across `vfork` + `exec` into
 /// the child's figure, so it would report this benchmark's own size (the simulator's).
 fn run(dir: &Path) -> Measure {
-    let start = Instant::now();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_drover"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_drover"));
+    command
         .args([
             "run",
             "p.yml",
@@ -59,24 +60,9 @@ fn run(dir: &Path) -> Measure {
             "report.json",
             "--quiet",
         ])
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("run drover");
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut max_rss_kib = 0i64;
-    while child.try_wait().expect("wait for drover").is_none() {
-        if let Ok(text) = std::fs::read_to_string(&status_file) {
-            let hwm = text
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<i64>().ok());
-            max_rss_kib = max_rss_kib.max(hwm.unwrap_or(0));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
-    let wall_ms = start.elapsed().as_millis();
+        .current_dir(dir);
+    let (wall, _, max_rss_kib, _) = measure::measure(command);
+    let wall_ms = wall.as_millis();
     let report: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.join("report.json")).expect("report written"),
     )
