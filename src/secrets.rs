@@ -116,6 +116,10 @@ pub fn hide(result: &mut crate::outcome::TaskResult) {
         error.message = HIDDEN.to_string();
     }
     result.parsed = None;
+    for line in &mut result.lines {
+        line.line = HIDDEN.to_string();
+        line.response = HIDDEN.to_string();
+    }
     for item in &mut result.items {
         hide(item);
     }

@@ -234,3 +234,72 @@ async fn shutdown_once_starts_no_new_batch() {
         ]
     );
 }
+
+/// A host cut short by its deadline in the middle of a task still reports that task: started,
+/// with its command, failed with what ended it (not an empty task list).
+#[tokio::test(start_paused = true)]
+async fn a_task_cut_by_the_host_timeout_is_in_the_report_as_started() {
+    let play = "- hosts: all\n  host_timeout: 2s\n  tasks:\n    - name: quick\n      command: a\n    - name: slow\n      command: b {{ inventory_hostname }}\n";
+    let fake = slow(0, 1500);
+    let events = run(1, play, fake).await;
+    let tasks: Vec<&drover::outcome::TaskResult> = events
+        .iter()
+        .filter_map(|e| match &e.event {
+            Event::TaskFinished { result, .. } => Some(result),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(tasks.len(), 2, "{tasks:?}");
+    assert_eq!(tasks[0].status, drover::outcome::TaskStatus::Ok);
+    let cut = tasks[1];
+    assert_eq!(cut.name, "slow");
+    assert_eq!(cut.command, "b h01");
+    assert_eq!(cut.status, drover::outcome::TaskStatus::Failed);
+    assert_eq!(
+        cut.error.as_ref().map(|e| e.kind),
+        Some(drover::outcome::ErrorKind::HostTimeout)
+    );
+    assert_eq!(cut.started_ms, 1500);
+    assert_eq!(cut.duration_ms, 500);
+}
+
+/// The same for a run cancelled (a second interrupt) in the middle of a task.
+#[tokio::test(start_paused = true)]
+async fn a_task_cut_by_a_cancel_is_in_the_report_as_started() {
+    let inv = inventory::from_yaml(Path::new("inv.yml"), &fleet(1)).unwrap();
+    let play =
+        "- hosts: all\n  tasks:\n    - name: long\n      command: sleep {{ inventory_hostname }}\n";
+    let book = Playbook::parse(Path::new("p.yml"), play).unwrap();
+    let plan = Plan::build(
+        &book,
+        &inv,
+        &PlanOptions::default(),
+        &FakeTransport::default(),
+    )
+    .unwrap();
+    let (events, mut rx) = EventSink::new();
+    let (trigger, shutdown) = Shutdown::new();
+    let run = tokio::spawn(engine::run(
+        Arc::new(plan),
+        RunEnv::new(slow(0, 60_000)),
+        events,
+        shutdown,
+    ));
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    trigger.fire();
+    trigger.fire();
+    run.await.unwrap();
+    let mut cut = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        if let Event::TaskFinished { result, .. } = e.event {
+            cut.push(result);
+        }
+    }
+    assert_eq!(cut.len(), 1, "{cut:?}");
+    assert_eq!(cut[0].command, "sleep h01");
+    assert_eq!(
+        cut[0].error.as_ref().map(|e| e.kind),
+        Some(drover::outcome::ErrorKind::Cancelled)
+    );
+    assert_eq!(cut[0].duration_ms, 700);
+}

@@ -47,8 +47,16 @@ impl HostRun<'_> {
         let mut connect_ms = None;
         let mut attempts = Vec::new();
         let mut breaker = self.connector.take_breaker(&self.host.name);
+        // The task in progress, so a host cut short mid-task still reports it.
+        let running = std::sync::Mutex::new(None);
         let result = {
-            let body = self.body(registered, &mut connect_ms, breaker.as_mut(), &mut attempts);
+            let body = self.body(
+                registered,
+                &mut connect_ms,
+                breaker.as_mut(),
+                &mut attempts,
+                &running,
+            );
             let deadline = self.play.settings.host_timeout;
             tokio::select! {
                 r = async {
@@ -86,6 +94,22 @@ impl HostRun<'_> {
             Ok(()) => (HostStatus::Ok, None),
             Err((status, error)) => (status, Some(error)),
         };
+        // Cut short by the host deadline or a cancel while a task ran: the task was started,
+        // and the report says so, with what ended it.
+        let cut = running.into_inner().unwrap_or_else(|e| e.into_inner());
+        if let (Some((mut task, no_log)), Some(e)) = (cut, &error) {
+            task.status = TaskStatus::Failed;
+            task.duration_ms = self.events.now_ms().saturating_sub(task.started_ms);
+            task.error = Some(e.clone());
+            if no_log {
+                crate::secrets::hide(&mut task);
+            }
+            self.events.emit(Event::TaskFinished {
+                play: self.play.index,
+                host: self.host.name.clone(),
+                result: task,
+            });
+        }
         if let Some(b) = breaker.as_mut() {
             // Connect failures were counted attempt by attempt; what failed after the
             // connection (a hung command, the host deadline), or the attempt the host
@@ -123,6 +147,7 @@ impl HostRun<'_> {
         connect_ms: &mut Option<u64>,
         breaker: Option<&mut super::breaker::Breaker>,
         attempts: &mut Vec<crate::outcome::Attempt>,
+        running: &std::sync::Mutex<Option<(TaskResult, bool)>>,
     ) -> HostResult {
         self.state(HostState::Connecting, None);
         let started = Instant::now();
@@ -140,7 +165,16 @@ impl HostRun<'_> {
         for task in self.play.tasks.iter() {
             // Boxed: a task's future is most of a host's, and 1000 hosts in flight each
             // carrying it inline left the allocator with holes it could not reuse (bench/README).
+            let mut started = self.blank(task);
+            if task.audit.assert.is_none() {
+                let context = self.context(registered, None);
+                if let Ok(command) = self.plan.render(task.text(), &context) {
+                    started.command = self.mask(&command);
+                }
+            }
+            *running.lock().unwrap_or_else(|e| e.into_inner()) = Some((started, task.no_log));
             let result = Box::pin(self.task(task, &mut session, registered)).await;
+            *running.lock().unwrap_or_else(|e| e.into_inner()) = None;
             let failed = result.status == TaskStatus::Failed;
             if failed {
                 failure = result.error.clone();
