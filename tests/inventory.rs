@@ -227,6 +227,35 @@ fn dynamic_inventory_failures_are_clear() {
         .stderr_has("its output is not JSON");
 }
 
+/// A script that never stops printing is cut at the same 16 MiB as an inventory file, and
+/// nothing runs; one that floods stderr while it fails still ends.
+#[test]
+fn dynamic_inventory_output_is_bounded() {
+    Test::new()
+        .script(
+            "endless",
+            "#!/bin/sh
+exec yes '{\"all\": []}'\n",
+        )
+        .file(
+            "p.yml",
+            "- hosts: all\n  tasks:\n    - command: touch ran\n",
+        )
+        .args(&["run", "p.yml", "-i", "endless"])
+        .run()
+        .code(1)
+        .stderr_has("its output is larger than 16 MiB, the most drover reads of an inventory");
+    Test::new()
+        .script(
+            "noisy",
+            "#!/bin/sh\nhead -c 1000000 /dev/zero | tr '\\0' e >&2\nexit 4\n",
+        )
+        .args(&["inventory", "-i", "noisy"])
+        .run()
+        .code(1)
+        .stderr_has("it exited with exit status: 4: eeee");
+}
+
 fn selected(pattern: &str) -> Vec<String> {
     let out = Test::new()
         .file("inv.yml", LAB)

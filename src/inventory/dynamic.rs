@@ -3,9 +3,10 @@
 //! {"hostvars": {..}}}`). This is how a lookup service (a port manager that knows each
 //! router's tunnel port) plugs in.
 
+use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
@@ -36,22 +37,57 @@ pub fn load(path: &Path) -> Result<Inventory> {
     } else {
         path.to_path_buf()
     };
-    let output = Command::new(&program)
+    let mut child = Command::new(&program)
         .arg("--list")
-        .output()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|e| fail(format!("cannot run it: {e}")))?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        return Err(fail(format!(
-            "it exited with {}: {}",
-            output.status,
-            stderr.trim()
-        )));
+    // stderr on a thread of its own, so a script that fills it does not block on us; only
+    // its start is kept, for the message.
+    let stderr = child.stderr.take().map(|mut pipe| {
+        std::thread::spawn(move || {
+            let mut kept = Vec::new();
+            let _ = (&mut pipe).take(STDERR_KEPT).read_to_end(&mut kept);
+            let _ = std::io::copy(&mut pipe, &mut std::io::sink());
+            kept
+        })
+    });
+    // stdout bounded as every inventory file is: a script gone wrong cannot fill memory.
+    let mut stdout = Vec::new();
+    if let Some(pipe) = child.stdout.take() {
+        let limit = crate::yaml_limits::MAX_BYTES as u64;
+        let read = pipe.take(limit + 1).read_to_end(&mut stdout);
+        if let Err(e) = read {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(fail(format!("cannot read its output: {e}")));
+        }
+        if stdout.len() as u64 > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(fail(format!(
+                "its output is larger than {} MiB, the most drover reads of an inventory",
+                limit >> 20
+            )));
+        }
     }
-    let json: Value = serde_json::from_slice(&output.stdout)
+    let status = child
+        .wait()
+        .map_err(|e| fail(format!("cannot wait for it: {e}")))?;
+    if !status.success() {
+        let kept = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
+        let stderr = String::from_utf8_lossy(&kept);
+        return Err(fail(format!("it exited with {status}: {}", stderr.trim())));
+    }
+    let json: Value = serde_json::from_slice(&stdout)
         .map_err(|e| fail(format!("its output is not JSON: {e}")))?;
     from_json(&json).map_err(fail)
 }
+
+/// How much of a failed script's stderr its message quotes at most.
+const STDERR_KEPT: u64 = 4 << 10;
 
 /// Reads Ansible's `--list` JSON.
 pub fn from_json(json: &Value) -> Result<Inventory, String> {
