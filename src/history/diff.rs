@@ -379,7 +379,8 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-fn opt<T: Serialize>(v: &Option<T>) -> String {
+/// A value as the drift text shows it: `not run` for none, strings bare.
+pub(super) fn opt<T: Serialize>(v: &Option<T>) -> String {
     match v {
         None => "not run".into(),
         Some(v) => match serde_json::to_value(v) {

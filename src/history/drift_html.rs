@@ -4,10 +4,9 @@
 
 use std::fmt::Write;
 
-use serde::Serialize;
 use serde_json::Value;
 
-use super::diff::{Change, Drift, Side};
+use super::diff::{opt, Change, Drift, Side};
 use crate::report::fold;
 use crate::report::html::{esc, push_esc};
 
@@ -62,17 +61,6 @@ fn side(s: &Side) -> String {
         let _ = write!(text, " ({})", esc(&s.started_at));
     }
     text
-}
-
-fn opt<T: Serialize>(v: &Option<T>) -> String {
-    match v {
-        None => "not run".into(),
-        Some(v) => match serde_json::to_value(v) {
-            Ok(Value::String(s)) => s,
-            Ok(v) => v.to_string(),
-            Err(_) => String::new(),
-        },
-    }
 }
 
 fn change(c: &Change, out: &mut String) {
