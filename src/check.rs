@@ -114,7 +114,7 @@ pub fn check(plan: &Plan) -> Result<String> {
                 };
                 let rendered = texts
                     .iter()
-                    .map(|t| plan.render(t, &context).map_err(|e| (e, *t)))
+                    .map(|t| plan.render_shown(host, t, &context).map_err(|e| (e, *t)))
                     .collect::<Result<Vec<_>, _>>()
                     .map(|lines| lines.join("\n"));
                 match rendered {

@@ -4,8 +4,11 @@
 //! jump host's `password`, `snmp.auth_password`), when a play lists it under `secret:`, or
 //! when it came from a secret reference (`lookup('env'|'file'|'pipe', …)`, see
 //! `template::lookup`). What is masked in output is those values (strings and numbers) and
-//! their simple transforms (upper and lower case), never whatever merely equals a value of a
-//! variable that is not secret (`token_ttl: 3600` is not a secret, so "3600" stays).
+//! their simple transforms (upper and lower case), what templates made of them (see
+//! [`shadow`]), never whatever merely equals a value of a variable that is not secret
+//! (`token_ttl: 3600` is not a secret, so "3600" stays).
+
+pub mod shadow;
 
 use serde_json::Value;
 

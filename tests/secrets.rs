@@ -2,12 +2,13 @@
 //! nested and numeric, a play's `secret:` list, `-e` and `-e @file`, `lookup('env'|'file'|
 //! 'pipe')` in inventory vars and in commands), they are grepped for in every output channel
 //! (stdout and stderr at every verbosity, the report, events, JUnit, `check`, the inventory
-//! listings and a parse error's diagnostic).
+//! listings and a parse error's diagnostic), also as templates transformed them (`replace`, a
+//! slice, `reverse`).
 
 use crate::support::Test;
 
 /// Every planted secret, as it is and as the commands transform it.
-const SECRETS: [&str; 13] = [
+const SECRETS: [&str; 17] = [
     "Inv3ntoryPw",
     "INV3NTORYPW",
     "En4bleSecret",
@@ -21,6 +22,11 @@ const SECRETS: [&str; 13] = [
     "EnvL00kup",
     "P1peL00kup",
     "T4skListed",
+    // What templates made of them.
+    "InvEntoryPw",
+    "1Tok3n",
+    "puk00LvnE",
+    "Envl00kup",
 ];
 
 const INV: &str = "\
@@ -48,7 +54,9 @@ const PLAY: &str = "\
       command: >-
         echo {{ ansible_password }} {{ ansible_password | upper }} {{ enable_secret }}
         {{ api_token | upper }} {{ snmp.auth_password }} {{ pin_secret }} {{ plain_x }}
-        {{ extra_password }} {{ file_token }} {{ router_pw }} {{ pipe_pw }} ttl {{ token_ttl }}
+        {{ extra_password }} {{ file_token }} {{ router_pw }} {{ pipe_pw }}
+        {{ ansible_password | replace('3', 'E') }} {{ api_token[2:] }} {{ router_pw | reverse }}
+        {{ lookup('env', 'DROVER_TEST_ROUTER_PW') | replace('L', 'l') }} ttl {{ token_ttl }}
     - name: fail with them
       secret: [task_listed]
       command: \"echo {{ api_token }} {{ router_pw }} {{ task_listed }} >&2; exit 3\"

@@ -6,7 +6,7 @@
 use minijinja::Value;
 use serde_json::Value as Json;
 
-use super::plan::{Plan, Text};
+use super::plan::{Plan, PlannedHost, Text};
 use crate::error::Result;
 use crate::outcome::{Assertion, ErrorKind, TaskError, TaskResult, TaskStatus};
 use crate::parse::{ParseSpec, Parser};
@@ -177,6 +177,7 @@ pub fn judge(
 /// Checks an `assert` task's conditions; every one is recorded, the first failure named.
 pub fn assert(
     plan: &Plan,
+    host: &PlannedHost,
     planned: &PlannedAssert,
     result: &mut TaskResult,
     context: &Value,
@@ -198,13 +199,19 @@ pub fn assert(
     }
     let message = |m: &Option<Text>| -> Result<Option<String>, TaskError> {
         match m {
-            Some(t) => plan.render(t, context).map(Some).map_err(render_error),
+            Some(t) => plan
+                .render_shown(host, t, context)
+                .map(Some)
+                .map_err(render_error),
             None => Ok(None),
         }
     };
     if failed.is_empty() {
         match message(&planned.success_msg) {
-            Ok(m) => result.stdout = m.unwrap_or_else(|| "all assertions passed".into()),
+            Ok(m) => {
+                let m = m.unwrap_or_else(|| "all assertions passed".into());
+                result.stdout = plan.mask(host, &m);
+            }
             Err(e) => return Some(e),
         }
         return None;
@@ -219,7 +226,10 @@ pub fn assert(
         Ok(None) => format!("assertion failed: {list}"),
         Err(e) => return Some(e),
     };
-    Some(TaskError::new(ErrorKind::AssertionFailed, text))
+    Some(TaskError::new(
+        ErrorKind::AssertionFailed,
+        plan.mask(host, &text),
+    ))
 }
 
 /// A loop's items for one host.

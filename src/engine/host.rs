@@ -168,7 +168,7 @@ impl HostRun<'_> {
             let mut started = self.blank(task);
             if task.audit.assert.is_none() {
                 let context = self.context(registered, None);
-                if let Ok(command) = self.plan.render(task.text(), &context) {
+                if let Ok(command) = self.plan.render_shown(self.host, task.text(), &context) {
                     started.command = self.mask(&command);
                 }
             }
@@ -226,12 +226,12 @@ impl HostRun<'_> {
             // As in Ansible, every item runs, also after one has failed.
             let mut r = Box::pin(self.item(task, session, registered, Some((each, item)))).await;
             r.index = i;
-            r.name = audit::label(
+            r.name = self.mask(&audit::label(
                 self.plan,
                 each,
                 item,
                 &audit::item_context(each, &context, item),
-            );
+            ));
             results.push(r);
         }
         let mut result = audit::fold(self.blank(task), results);
@@ -312,7 +312,7 @@ impl HostRun<'_> {
             }
         }
         if let Some(a) = &task.audit.assert {
-            let error = audit::assert(self.plan, a, &mut result, &context);
+            let error = audit::assert(self.plan, self.host, a, &mut result, &context);
             return self.finish(task, registered, result, started, error);
         }
         let mut config = ConfigRequest::default();
@@ -320,14 +320,14 @@ impl HostRun<'_> {
             PlannedAction::Config(c) => c
                 .lines
                 .iter()
-                .map(|l| self.plan.render(l, &context))
+                .map(|l| self.plan.render_shown(self.host, l, &context))
                 .collect::<Result<Vec<_>, _>>()
                 .map(|lines| {
                     config.save = c.save;
                     config.lines = lines;
                     config.lines.join("\n")
                 }),
-            _ => self.plan.render(task.text(), &context),
+            _ => self.plan.render_shown(self.host, task.text(), &context),
         };
         let command = match rendered {
             Ok(c) => c,
@@ -445,11 +445,11 @@ impl HostRun<'_> {
             minijinja::context! { correlation_id => correlation_id.clone() },
         ]);
         let payload = match &m.payload {
-            PlannedPayload::Text(t) => self.plan.render(t, &context)?,
+            PlannedPayload::Text(t) => self.plan.render_shown(self.host, t, &context)?,
             PlannedPayload::Json(value, leaves) => {
                 let mut value = value.clone();
                 for (pointer, text) in leaves {
-                    let rendered = self.plan.render(text, &context)?;
+                    let rendered = self.plan.render_shown(self.host, text, &context)?;
                     if let Some(slot) = value.pointer_mut(pointer) {
                         *slot = serde_json::Value::String(rendered);
                     }
@@ -459,7 +459,7 @@ impl HostRun<'_> {
         };
         let reply = match &m.reply {
             Some(r) => Some(MqttReply {
-                topic: self.plan.render(&r.topic, &context)?,
+                topic: self.plan.render_shown(self.host, &r.topic, &context)?,
                 filter: r.filter.clone(),
                 correlation: r.correlation,
                 correlation_id,

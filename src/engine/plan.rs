@@ -139,6 +139,8 @@ pub struct PlannedHost {
     pub vars: Value,
     /// Values of secret-named variables, masked in everything drover writes.
     pub secrets: Vec<String>,
+    /// What templates made of those secrets (see [`Plan::render_shown`]), masked as well.
+    pub derived: std::sync::Mutex<Vec<String>>,
 }
 
 impl PlannedHost {
@@ -316,6 +318,7 @@ impl Plan {
                     endpoint,
                     vars,
                     secrets,
+                    derived: Default::default(),
                 }));
             }
             let endpoints: Vec<(&str, &crate::transport::Endpoint)> =
@@ -475,7 +478,61 @@ impl Plan {
         for value in self.lookups.values() {
             crate::secrets::add(&value, &mut found);
         }
-        crate::secrets::mask(text, host.secrets.iter().chain(&found))
+        let derived = host.derived.lock().unwrap_or_else(|e| e.into_inner());
+        crate::secrets::mask(text, host.secrets.iter().chain(&found).chain(&*derived))
+    }
+
+    /// Renders `text`, which drover will show or send, as [`Plan::render`] does, and keeps
+    /// what of it derives from a secret through a transformation (a `replace`, a slice, a
+    /// filter) to mask it wherever it appears: the parts of the result that change when the
+    /// secrets do (`secrets::shadow`). A template whose variables hold no secret renders once.
+    pub fn render_shown(
+        &self,
+        host: &PlannedHost,
+        text: &Text,
+        context: &Value,
+    ) -> Result<String, String> {
+        use crate::secrets::shadow;
+        let real = self.render(text, context)?;
+        let Text::Template { name, referenced } = text else {
+            return Ok(real);
+        };
+        let mut secrets = host.secrets.clone();
+        for value in self.lookups.values() {
+            crate::secrets::add(&value, &mut secrets);
+        }
+        if secrets.is_empty() {
+            return Ok(real);
+        }
+        let calls_lookup = self
+            .env
+            .get_template(name)
+            .is_ok_and(|t| t.source().contains("lookup"));
+        let uses_secret = referenced.iter().any(|var| {
+            context
+                .get_attr(var)
+                .is_ok_and(|v| shadow::holds(&v, &secrets))
+        });
+        if !calls_lookup && !uses_secret {
+            return Ok(real);
+        }
+        let mut parts = Vec::new();
+        for n in 1..=2 {
+            let shadowed = shadow::shadow(context, &secrets, n);
+            match shadow::within(n, || self.render(text, &shadowed)) {
+                Ok(other) => {
+                    parts.extend(shadow::changed(&real, &other).into_iter().map(|r| &real[r]))
+                }
+                // A shadow that does not render: all of it may come from a secret.
+                Err(_) => parts.push(real.as_str()),
+            }
+        }
+        let mut derived = host.derived.lock().unwrap_or_else(|e| e.into_inner());
+        for part in parts {
+            crate::secrets::add(part.trim(), &mut derived);
+        }
+        drop(derived);
+        Ok(real)
     }
 
     /// Renders `text` with `context`; errors name the undefined variables.
