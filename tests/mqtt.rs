@@ -347,6 +347,28 @@ fn wrong_client_certificate_is_a_tls_auth_error() {
     assert!(h["error"]["message"].as_str().unwrap().contains("TLS"));
 }
 
+#[test]
+fn a_version_1_client_certificate_is_named_as_the_reason() {
+    let broker = Mosquitto::start();
+    let (cert, key) = broker.v1_cert("dev1");
+    let defaults = format!(
+        "  mqtt_url: {}\n  mqtt_mode: per_node\n  mqtt_ca: {}\n  mqtt_cert: {}\n  mqtt_key: {}\n",
+        broker.tls_url(),
+        broker.ca().display(),
+        cert.display(),
+        key.display()
+    );
+    let out = run_play(&inventory(&defaults, &["dev1".to_string()]), PER_NODE).code(2);
+    let report = out.report();
+    let h = host(&report, "dev1");
+    assert_eq!(h["status"], "unreachable");
+    assert_eq!(h["error"]["kind"], "auth_failed");
+    let message = h["error"]["message"].as_str().unwrap();
+    assert!(message.contains("X.509 version 1"), "{message}");
+    assert!(message.contains(&cert.display().to_string()), "{message}");
+    assert!(!message.contains("peer"), "{message}");
+}
+
 const MIXED: &str = r#"
 - name: nodes
   hosts: iot

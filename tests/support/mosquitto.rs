@@ -288,6 +288,49 @@ impl Mosquitto {
         );
         (cert, key)
     }
+
+    /// An X.509 version 1 client certificate for `node` (no extensions), signed by the
+    /// broker's CA, as `openssl x509 -req` makes one by default.
+    pub fn v1_cert(&self, node: &str) -> (PathBuf, PathBuf) {
+        let d = self.dir.path();
+        let subj = format!("/CN={node}");
+        openssl(
+            d,
+            &[
+                "req",
+                "-new",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                "v1-key.pem",
+                "-out",
+                "v1.csr",
+                "-subj",
+                &subj,
+            ],
+        );
+        openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "v1.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-out",
+                "v1-cert.pem",
+                "-days",
+                "2",
+            ],
+        );
+        (d.join("v1-cert.pem"), d.join("v1-key.pem"))
+    }
 }
 
 fn spawn(dir: &Path) -> Child {

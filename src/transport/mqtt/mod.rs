@@ -12,6 +12,7 @@ mod client;
 mod options;
 mod pending;
 mod proto;
+mod x509;
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;

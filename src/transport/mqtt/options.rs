@@ -290,7 +290,22 @@ impl BrokerOptions {
             None => Vec::new(),
         };
         let identity = match &self.identity {
-            Some((c, k)) => Some((read(c)?, read(k)?)),
+            Some((c, k)) => {
+                let cert = read(c)?;
+                if let Some(v @ 1..=2) = super::x509::pem_version(&cert) {
+                    return Err(TaskError::new(
+                        ErrorKind::AuthFailed,
+                        format!(
+                            "the client certificate {} is X.509 version {v}; TLS client \
+                             authentication needs version 3 (issue it with extensions: \
+                             `openssl x509 -req … -extfile FILE` with \
+                             `basicConstraints=CA:FALSE`, or `openssl req -x509 -CA … -addext …`)",
+                            c.display()
+                        ),
+                    ));
+                }
+                Some((cert, read(k)?))
+            }
             None => None,
         };
         Ok(Some(TlsFiles { ca, identity }))
