@@ -516,20 +516,28 @@ impl Plan {
         if !calls_lookup && !uses_secret {
             return Ok(real);
         }
+        // Secrets used as they are are masked as they are: compare what is left.
+        let masked = crate::secrets::mask(&real, &secrets);
         let mut parts = Vec::new();
         for n in 1..=2 {
             let shadowed = shadow::shadow(context, &secrets, n);
             match shadow::within(n, || self.render(text, &shadowed)) {
                 Ok(other) => {
-                    parts.extend(shadow::changed(&real, &other).into_iter().map(|r| &real[r]))
+                    let theirs: Vec<String> =
+                        secrets.iter().map(|s| shadow::perturb(s, n)).collect();
+                    let other = crate::secrets::mask(&other, &theirs);
+                    let changed = shadow::changed(&masked, &other);
+                    parts.extend(changed.into_iter().map(|r| masked[r].to_string()));
                 }
                 // A shadow that does not render: all of it may come from a secret.
-                Err(_) => parts.push(real.as_str()),
+                Err(_) => parts.push(masked.clone()),
             }
         }
         let mut derived = host.derived.lock().unwrap_or_else(|e| e.into_inner());
-        for part in parts {
-            crate::secrets::add(part.trim(), &mut derived);
+        for part in &parts {
+            for piece in part.split(crate::secrets::STARS) {
+                crate::secrets::add(piece.trim(), &mut derived);
+            }
         }
         drop(derived);
         Ok(real)
