@@ -377,9 +377,12 @@ pub fn inventory(args: InventoryArgs) -> Result<i32> {
         }
         ui::out::print(&text)?;
     } else {
-        let json = inventory::to_ansible_json(&inv);
-        let text = serde_json::to_string_pretty(&json).unwrap_or_default();
-        ui::out::print(&format!("{text}\n"))?;
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        ui::out::quiet_pipe(
+            inventory::write_ansible_json(&inv, &mut stdout)
+                .and_then(|()| std::io::Write::flush(&mut stdout)),
+        )
+        .map_err(|e| Error::io("stdout", "write to", e))?;
     }
     Ok(0)
 }

@@ -52,7 +52,11 @@ pub fn looks_secret(text: &str) -> bool {
 /// A value as listings show it: secret-named values, also inside maps and lists, as stars;
 /// `secret` says the value is secret whatever its name.
 pub fn mask_json(key: &str, value: &Value, secret: bool) -> Value {
-    let secret = secret || is_secret_name(key);
+    mask_named(value, secret || is_secret_name(key))
+}
+
+/// [`mask_json`] once the name is judged: a list's items share it, so it is judged once.
+fn mask_named(value: &Value, secret: bool) -> Value {
     match value {
         Value::Null => Value::Null,
         Value::Object(map) => Value::Object(
@@ -60,9 +64,7 @@ pub fn mask_json(key: &str, value: &Value, secret: bool) -> Value {
                 .map(|(k, v)| (k.clone(), mask_json(k, v, secret)))
                 .collect(),
         ),
-        Value::Array(items) => {
-            Value::Array(items.iter().map(|v| mask_json(key, v, secret)).collect())
-        }
+        Value::Array(items) => Value::Array(items.iter().map(|v| mask_named(v, secret)).collect()),
         _ if secret => Value::String(STARS.to_string()),
         other => other.clone(),
     }
@@ -71,7 +73,11 @@ pub fn mask_json(key: &str, value: &Value, secret: bool) -> Value {
 /// Adds the secret values under `key` (at any depth) to `out`; `secret` says the value is
 /// secret whatever its name.
 pub fn collect(key: &str, value: &Value, secret: bool, out: &mut Vec<String>) {
-    let secret = secret || is_secret_name(key);
+    collect_named(value, secret || is_secret_name(key), out);
+}
+
+/// [`collect`] once the name is judged (a list's items share it).
+fn collect_named(value: &Value, secret: bool, out: &mut Vec<String>) {
     match value {
         Value::String(s) if secret => add(s, out),
         Value::Number(n) if secret => add(&n.to_string(), out),
@@ -82,7 +88,7 @@ pub fn collect(key: &str, value: &Value, secret: bool, out: &mut Vec<String>) {
         }
         Value::Array(items) => {
             for v in items {
-                collect(key, v, secret, out);
+                collect_named(v, secret, out);
             }
         }
         _ => {}

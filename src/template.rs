@@ -54,11 +54,20 @@ pub fn to_value<T: serde::Serialize>(value: T) -> Value {
 /// when a template looks it up, so a fleet does not carry a second, template-shaped copy of
 /// every host's variables.
 pub fn json_map(map: Arc<serde_json::Map<String, serde_json::Value>>) -> Value {
-    Value::from_object(JsonMap(map))
+    Value::from_object(JsonMap {
+        map,
+        converted: Default::default(),
+    })
 }
 
+/// A JSON map seen as a template value, each value converted when first used. Lists and
+/// maps are kept once converted: a group's long list that every host's template reads is
+/// converted once per run, not once per read.
 #[derive(Debug)]
-struct JsonMap(Arc<serde_json::Map<String, serde_json::Value>>);
+struct JsonMap {
+    map: Arc<serde_json::Map<String, serde_json::Value>>,
+    converted: std::sync::Mutex<std::collections::HashMap<String, Value>>,
+}
 
 impl Object for JsonMap {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
@@ -66,15 +75,29 @@ impl Object for JsonMap {
     }
 
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        self.0.get(key.as_str()?).map(to_value)
+        let key = key.as_str()?;
+        let json = self.map.get(key)?;
+        if !(json.is_array() || json.is_object()) {
+            return Some(to_value(json));
+        }
+        let mut converted = self
+            .converted
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Some(
+            converted
+                .entry(key.to_string())
+                .or_insert_with(|| to_value(json))
+                .clone(),
+        )
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Values(self.0.keys().map(|k| Value::from(k.as_str())).collect())
+        Enumerator::Values(self.map.keys().map(|k| Value::from(k.as_str())).collect())
     }
 
     fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
-        Some(self.0.len())
+        Some(self.map.len())
     }
 }
 

@@ -15,6 +15,7 @@ pub mod connector;
 mod host;
 pub mod plan;
 pub mod rate_limit;
+mod shared_vars;
 mod shutdown;
 
 use std::collections::{HashMap, HashSet};

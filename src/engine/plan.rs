@@ -244,6 +244,7 @@ impl Plan {
         let groups =
             minijinja::context! { groups => crate::template::to_value(inventory.groups_map()) };
         let mut plays = Vec::new();
+        let mut shared = super::shared_vars::SharedVars::default();
         for (pi, play) in playbook.plays.iter().enumerate() {
             let mut names = inventory::select(inventory, &play.hosts)?;
             if let Some(limit) = &limit {
@@ -308,11 +309,11 @@ impl Plan {
                 magic.insert("group_names".into(), serde_json::json!(group_names));
                 // The connection's vars include the extra vars, which `context` puts on top
                 // again: the order the templates see is unchanged.
-                let vars = minijinja::value::merge_maps([
-                    crate::template::json_map(connection.vars.clone()),
-                    crate::template::to_value(&magic),
-                    groups.clone(),
-                ]);
+                let mut sources = inventory.var_layers(&name);
+                sources.extend([&play.vars, &options.extra_vars]);
+                let mut view = shared.view(&sources, &connection.vars);
+                view.extend([crate::template::to_value(&magic), groups.clone()]);
+                let vars = minijinja::value::merge_maps(view);
                 hosts.push(Arc::new(PlannedHost {
                     name: name.into(),
                     endpoint,

@@ -333,6 +333,11 @@ impl Inventory {
     }
 
     /// The variable layers of `host`, lowest precedence first.
+    /// The maps a host's variables are resolved from, lowest precedence first.
+    pub fn var_layers(&self, host: &str) -> Vec<&Vars> {
+        self.layers(host).into_iter().map(|(_, v)| v).collect()
+    }
+
     fn layers(&self, host: &str) -> Vec<(VarSource, &Vars)> {
         if let Some(data) = &self.ansible {
             return self.ansible_layers(data, host);
@@ -479,6 +484,41 @@ pub fn graph(inv: &Inventory) -> String {
 
 /// The inventory in Ansible's `--list` JSON form, with resolved `_meta.hostvars`.
 pub fn to_ansible_json(inv: &Inventory) -> Value {
+    let mut top = ansible_groups(inv);
+    let hostvars: serde_json::Map<String, Value> = inv
+        .hosts
+        .keys()
+        .map(|h| (h.clone(), Value::Object(masked(inv.listed_vars(h)))))
+        .collect();
+    top.insert("_meta".into(), serde_json::json!({ "hostvars": hostvars }));
+    Value::Object(top)
+}
+
+/// [`to_ansible_json`], pretty-printed, written a host at a time: every host's hostvars
+/// repeat the group vars it inherits (as Ansible's do), so a big group's vars on thousands
+/// of hosts would be gigabytes if built as one value first.
+pub fn write_ansible_json(inv: &Inventory, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let groups = serde_json::to_string_pretty(&Value::Object(ansible_groups(inv)))?;
+    let head = groups.strip_suffix("\n}").unwrap_or("{");
+    out.write_all(head.as_bytes())?;
+    out.write_all(b",\n  \"_meta\": {\n    \"hostvars\": {")?;
+    for (i, h) in inv.hosts.keys().enumerate() {
+        let vars = serde_json::to_string_pretty(&Value::Object(masked(inv.listed_vars(h))))?;
+        let key = Value::String(h.clone()).to_string();
+        let sep = if i == 0 { "" } else { "," };
+        let vars = vars.replace('\n', "\n      ");
+        out.write_all(format!("{sep}\n      {key}: {vars}").as_bytes())?;
+    }
+    let end = if inv.hosts.is_empty() {
+        "}\n  }\n}\n"
+    } else {
+        "\n    }\n  }\n}\n"
+    };
+    out.write_all(end.as_bytes())
+}
+
+/// The `--list` form's groups, without `_meta`.
+fn ansible_groups(inv: &Inventory) -> serde_json::Map<String, Value> {
     let mut top = serde_json::Map::new();
     let mut all = serde_json::Map::new();
     let mut children: Vec<&str> = inv.top_groups();
@@ -509,13 +549,7 @@ pub fn to_ansible_json(inv: &Inventory) -> Value {
         }
         top.insert(name.clone(), Value::Object(entry));
     }
-    let hostvars: serde_json::Map<String, Value> = inv
-        .hosts
-        .keys()
-        .map(|h| (h.clone(), Value::Object(masked(inv.listed_vars(h)))))
-        .collect();
-    top.insert("_meta".into(), serde_json::json!({ "hostvars": hostvars }));
-    Value::Object(top)
+    top
 }
 
 /// Variable names whose values are masked in output (see [`crate::secrets`]).
@@ -529,4 +563,28 @@ fn masked(mut vars: Vars) -> Vars {
         *v = crate::secrets::mask_json(k, v, false);
     }
     vars
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn the_streamed_listing_is_the_built_one() {
+        let native = "defaults: {transport: local, api_token: t0k3nX}\n\
+            groups:\n  core:\n    vars: {acl: [a, b], ntp: {server: x}}\n    hosts: [10.0.0.1]\n\
+            hosts:\n  10.0.0.1: {vars: {role: \"edge\\n\"}}\n  10.0.0.2: {}\n";
+        let ini = "[core]\n10.0.0.1 x=1\n[edge]\n10.0.0.2\n";
+        for inv in [
+            native::parse(Path::new("inv.yml"), native).unwrap(),
+            ini::parse(Path::new("hosts"), ini).unwrap(),
+            native::parse(Path::new("inv.yml"), "hosts: {}\n").unwrap(),
+        ] {
+            let mut streamed = Vec::new();
+            write_ansible_json(&inv, &mut streamed).unwrap();
+            let built = serde_json::to_string_pretty(&to_ansible_json(&inv)).unwrap() + "\n";
+            assert_eq!(String::from_utf8(streamed).unwrap(), built);
+        }
+    }
 }
