@@ -196,3 +196,49 @@ fn a_second_sigint_mid_command_kills_the_remote_command() {
         all_gone(backend, &file, 2);
     }
 }
+
+#[test]
+fn what_an_earlier_task_left_running_is_spared_by_a_later_timeout() {
+    let lab = Lab::builder().good(1).start();
+    for backend in BACKENDS {
+        let earlier = lab.path(&format!("earlier.{backend}"));
+        let file = lab.path(&format!("pids.{backend}"));
+        let playbook = format!(
+            "
+- hosts: all
+  command_timeout: 2s
+  tasks:
+    - name: starts a daemon on purpose
+      shell: |
+        nohup sleep 3031 >/dev/null 2>&1 & echo $! > {e}
+        sleep 1
+    - name: hangs
+      shell: |
+        sleep 3032 & echo $! >> {f}
+",
+            e = earlier.display(),
+            f = file.display()
+        );
+        let out = test(&lab, backend, &playbook).run().code(2);
+        let report = out.report();
+        let tasks = &host(&report, "h000")["tasks"];
+        assert_eq!(tasks[0]["status"], "ok", "{backend}: {tasks}");
+        assert_eq!(
+            tasks[1]["error"]["kind"], "command_timeout",
+            "{backend}: {tasks}"
+        );
+        let message = tasks[1]["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("drover killed the remote command (1 process: "),
+            "{backend}: {message}"
+        );
+        all_gone(backend, &file, 1);
+        let daemon = pids(&earlier);
+        assert_eq!(daemon.len(), 1, "{backend}");
+        let alive = std::fs::read_to_string(format!("/proc/{}/cmdline", daemon[0]))
+            .is_ok_and(|c| c.starts_with("sleep\03031"));
+        // SAFETY: ending the test's own leftover.
+        unsafe { libc::kill(daemon[0] as i32, libc::SIGKILL) };
+        assert!(alive, "{backend}: the earlier task's daemon was killed too");
+    }
+}

@@ -162,9 +162,7 @@ impl NativeSession {
                 ended: got.closed,
                 shell_exit,
             };
-            if !got.closed {
-                let _ = tokio::time::timeout(CLEANUP_WAIT, channel.close()).await;
-            }
+            // A channel still open after the kill is closed with the connection.
             if stopped.close_connection() {
                 self.disconnect().await;
             }
