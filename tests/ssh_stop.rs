@@ -236,7 +236,7 @@ fn what_an_earlier_task_left_running_is_spared_by_a_later_timeout() {
         let daemon = pids(&earlier);
         assert_eq!(daemon.len(), 1, "{backend}");
         let alive = std::fs::read_to_string(format!("/proc/{}/cmdline", daemon[0]))
-            .is_ok_and(|c| c.starts_with("sleep\03031"));
+            .is_ok_and(|c| c.starts_with("sleep\u{0}3031"));
         // SAFETY: ending the test's own leftover.
         unsafe { libc::kill(daemon[0] as i32, libc::SIGKILL) };
         assert!(alive, "{backend}: the earlier task's daemon was killed too");
