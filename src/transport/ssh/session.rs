@@ -196,7 +196,12 @@ impl OpenSshSession {
             shell_exit: None,
         };
         if stopped.close_connection() {
-            self.close_master(true).await;
+            // Within the same deadline; a master slow to go is seen off in the background.
+            let closing = close_master(self.session.take(), self.master_pid.take(), true);
+            let mut closing = Box::pin(closing);
+            if tokio::time::timeout_at(grace, &mut closing).await.is_err() {
+                self.stops.start(closing);
+            }
         }
         let partial = Output {
             exit_code: None,

@@ -162,9 +162,15 @@ impl NativeSession {
                 ended: got.closed,
                 shell_exit,
             };
-            // A channel still open after the kill is closed with the connection.
+            // A channel still open after the kill is closed with the connection, within
+            // the same deadline; a connection slow to go is seen off in the background.
             if stopped.close_connection() {
-                self.disconnect().await;
+                if let Some(handle) = self.handle.take() {
+                    let mut goodbye = Box::pin(say_goodbye(handle));
+                    if tokio::time::timeout_at(grace, &mut goodbye).await.is_err() {
+                        self.stops.start(goodbye);
+                    }
+                }
             }
             let mut partial = got.output();
             partial.exit_code = None;
