@@ -8,7 +8,6 @@
 use std::time::Duration;
 
 use openssh::Stdio;
-
 use tokio::time::Instant;
 
 use super::kill::{self, SharedStops, Stopped, KILL_GRACE};
