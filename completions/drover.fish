@@ -48,8 +48,8 @@ complete -c drover -n "__fish_drover_using_subcommand run" -l strategy -d 'batch
 rolling\t'A window of `concurrency` hosts; the next host starts as one ends'"
 complete -c drover -n "__fish_drover_using_subcommand run" -s f -l concurrency -l forks -d 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l connect-timeout -d 'Per connection attempt [default: 10s]' -r
-complete -c drover -n "__fish_drover_using_subcommand run" -l command-timeout -d 'Per command (a task\'s `timeout` overrides it) [default: 8s]' -r
-complete -c drover -n "__fish_drover_using_subcommand run" -l host-timeout -d 'Whole-host deadline [default: none]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l command-timeout -d 'Per command, output included; then what it started is killed (a task\'s `timeout` overrides it) [default: 8s]' -r
+complete -c drover -n "__fish_drover_using_subcommand run" -l host-timeout -d 'Whole-host deadline; a command it cuts short is killed [default: none]' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l batch-pause -d 'Wait between batches [default: 0s]' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l rate -d 'New connections per time, fleet-wide and across batches: 20/s, 300/m, 120/h, 5/10s [default: 20/s]' -r
 complete -c drover -n "__fish_drover_using_subcommand run" -l burst -d 'Connections that may start at once after an idle spell (1 = evenly spaced) [default: 1]' -r
@@ -101,8 +101,8 @@ complete -c drover -n "__fish_drover_using_subcommand exec" -l strategy -d 'batc
 rolling\t'A window of `concurrency` hosts; the next host starts as one ends'"
 complete -c drover -n "__fish_drover_using_subcommand exec" -s f -l concurrency -l forks -d 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l connect-timeout -d 'Per connection attempt [default: 10s]' -r
-complete -c drover -n "__fish_drover_using_subcommand exec" -l command-timeout -d 'Per command (a task\'s `timeout` overrides it) [default: 8s]' -r
-complete -c drover -n "__fish_drover_using_subcommand exec" -l host-timeout -d 'Whole-host deadline [default: none]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l command-timeout -d 'Per command, output included; then what it started is killed (a task\'s `timeout` overrides it) [default: 8s]' -r
+complete -c drover -n "__fish_drover_using_subcommand exec" -l host-timeout -d 'Whole-host deadline; a command it cuts short is killed [default: none]' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l batch-pause -d 'Wait between batches [default: 0s]' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l rate -d 'New connections per time, fleet-wide and across batches: 20/s, 300/m, 120/h, 5/10s [default: 20/s]' -r
 complete -c drover -n "__fish_drover_using_subcommand exec" -l burst -d 'Connections that may start at once after an idle spell (1 = evenly spaced) [default: 1]' -r
@@ -160,8 +160,8 @@ complete -c drover -n "__fish_drover_using_subcommand watch" -l strategy -d 'bat
 rolling\t'A window of `concurrency` hosts; the next host starts as one ends'"
 complete -c drover -n "__fish_drover_using_subcommand watch" -s f -l concurrency -l forks -d 'Most hosts in flight at once (in batched, never above batch_size) [default: 10]' -r
 complete -c drover -n "__fish_drover_using_subcommand watch" -l connect-timeout -d 'Per connection attempt [default: 10s]' -r
-complete -c drover -n "__fish_drover_using_subcommand watch" -l command-timeout -d 'Per command (a task\'s `timeout` overrides it) [default: 8s]' -r
-complete -c drover -n "__fish_drover_using_subcommand watch" -l host-timeout -d 'Whole-host deadline [default: none]' -r
+complete -c drover -n "__fish_drover_using_subcommand watch" -l command-timeout -d 'Per command, output included; then what it started is killed (a task\'s `timeout` overrides it) [default: 8s]' -r
+complete -c drover -n "__fish_drover_using_subcommand watch" -l host-timeout -d 'Whole-host deadline; a command it cuts short is killed [default: none]' -r
 complete -c drover -n "__fish_drover_using_subcommand watch" -l batch-pause -d 'Wait between batches [default: 0s]' -r
 complete -c drover -n "__fish_drover_using_subcommand watch" -l rate -d 'New connections per time, fleet-wide and across batches: 20/s, 300/m, 120/h, 5/10s [default: 20/s]' -r
 complete -c drover -n "__fish_drover_using_subcommand watch" -l burst -d 'Connections that may start at once after an idle spell (1 = evenly spaced) [default: 1]' -r

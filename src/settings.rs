@@ -184,11 +184,11 @@ run_settings! { $
     command_timeout: std::time::Duration = Duration::from_secs(8),
         input crate::settings::DurationValue, flag "command-timeout" "DURATION", default "8s", play command_timeout,
         serde [with = "millis"], arg [],
-        help "Per command (a task's `timeout` overrides it)";
+        help "Per command, output included; then what it started is killed (a task's `timeout` overrides it)";
     host_timeout: Option<std::time::Duration> = None,
         input crate::settings::DurationValue, flag "host-timeout" "DURATION", default "none", play host_timeout,
         serde [with = "opt_millis"], arg [],
-        help "Whole-host deadline";
+        help "Whole-host deadline; a command it cuts short is killed";
     batch_pause: std::time::Duration = Duration::ZERO,
         input crate::settings::DurationValue, flag "batch-pause" "DURATION", default "0s", play batch_pause,
         serde [with = "millis"], arg [],

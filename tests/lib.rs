@@ -30,6 +30,7 @@ mod secrets;
 mod ssh;
 mod ssh_fleet;
 mod ssh_native;
+mod ssh_stop;
 mod templates;
 mod terminal;
 mod validation;

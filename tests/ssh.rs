@@ -156,7 +156,10 @@ fn a_command_timeout_kills_the_remote_process_group() {
     let task = &h["tasks"][0];
     assert_eq!(task["error"]["kind"], "command_timeout", "{h}");
     let message = task["error"]["message"].as_str().unwrap_or_default();
-    assert!(message.contains("remote process group"), "{message}");
+    assert!(
+        message.contains("drover killed the remote command"),
+        "{message}"
+    );
     assert_eq!(
         task["stdout"], "started\n",
         "output before the timeout is kept"

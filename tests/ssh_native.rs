@@ -558,9 +558,12 @@ fn a_native_command_timeout_kills_the_remote_process_group_and_signals_are_repor
     let tasks = &host(&report, "h000")["tasks"];
     assert_eq!(tasks[0]["error"]["kind"], "command_timeout", "{tasks}");
     let message = tasks[0]["error"]["message"].as_str().unwrap_or_default();
-    assert!(message.contains("remote process group"), "{message}");
+    assert!(
+        message.contains("drover killed the remote command"),
+        "{message}"
+    );
     assert_eq!(tasks[0]["stdout"], "started\n");
-    assert_eq!(tasks[1]["stdout"], "still here\n");
+    assert_eq!(tasks[1]["stdout"], "still here\n", "{tasks}");
     assert_eq!(tasks[2]["error"]["kind"], "nonzero_exit", "{tasks}");
     let message = tasks[2]["error"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("killed by signal KILL"), "{message}");

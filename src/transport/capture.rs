@@ -69,14 +69,22 @@ impl Capture {
     }
 
     /// Waits at most `wait` for the stream to end and returns its text.
-    pub async fn finish(mut self, wait: Duration) -> String {
+    pub async fn finish(self, wait: Duration) -> String {
+        self.finish_by(tokio::time::Instant::now() + wait).await.0
+    }
+
+    /// Waits until `deadline` at most for the stream to end; its text, and whether it
+    /// ended. Streams that share one deadline wait together, not one after the other.
+    pub async fn finish_by(mut self, deadline: tokio::time::Instant) -> (String, bool) {
+        let mut ended = true;
         if let Some(mut task) = self.task.take() {
-            if tokio::time::timeout(wait, &mut task).await.is_err() {
+            if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
                 task.abort();
+                ended = false;
             }
         }
         let guard = self.buf.lock().unwrap_or_else(|e| e.into_inner());
-        guard.text()
+        (guard.text(), ended)
     }
 }
 

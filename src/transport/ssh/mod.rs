@@ -13,6 +13,7 @@
 mod backend;
 mod classify;
 mod control;
+mod kill;
 mod master;
 mod native;
 mod options;
@@ -49,6 +50,8 @@ pub struct SshTransport {
     /// ssh's own `ConnectTimeout`; the engine's deadline is the authority, this bounds an
     /// `ssh` the engine gave up on.
     connect_timeout: Option<Duration>,
+    /// Kills of commands whose host was cut short mid-command, which the run's end awaits.
+    stops: kill::SharedStops,
 }
 
 /// A host's ssh endpoint, parsed once at plan time, for the backend it gets.
@@ -104,7 +107,10 @@ impl SshTransport {
         // the `ssh` still authenticating is killed with it (see `master`).
         match master::launch(args).await {
             Ok((session, line)) => {
-                Ok(OpenSshSession::new(session, format!("openssh: {line}")).await)
+                Ok(
+                    OpenSshSession::new(session, format!("openssh: {line}"), self.stops.clone())
+                        .await,
+                )
             }
             Err(master::MasterError::Failed(log)) => {
                 let to = classify::Destination {
@@ -190,6 +196,15 @@ impl Transport for SshTransport {
         }
     }
 
+    /// Waits for the kills of commands whose host was cut short (bounded: a second Ctrl-C
+    /// still ends the run promptly).
+    fn finish(&self) -> BoxFuture<'_, Vec<super::Summary>> {
+        Box::pin(async {
+            self.stops.wait(kill::STOP_WAIT).await;
+            Vec::new()
+        })
+    }
+
     fn connect<'a>(
         &'a self,
         _host: &'a str,
@@ -206,9 +221,11 @@ impl Transport for SshTransport {
                     match endpoint.cli() {
                         Some(p) => Ok(Box::new(native::connect_cli(t, p.clone(), timeout).await?)
                             as Box<dyn Session>),
-                        None => {
-                            Ok(Box::new(native::connect(t, timeout).await?) as Box<dyn Session>)
-                        }
+                        None => Ok(Box::new(
+                            native::connect(t, timeout)
+                                .await?
+                                .with_stops(self.stops.clone()),
+                        ) as Box<dyn Session>),
                     }
                 }
             }

@@ -1,28 +1,21 @@
 //! One host's ssh session: a ControlMaster that every task reuses, each command on its own
 //! exec channel through the native mux, the line exactly as typed. Closing a channel leaves
-//! a command without a terminal running on an OpenSSH server, so a command timeout kills the
-//! command's process group from a second channel where the far end has a POSIX shell, and
-//! otherwise (a device CLI) closes the connection.
+//! a command without a terminal running on an OpenSSH server, so a command timeout kills
+//! what the command started from a second channel where the far end has a POSIX shell
+//! (`kill`), and otherwise (a device CLI) closes the connection. A session dropped while a
+//! command runs (the host timeout, a second Ctrl-C) kills it the same way, in the background.
 
 use std::time::Duration;
 
 use openssh::Stdio;
+use tokio::time::Instant;
 
+use super::kill::{self, SharedStops, Stopped, KILL_GRACE};
 use crate::outcome::{ErrorKind, TaskError};
 use crate::transport::capture::Capture;
 use crate::transport::{Action, BoxFuture, Output, RunError, Session};
 
-/// Run on a second channel after a timeout. Every command sshd starts for a connection is a
-/// child of the same sshd process (our `$PPID`) and leads its own process group, so this
-/// kills the groups of our siblings, which is the timed-out command (one command runs per
-/// host at a time). `ps -A -o pid= -o ppid=` is POSIX. The last line tells a POSIX shell
-/// with a working `ps`, which did the work, from a device CLI, which refused the line.
-pub(super) const KILL_SIBLINGS: &str = "procs=$(ps -A -o pid= -o ppid=) || exit 1; \
-echo \"$procs\" | while read -r p pp; do \
-[ \"$pp\" = \"$PPID\" ] && [ \"$p\" != \"$$\" ] && kill -9 -\"$p\" 2>/dev/null && echo \"killed $p\"; \
-done; echo drover-kill-done";
-
-/// How long a kill or a close may take before drover stops waiting for it.
+/// How long a close may take before drover stops waiting for it.
 pub(super) const CLEANUP_WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Debug)]
@@ -33,10 +26,15 @@ pub struct OpenSshSession {
     master_pid: Option<u32>,
     /// How it was started, for `-vvv` (no secrets: the openssh backend has none).
     via: String,
+    /// When the command in progress started; set while `exec` runs, so a session dropped
+    /// with it set was cut short mid-command.
+    running: Option<Instant>,
+    /// Where a session dropped mid-command starts its kill.
+    stops: SharedStops,
 }
 
 impl OpenSshSession {
-    pub async fn new(session: openssh::Session, via: String) -> OpenSshSession {
+    pub async fn new(session: openssh::Session, via: String, stops: SharedStops) -> OpenSshSession {
         let master_pid =
             match openssh_mux_client::Connection::connect(session.control_socket()).await {
                 Ok(mut c) => c.send_alive_check().await.ok().map(|p| p.get()),
@@ -46,10 +44,23 @@ impl OpenSshSession {
             session: Some(session),
             master_pid,
             via,
+            running: None,
+            stops,
         }
     }
 
     async fn exec(&mut self, script: Action<'_>, timeout: Duration) -> Result<Output, RunError> {
+        self.running = Some(Instant::now());
+        let result = self.exec_running(script, timeout).await;
+        self.running = None;
+        result
+    }
+
+    async fn exec_running(
+        &mut self,
+        script: Action<'_>,
+        timeout: Duration,
+    ) -> Result<Output, RunError> {
         let Some(session) = &self.session else {
             return Err(failed(
                 ErrorKind::Protocol,
@@ -58,7 +69,8 @@ impl OpenSshSession {
             ));
         };
         let line = remote_line(script)?;
-        let deadline = tokio::time::Instant::now() + timeout;
+        let started = Instant::now();
+        let deadline = started + timeout;
         let mut command = session.raw_command(&line);
         command
             .stdin(Stdio::null())
@@ -97,11 +109,11 @@ impl OpenSshSession {
         })
         .await;
         if drained.is_err() {
-            return Err(self.timed_out(timeout, stdout, stderr).await);
+            return Err(self.timed_out(started, timeout, stdout, stderr).await);
         }
         let waited = tokio::time::timeout_at(deadline, child.wait()).await;
         let Ok(status) = waited else {
-            return Err(self.timed_out(timeout, stdout, stderr).await);
+            return Err(self.timed_out(started, timeout, stdout, stderr).await);
         };
         let output = |exit_code| Output {
             exit_code,
@@ -159,22 +171,48 @@ impl OpenSshSession {
         }
     }
 
-    async fn timed_out(&mut self, timeout: Duration, stdout: Capture, stderr: Capture) -> RunError {
+    /// The command's deadline passed: kill what it started, and take the last of its
+    /// output, all by one deadline [`KILL_GRACE`] past the timeout; close the connection
+    /// when that could not be confirmed.
+    async fn timed_out(
+        &mut self,
+        started: Instant,
+        timeout: Duration,
+        stdout: Capture,
+        stderr: Capture,
+    ) -> RunError {
+        let grace = started + timeout + KILL_GRACE;
         let killed = match &self.session {
-            Some(session) => kill_siblings(session).await,
+            Some(session) => kill_started(session, started.elapsed(), grace).await,
             None => Err("no connection".to_string()),
         };
-        if killed.is_err() {
-            self.close_master(true).await;
+        let stdout = stdout.finish_by(grace);
+        let stderr = stderr.finish_by(grace);
+        let (stdout, stderr) = tokio::join!(stdout, stderr);
+        let stopped = Stopped {
+            ended: stdout.1 && stderr.1,
+            killed,
+            shell_exit: None,
+        };
+        if stopped.close_connection() {
+            // Within the same deadline; a master slow to go is seen off in the background.
+            let closing = close_master(self.session.take(), self.master_pid.take(), true);
+            let mut closing = Box::pin(closing);
+            if tokio::time::timeout_at(grace, &mut closing).await.is_err() {
+                self.stops.start(closing);
+            }
         }
-        let message = timeout_message(timeout, &killed);
         let partial = Output {
             exit_code: None,
-            stdout: stdout.finish(CLEANUP_WAIT).await,
-            stderr: stderr.finish(CLEANUP_WAIT).await,
+            stdout: stdout.0,
+            stderr: stderr.0,
             lines: Vec::new(),
         };
-        failed(ErrorKind::CommandTimeout, message, partial)
+        failed(
+            ErrorKind::CommandTimeout,
+            stopped.timeout_message(timeout),
+            partial,
+        )
     }
 
     /// Stops the master and waits (bounded) until its process, and so its TCP connection,
@@ -182,21 +220,7 @@ impl OpenSshSession {
     /// still carries a channel (a command that outlived its timeout) does not stop on
     /// request, so `force` (and a request that was not enough) ends it with SIGTERM.
     async fn close_master(&mut self, force: bool) {
-        let pid = self.master_pid.take();
-        if let (true, Some(pid)) = (force, pid) {
-            signal(pid, libc::SIGTERM);
-        }
-        if let Some(session) = self.session.take() {
-            let _ = tokio::time::timeout(CLEANUP_WAIT, session.close()).await;
-        }
-        let Some(pid) = pid else { return };
-        for sig in [libc::SIGTERM, libc::SIGKILL] {
-            if wait_gone(pid, Duration::from_secs(2)).await {
-                return;
-            }
-            signal(pid, sig);
-        }
-        wait_gone(pid, Duration::from_secs(1)).await;
+        close_master(self.session.take(), self.master_pid.take(), force).await;
     }
 
     async fn shut(mut self) {
@@ -204,11 +228,44 @@ impl OpenSshSession {
     }
 }
 
-/// A session dropped without `close` (the host was cancelled or hit its deadline mid-command):
-/// the master would stay up for as long as the remote command runs, so it is ended here.
+/// Ends a master, waiting (bounded) until its process is gone.
+async fn close_master(session: Option<openssh::Session>, pid: Option<u32>, force: bool) {
+    if let (true, Some(pid)) = (force, pid) {
+        signal(pid, libc::SIGTERM);
+    }
+    if let Some(session) = session {
+        let _ = tokio::time::timeout(CLEANUP_WAIT, session.close()).await;
+    }
+    let Some(pid) = pid else { return };
+    for sig in [libc::SIGTERM, libc::SIGKILL] {
+        if wait_gone(pid, Duration::from_secs(2)).await {
+            return;
+        }
+        signal(pid, sig);
+    }
+    wait_gone(pid, Duration::from_secs(1)).await;
+}
+
+/// A session dropped without `close` (the host was cancelled or hit its deadline): the
+/// master would stay up for as long as a remote command runs. Mid-command, the command is
+/// killed first, in the background within [`KILL_GRACE`], then the master is ended; between
+/// commands the master is ended at once.
 impl Drop for OpenSshSession {
     fn drop(&mut self) {
-        if let (Some(pid), Some(_)) = (self.master_pid, &self.session) {
+        let (Some(session), pid) = (self.session.take(), self.master_pid.take()) else {
+            return;
+        };
+        if let Some(started) = self.running.take() {
+            let stop = async move {
+                let grace = Instant::now() + KILL_GRACE;
+                let _ = kill_started(&session, started.elapsed(), grace).await;
+                close_master(Some(session), pid, true).await;
+            };
+            if self.stops.start(stop) {
+                return;
+            }
+        }
+        if let Some(pid) = pid {
             signal(pid, libc::SIGTERM);
         }
     }
@@ -219,37 +276,6 @@ fn failed(kind: ErrorKind, message: String, partial: Output) -> RunError {
         error: TaskError::new(kind, message),
         partial,
     }
-}
-
-/// What a command timeout did, from what the kill on a second channel found: the groups it
-/// killed, or why it could not (then the connection was closed to end the command).
-pub(super) fn timeout_message(timeout: Duration, killed: &Result<Vec<String>, String>) -> String {
-    let after = humantime::format_duration(timeout);
-    match killed {
-        Ok(groups) if groups.is_empty() => {
-            format!("no exit after {after}; the remote command was gone before drover killed it")
-        }
-        Ok(groups) => format!(
-            "no exit after {after}; the remote process group {} was killed",
-            groups.join(", ")
-        ),
-        Err(why) => format!(
-            "no exit after {after}; the connection was closed to end the command \
-             (the far end could not kill it: {why})"
-        ),
-    }
-}
-
-/// The kill script's output: the process groups it killed, or why it did not run.
-pub(super) fn killed_groups(stdout: &str) -> Result<Vec<String>, String> {
-    if !stdout.lines().any(|l| l == "drover-kill-done") {
-        return Err("no POSIX shell with `ps` at the other end".to_string());
-    }
-    Ok(stdout
-        .lines()
-        .filter_map(|l| l.strip_prefix("killed "))
-        .map(str::to_string)
-        .collect())
 }
 
 /// The error with its causes, as one line.
@@ -303,20 +329,24 @@ pub(super) fn remote_line(script: Action<'_>) -> Result<String, RunError> {
     }
 }
 
-/// Kills the timed-out command from a fresh channel on the same master; returns the
-/// process groups killed, or why that was not possible.
-async fn kill_siblings(session: &openssh::Session) -> Result<Vec<String>, String> {
-    let mut command = session.raw_command(KILL_SIBLINGS);
+/// Kills what a command that has run `running_for` started, from a fresh channel on the
+/// same master, by `deadline`; returns the processes killed, or why that was not possible.
+async fn kill_started(
+    session: &openssh::Session,
+    running_for: Duration,
+    deadline: Instant,
+) -> Result<Vec<u32>, String> {
+    let mut command = session.raw_command(kill::script(running_for));
     command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    let output = match tokio::time::timeout(CLEANUP_WAIT, command.output()).await {
+    let output = match tokio::time::timeout_at(deadline, command.output()).await {
         Ok(Ok(output)) => output,
         Ok(Err(e)) => return Err(describe(&e)),
-        Err(_) => return Err("the kill command did not answer".to_string()),
+        Err(_) => return Err("the kill command did not answer in time".to_string()),
     };
-    killed_groups(&String::from_utf8_lossy(&output.stdout))
+    kill::parse(&String::from_utf8_lossy(&output.stdout))
 }
 
 async fn wait_gone(pid: u32, wait: Duration) -> bool {

@@ -1,21 +1,23 @@
 //! One host's native session: one authenticated connection, an exec channel per command.
 //! Every message of a channel is read until the server closes it, so stdout and stderr are
 //! complete before the exit status is looked at (servers send the status before the last
-//! data now and then). A command timeout kills the command's process group from a second
-//! channel, as the openssh backend does, and closes the connection where that cannot work.
+//! data now and then). A command timeout kills what the command started from a second
+//! channel, as the openssh backend does (`ssh::kill`), and closes the connection where that
+//! cannot be confirmed; a session dropped mid-command kills it the same way, in the
+//! background.
 
 use std::time::Duration;
 
 use russh::client::Handle;
 use russh::{ChannelMsg, Disconnect};
+use tokio::time::Instant;
 
 use super::handler::Client;
 use super::jump::Chain;
 use crate::outcome::{ErrorKind, TaskError};
 use crate::transport::capture::Bounded;
-use crate::transport::ssh::session::{
-    killed_groups, remote_line, timeout_message, CLEANUP_WAIT, KILL_SIBLINGS,
-};
+use crate::transport::ssh::kill::{self, SharedStops, Stopped, KILL_GRACE};
+use crate::transport::ssh::session::{remote_line, CLEANUP_WAIT};
 use crate::transport::{Action, BoxFuture, Output, RunError, Session};
 
 pub struct NativeSession {
@@ -24,6 +26,11 @@ pub struct NativeSession {
     jumps: Vec<Handle<Client>>,
     label: String,
     seen: std::sync::Arc<super::handler::Seen>,
+    /// When the command in progress started; set while `exec` runs, so a session dropped
+    /// with it set was cut short mid-command.
+    running: Option<Instant>,
+    /// Where a session dropped mid-command starts its kill.
+    stops: SharedStops,
 }
 
 impl std::fmt::Debug for NativeSession {
@@ -72,7 +79,15 @@ impl NativeSession {
             jumps: chain.jumps,
             label: chain.label,
             seen: chain.seen,
+            running: None,
+            stops: SharedStops::default(),
         }
+    }
+
+    /// Kills of commands cut short go to the transport's `stops`, which the run awaits.
+    pub fn with_stops(mut self, stops: SharedStops) -> NativeSession {
+        self.stops = stops;
+        self
     }
 
     /// The connection to the host, while it is open.
@@ -81,6 +96,17 @@ impl NativeSession {
     }
 
     async fn exec(&mut self, script: Action<'_>, timeout: Duration) -> Result<Output, RunError> {
+        self.running = Some(Instant::now());
+        let result = self.exec_running(script, timeout).await;
+        self.running = None;
+        result
+    }
+
+    async fn exec_running(
+        &mut self,
+        script: Action<'_>,
+        timeout: Duration,
+    ) -> Result<Output, RunError> {
         let Some(handle) = &self.handle else {
             return Err(failed(
                 ErrorKind::Protocol,
@@ -89,7 +115,8 @@ impl NativeSession {
             ));
         };
         let line = remote_line(script)?;
-        let deadline = tokio::time::Instant::now() + timeout;
+        let started = Instant::now();
+        let deadline = started + timeout;
         let lost = |e: russh::Error| {
             let e = super::classify::from_server(&e, &self.label, &self.seen);
             failed(
@@ -122,16 +149,34 @@ impl NativeSession {
         let mut got = Collected::default();
         let drained = tokio::time::timeout_at(deadline, collect(&mut channel, &mut got)).await;
         if drained.is_err() {
-            let _ = channel.close().await;
-            let killed = self.kill().await;
-            if killed.is_err() {
-                self.disconnect().await;
+            // One deadline for the kill and the rest of the output, read while the kill
+            // runs (a chatty command must not stall the connection by filling its window).
+            let grace = deadline + KILL_GRACE;
+            let shell_exit = got.exit_code;
+            let (killed, _) = tokio::join!(
+                kill_started(handle, started.elapsed(), grace),
+                tokio::time::timeout_at(grace, collect(&mut channel, &mut got)),
+            );
+            let stopped = Stopped {
+                killed,
+                ended: got.closed,
+                shell_exit,
+            };
+            // A channel still open after the kill is closed with the connection, within
+            // the same deadline; a connection slow to go is seen off in the background.
+            if stopped.close_connection() {
+                if let Some(handle) = self.handle.take() {
+                    let mut goodbye = Box::pin(say_goodbye(handle));
+                    if tokio::time::timeout_at(grace, &mut goodbye).await.is_err() {
+                        self.stops.start(goodbye);
+                    }
+                }
             }
             let mut partial = got.output();
             partial.exit_code = None;
             return Err(failed(
                 ErrorKind::CommandTimeout,
-                timeout_message(timeout, &killed),
+                stopped.timeout_message(timeout),
                 partial,
             ));
         }
@@ -168,31 +213,10 @@ impl NativeSession {
         }
     }
 
-    /// Runs the kill script on a fresh channel; the process groups killed, or why not.
-    async fn kill(&self) -> Result<Vec<String>, String> {
-        let Some(handle) = &self.handle else {
-            return Err("no connection".to_string());
-        };
-        let ran = tokio::time::timeout(CLEANUP_WAIT, async {
-            let mut channel = handle.channel_open_session().await?;
-            channel.exec(true, KILL_SIBLINGS).await?;
-            let mut got = Collected::default();
-            collect(&mut channel, &mut got).await;
-            Ok::<_, russh::Error>(got.stdout.text())
-        })
-        .await;
-        match ran {
-            Ok(Ok(stdout)) => killed_groups(&stdout),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err("the kill command did not answer".to_string()),
-        }
-    }
-
     /// Ends the connection to the host (not the jump hosts); later commands are refused.
     async fn disconnect(&mut self) {
         if let Some(handle) = self.handle.take() {
-            let _ = handle.disconnect(Disconnect::ByApplication, "", "en").await;
-            let _ = tokio::time::timeout(CLEANUP_WAIT, handle).await;
+            say_goodbye(handle).await;
         }
     }
 
@@ -201,9 +225,59 @@ impl NativeSession {
     pub(super) async fn shut(mut self) {
         self.disconnect().await;
         while let Some(jump) = self.jumps.pop() {
-            let _ = jump.disconnect(Disconnect::ByApplication, "", "en").await;
-            let _ = tokio::time::timeout(CLEANUP_WAIT, jump).await;
+            say_goodbye(jump).await;
         }
+    }
+}
+
+/// Ends a connection and waits (bounded) until it is gone.
+async fn say_goodbye(handle: Handle<Client>) {
+    let _ = handle.disconnect(Disconnect::ByApplication, "", "en").await;
+    let _ = tokio::time::timeout(CLEANUP_WAIT, handle).await;
+}
+
+/// Kills what a command that has run `running_for` started, from a fresh channel, by
+/// `deadline`; the processes killed, or why not.
+async fn kill_started(
+    handle: &Handle<Client>,
+    running_for: Duration,
+    deadline: Instant,
+) -> Result<Vec<u32>, String> {
+    let ran = tokio::time::timeout_at(deadline, async {
+        let mut channel = handle.channel_open_session().await?;
+        channel.exec(true, kill::script(running_for)).await?;
+        let mut got = Collected::default();
+        collect(&mut channel, &mut got).await;
+        Ok::<_, russh::Error>(got.stdout.text())
+    })
+    .await;
+    match ran {
+        Ok(Ok(stdout)) => kill::parse(&stdout),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("the kill command did not answer in time".to_string()),
+    }
+}
+
+/// A session dropped mid-command (the host timeout, a second Ctrl-C): closing the
+/// connection would leave the command running, so it is killed first, in the background
+/// within [`KILL_GRACE`], and then the connections are ended.
+impl Drop for NativeSession {
+    fn drop(&mut self) {
+        let Some(started) = self.running.take() else {
+            return;
+        };
+        let Some(handle) = self.handle.take() else {
+            return;
+        };
+        let mut jumps = std::mem::take(&mut self.jumps);
+        self.stops.start(async move {
+            let grace = Instant::now() + KILL_GRACE;
+            let _ = kill_started(&handle, started.elapsed(), grace).await;
+            say_goodbye(handle).await;
+            while let Some(jump) = jumps.pop() {
+                say_goodbye(jump).await;
+            }
+        });
     }
 }
 
