@@ -618,6 +618,37 @@ fn four_shards_merged_equal_one_run() {
 }
 
 #[test]
+fn merged_shards_add_up_their_mqtt_counters() {
+    let d = Dir::new();
+    d.file("p.yml", ECHO)
+        .file("inv.yml", &local_hosts(&["r1", "r2", "r3", "r4"]));
+    for (k, connections) in [(1, 3), (2, 4)] {
+        let name = format!("s{k}.json");
+        let shard = format!("{k}/2");
+        d.drover(&[
+            "run", "p.yml", "-i", "inv.yml", "--shard", &shard, "--report", &name,
+        ])
+        .code(0);
+        // What a shard of MQTT nodes reports beside its hosts.
+        let mut report = d.json(&name);
+        report["mqtt"] = serde_json::json!({
+            "connections": connections, "late_replies": 1, "unmatched_replies": 0, "reconnects": k
+        });
+        d.file(&name, &report.to_string());
+    }
+    d.drover(&[
+        "report", "merge", "s1.json", "s2.json", "--report", "m.json",
+    ])
+    .code(0);
+    assert_eq!(
+        d.json("m.json")["mqtt"],
+        serde_json::json!({
+            "connections": 7, "late_replies": 2, "unmatched_replies": 0, "reconnects": 3
+        })
+    );
+}
+
+#[test]
 fn shards_of_different_playbooks_or_incomplete_sets_are_refused() {
     let d = Dir::new();
     d.file("p.yml", ECHO)

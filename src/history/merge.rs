@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use crate::error::{Error, Result};
 use crate::report::{counts, group_outputs, RunReport};
+use crate::transport::mqtt::MqttSummary;
 
 /// Merges the shards' reports (with the files they came from, for messages).
 pub fn merge(mut shards: Vec<(PathBuf, RunReport)>) -> Result<RunReport> {
@@ -23,6 +24,18 @@ pub fn merge(mut shards: Vec<(PathBuf, RunReport)>) -> Result<RunReport> {
             first_path.display()
         )));
     };
+    // The shards' MQTT counters add up: each shard opened its own connections.
+    let mqtt = shards.iter().filter_map(|(_, r)| r.mqtt.as_ref()).fold(
+        None,
+        |sum: Option<MqttSummary>, m| {
+            let mut sum = sum.unwrap_or_default();
+            sum.connections += m.connections;
+            sum.late_replies += m.late_replies;
+            sum.unmatched_replies += m.unmatched_replies;
+            sum.reconnects += m.reconnects;
+            Some(sum)
+        },
+    );
     let mut seen = vec![None::<&PathBuf>; count as usize];
     for (path, r) in &shards {
         let Some(shard) = r.run.shard else {
@@ -123,7 +136,7 @@ pub fn merge(mut shards: Vec<(PathBuf, RunReport)>) -> Result<RunReport> {
     merged.run.state_file = None;
     merged.counts = counts(&merged.hosts);
     merged.output_groups = group_outputs(&merged.hosts, 1);
-    merged.mqtt = None;
+    merged.mqtt = mqtt;
     merged.run.exit_code = merged.exit_code();
     Ok(merged)
 }
