@@ -26,7 +26,10 @@ use tokio::time::{Duration, Instant};
 use super::options::BrokerOptions;
 use super::pending::{Delivery, Match, Pending, Waiter};
 use super::proto::{self, Client, EventLoop, Incoming, Message, Outgoing};
+use super::watched::Watched;
 use super::Secrets;
+use crate::transport::topics::TopicSender;
+use crate::transport::BoxFuture;
 use crate::outcome::{ErrorKind, TaskError};
 use crate::policy::{fresh_seed, jitter_source, Backoff};
 
@@ -60,6 +63,14 @@ enum Command {
     Wait {
         waiter: Waiter,
         registered: oneshot::Sender<Result<(), TaskError>>,
+    },
+    /// A watch's messages go here from now on.
+    Tap(TopicSender),
+    /// One SUBSCRIBE (or UNSUBSCRIBE) of a watch's filters.
+    Watch {
+        subscribe: bool,
+        filters: Vec<String>,
+        done: oneshot::Sender<Result<(), TaskError>>,
     },
 }
 
@@ -198,6 +209,46 @@ impl BrokerClient {
         self.client.try_disconnect();
     }
 
+    /// Sends the messages on a watch's filters (`watch`) to `tx`.
+    pub fn tap(&self, tx: TopicSender) {
+        // At the link's creation: the command queue is far from full.
+        let _ = self.commands.try_send(Command::Tap(tx));
+    }
+
+    /// Queues one SUBSCRIBE (or UNSUBSCRIBE) of `filters` now, behind the commands queued
+    /// before it; the future resolves on the broker's acknowledgement.
+    pub fn watch(
+        &self,
+        subscribe: bool,
+        filters: Vec<String>,
+    ) -> BoxFuture<'static, Result<(), TaskError>> {
+        let (done, rx) = oneshot::channel();
+        let queued = self.commands.try_send(Command::Watch {
+            subscribe,
+            filters,
+            done,
+        });
+        let url = self.url.clone();
+        Box::pin(async move {
+            let gone = || {
+                TaskError::new(
+                    ErrorKind::Unreachable,
+                    format!("the connection to {url} has ended"),
+                )
+            };
+            if let Err(e) = queued {
+                return Err(match e {
+                    mpsc::error::TrySendError::Full(_) => TaskError::new(
+                        ErrorKind::NoAck,
+                        format!("the client of {url} has too many requests queued"),
+                    ),
+                    mpsc::error::TrySendError::Closed(_) => gone(),
+                });
+            }
+            rx.await.map_err(|_| gone())?
+        })
+    }
+
     /// Drops this handle and, if it was the last, waits (briefly) for the broker task to
     /// send DISCONNECT and end, so the broker sees a clean goodbye rather than a dropped
     /// socket when drover exits.
@@ -305,6 +356,28 @@ impl BrokerClient {
     }
 }
 
+/// Answers `done` when the broker acknowledges a watch's packet (without making the broker
+/// task wait for it).
+fn acknowledged(
+    queued: Result<BoxFuture<'static, Result<(), String>>, TaskError>,
+    what: String,
+    done: oneshot::Sender<Result<(), TaskError>>,
+) {
+    match queued {
+        Err(e) => {
+            let _ = done.send(Err(e));
+        }
+        Ok(ack) => {
+            tokio::spawn(async move {
+                let result = ack.await.map_err(|e| {
+                    TaskError::new(ErrorKind::Protocol, format!("{what} failed: {e}"))
+                });
+                let _ = done.send(result);
+            });
+        }
+    }
+}
+
 fn human(d: Duration) -> humantime::FormattedDuration {
     humantime::format_duration(d)
 }
@@ -403,6 +476,7 @@ async fn broker_task(
 ) {
     let mut pending = Pending::default();
     let mut subscriptions: HashMap<String, Subscription> = HashMap::new();
+    let mut watched = Watched::default();
     let (suback_tx, mut subacks) = mpsc::unbounded_channel::<(String, Result<(), String>)>();
     let mut ever_connected = false;
     let mut sweep = tokio::time::interval(Duration::from_millis(500));
@@ -430,6 +504,24 @@ async fn broker_task(
                 },
                 Some(Command::Wait { waiter, registered }) => {
                     let _ = registered.send(pending.insert(waiter));
+                }
+                Some(Command::Tap(tx)) => watched.tap(tx),
+                Some(Command::Watch { subscribe: true, filters, done }) => {
+                    let queued = client.try_subscribe_many(&filters);
+                    let what = filters.join(", ");
+                    watched.add(filters);
+                    acknowledged(queued.map(|a| Box::pin(a.wait()) as BoxFuture<'static, _>), format!("SUBSCRIBE {what}"), done);
+                }
+                Some(Command::Watch { subscribe: false, mut filters, done }) => {
+                    watched.remove(&filters);
+                    // A filter that also serves replies stays subscribed.
+                    filters.retain(|f| !subscriptions.contains_key(f));
+                    if filters.is_empty() {
+                        let _ = done.send(Ok(()));
+                        continue;
+                    }
+                    let queued = client.try_unsubscribe_many(&filters);
+                    acknowledged(queued.map(|a| Box::pin(a.wait()) as BoxFuture<'static, _>), format!("UNSUBSCRIBE {}", filters.join(", ")), done);
                 }
             },
             Some((filter, result)) = subacks.recv() => {
@@ -464,15 +556,23 @@ async fn broker_task(
                                 let _ = subscribe(filter);
                             }
                         }
+                        for packet in watched.packets() {
+                            let _ = client.try_subscribe_many(packet);
+                        }
                     }
                     ever_connected = true;
                     state.send_modify(|s| { s.up = true; s.attempts += 1; s.last_error = None; });
                 }
-                Some(Polled::Event(Ok(Incoming::Message(msg)))) => match pending.deliver(msg, Instant::now()) {
-                    Delivery::Matched => {}
-                    Delivery::Late => { stats.late_replies.fetch_add(1, Ordering::Relaxed); }
-                    Delivery::Unmatched => { stats.unmatched_replies.fetch_add(1, Ordering::Relaxed); }
-                },
+                Some(Polled::Event(Ok(Incoming::Message(msg)))) => {
+                    // The watch's, and perhaps a reply too (a filter may serve both).
+                    let for_watch = watched.offer(&msg);
+                    match pending.deliver(msg, Instant::now()) {
+                        Delivery::Matched => {}
+                        _ if for_watch => {}
+                        Delivery::Late => { stats.late_replies.fetch_add(1, Ordering::Relaxed); }
+                        Delivery::Unmatched => { stats.unmatched_replies.fetch_add(1, Ordering::Relaxed); }
+                    }
+                }
                 Some(Polled::Event(Ok(Incoming::Other))) => {}
                 Some(Polled::Idle) => state.send_modify(|s| s.stale_upto = s.attempts),
                 Some(Polled::Event(Err(mut error))) => {

@@ -7,11 +7,13 @@
 //! - `proto`: the only code that knows the MQTT crate.
 //! - `client`: one connection, owned by one task; reconnects with backoff.
 //! - `pending`: matching replies to requests.
+//! - `watched`: the topics a watch holds on a connection.
 
 mod client;
 mod options;
 mod pending;
 mod proto;
+mod watched;
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -21,6 +23,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+use super::topics::{TopicLink, TopicSender};
 use super::{
     Action, ActionKind, BoxFuture, Claim, Endpoint, MqttRequest, Output, RunError, Session,
     Summary, Target, Transport,
@@ -94,6 +97,23 @@ pub struct MqttSession {
     per_node: bool,
     /// Keeps the connection wanted (reconnected after a loss) while the host uses it.
     _held: client::Use,
+}
+
+/// A watch's topics on a shared broker connection, which stays wanted while this lives.
+#[derive(Debug)]
+struct MqttTopics {
+    client: BrokerClient,
+    _held: client::Use,
+}
+
+impl TopicLink for MqttTopics {
+    fn subscribe(&self, filters: Vec<String>) -> BoxFuture<'static, Result<(), TaskError>> {
+        self.client.watch(true, filters)
+    }
+
+    fn unsubscribe(&self, filters: Vec<String>) -> BoxFuture<'static, Result<(), TaskError>> {
+        self.client.watch(false, filters)
+    }
 }
 
 /// A node's MQTT endpoint, parsed once at plan time. The TLS files and the password are
@@ -318,6 +338,30 @@ impl Transport for MqttTransport {
 
     fn check_play(&self, hosts: &[(&str, &Endpoint)]) -> Result<(), String> {
         unique_nodes(hosts.iter().copied())
+    }
+
+    /// Shared mode only: the broker's client lives for the whole watch (created now if no
+    /// host has connected yet). A node's own connection (per-node mode) lives for one check,
+    /// so it holds no topics between checks.
+    fn topics(
+        &self,
+        host: &str,
+        endpoint: &Endpoint,
+        messages: TopicSender,
+    ) -> Option<Box<dyn TopicLink>> {
+        let Target::Mqtt(target) = &endpoint.target else {
+            return None;
+        };
+        if target.options.mode != Mode::Shared {
+            return None;
+        }
+        // An error (unreadable TLS files) is the checks' to report, when they connect.
+        let client = self.shared_client(host, target).ok().flatten()?;
+        client.tap(messages);
+        Some(Box::new(MqttTopics {
+            _held: client.hold(),
+            client,
+        }))
     }
 
     fn finish(&self) -> BoxFuture<'_, Vec<Summary>> {

@@ -76,6 +76,11 @@ pub enum SubscribeAck {
     V4(v4::SubscribeNotice),
 }
 
+pub enum UnsubscribeAck {
+    V5(v5::UnsubscribeNotice),
+    V4(v4::UnsubscribeNotice),
+}
+
 pub fn build(
     options: &BrokerOptions,
     client_id: &str,
@@ -187,6 +192,42 @@ impl Client {
         }
     }
 
+    /// Queues one SUBSCRIBE carrying every filter of `filters`, without waiting.
+    pub fn try_subscribe_many(&self, filters: &[String]) -> Result<SubscribeAck, TaskError> {
+        match self {
+            Client::V5(c) => c
+                .try_subscribe_many_tracked(
+                    filters
+                        .iter()
+                        .map(|f| v5::SubscribeFilterInput::new(f.clone(), v5::QoS::AtLeastOnce)),
+                )
+                .map(SubscribeAck::V5)
+                .map_err(protocol),
+            Client::V4(c) => c
+                .try_subscribe_many_tracked(
+                    filters
+                        .iter()
+                        .map(|f| v4::SubscribeFilterInput::new(f.clone(), v4::QoS::AtLeastOnce)),
+                )
+                .map(SubscribeAck::V4)
+                .map_err(protocol),
+        }
+    }
+
+    /// Queues one UNSUBSCRIBE carrying every filter of `filters`, without waiting.
+    pub fn try_unsubscribe_many(&self, filters: &[String]) -> Result<UnsubscribeAck, TaskError> {
+        match self {
+            Client::V5(c) => c
+                .try_unsubscribe_many_tracked(filters.iter().cloned())
+                .map(UnsubscribeAck::V5)
+                .map_err(protocol),
+            Client::V4(c) => c
+                .try_unsubscribe_many_tracked(filters.iter().cloned())
+                .map(UnsubscribeAck::V4)
+                .map_err(protocol),
+        }
+    }
+
     pub fn try_disconnect(&self) {
         let _ = match self {
             Client::V5(c) => c.try_disconnect().is_ok(),
@@ -209,6 +250,15 @@ impl SubscribeAck {
         match self {
             SubscribeAck::V5(n) => n.wait_completion_async().await.map_err(|e| e.to_string()),
             SubscribeAck::V4(n) => n.wait_completion_async().await.map_err(|e| e.to_string()),
+        }
+    }
+}
+
+impl UnsubscribeAck {
+    pub async fn wait(self) -> Result<(), String> {
+        match self {
+            UnsubscribeAck::V5(n) => n.wait_completion_async().await.map_err(|e| e.to_string()),
+            UnsubscribeAck::V4(n) => n.wait_completion_async().await.map_err(|e| e.to_string()),
         }
     }
 }
