@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::support::fake::FakeTransport;
+use crate::support::fake::{FakeTransport, SentPacket};
 use drover::engine::{BreakerStore, Clock, Plan, PlanOptions, RunEnv, Shutdown};
 use drover::inventory;
 use drover::playbook::Playbook;
@@ -330,7 +330,9 @@ async fn a_restarted_watch_resumes_each_host_at_its_level() {
 }
 
 /// 1000 MQTT nodes in shared mode with three topics each, 20 of them failing from 30 s on.
-async fn subscription_watch(watch_keys: &str) -> (Vec<Stamped>, Vec<Vec<(String, usize)>>) {
+async fn subscription_watch(
+    watch_keys: &str,
+) -> (Vec<Stamped>, Vec<Vec<(String, usize)>>, Vec<SentPacket>) {
     let vars = "  transport: mqtt\n  mqtt_url: mqtt://127.0.0.1:1883\n";
     let play = format!(
         "- hosts: all\n  concurrency: 100\n  rate: 1000/s\n  burst: 1000\n  watch:\n{watch_keys}    subscribe: [\"node/{{{{ inventory_hostname }}}}/params/remote\", \"node/{{{{ inventory_hostname }}}}/otaurl\", \"node/{{{{ inventory_hostname }}}}/to-node\"]\n  tasks:\n    - command: check\n"
@@ -345,7 +347,8 @@ async fn subscription_watch(watch_keys: &str) -> (Vec<Stamped>, Vec<Vec<(String,
             .unwrap()
             .extend((981..=1000).map(|i| format!("h{i:04}")));
     });
-    let events = watch_for(plan, &keys, BTreeMap::new(), scripted(failing), 70.0).await;
+    let fake = scripted(failing);
+    let events = watch_for(plan, &keys, BTreeMap::new(), fake.clone(), 70.0).await;
     let held = events
         .iter()
         .filter_map(|e| match &e.event {
@@ -353,7 +356,7 @@ async fn subscription_watch(watch_keys: &str) -> (Vec<Stamped>, Vec<Vec<(String,
             _ => None,
         })
         .collect();
-    (events, held)
+    (events, held, fake.packets())
 }
 
 fn subscription_events(events: &[Stamped]) -> Vec<&WatchEvent> {
@@ -366,7 +369,7 @@ fn subscription_events(events: &[Stamped]) -> Vec<&WatchEvent> {
 
 #[tokio::test(start_paused = true)]
 async fn a_1000_host_watch_holds_300_subscriptions_and_evicts_the_lowest_priority() {
-    let (events, held) = subscription_watch("").await;
+    let (events, held, _) = subscription_watch("").await;
     let broker = "mqtt://127.0.0.1:1883".to_string();
     // Never above the cap, on the one shared connection.
     assert!(
@@ -429,7 +432,7 @@ async fn a_1000_host_watch_holds_300_subscriptions_and_evicts_the_lowest_priorit
 
 #[tokio::test(start_paused = true)]
 async fn the_aws_iot_profile_holds_50_per_connection_in_packets_of_8() {
-    let (events, held) = subscription_watch("    broker_profile: aws_iot\n").await;
+    let (events, held, sent) = subscription_watch("    broker_profile: aws_iot\n").await;
     let broker = "mqtt://127.0.0.1:1883".to_string();
     // 16 nodes × 3 topics = 48: the 17th node's three would pass 50.
     assert!(
@@ -455,6 +458,26 @@ async fn the_aws_iot_profile_holds_50_per_connection_in_packets_of_8() {
         })
         .collect();
     assert_eq!(first_evictions, ["h0016", "h0015", "h0014"]);
+    // What reached the connection's link: six SUBSCRIBEs of 8 filters at the start, on the
+    // first host's link (the broker's one client), then per escalation one UNSUBSCRIBE of
+    // the evicted node's three topics before the SUBSCRIBE of the escalated one's, until
+    // the 16 places are HIGH.
+    let at_start: Vec<(u64, bool, usize)> = sent[..6]
+        .iter()
+        .map(|(at, _, sub, f)| (at.elapsed().as_millis() as u64, *sub, f.len()))
+        .collect();
+    assert_eq!(at_start, [(70_000, true, 8); 6]);
+    assert!(sent.iter().all(|(_, host, ..)| host == "h0001"));
+    assert_eq!(sent.len(), 6 + 16 * 2);
+    for (k, pair) in sent[6..].chunks(2).enumerate() {
+        let evicted = format!("node/h{:04}/params/remote", 16 - k);
+        assert_eq!((pair[0].2, &pair[0].3[0]), (false, &evicted), "{k}");
+        assert_eq!(pair[0].3.len(), 3);
+        assert!(pair[1].2 && pair[1].3.len() == 3, "{k}");
+        assert!(pair[1].3[0].starts_with("node/h09") || pair[1].3[0].starts_with("node/h1000"));
+        // Sent at 60 s (10 s before the end).
+        assert_eq!(pair[1].0.elapsed(), Duration::from_secs(10));
+    }
     // `max_subscriptions` lowers a profile's cap further, never raises it.
     let keys: WatchKeys =
         serde_yaml::from_str("broker_profile: aws_iot\nmax_subscriptions: 500\n").unwrap();
@@ -462,6 +485,211 @@ async fn the_aws_iot_profile_holds_50_per_connection_in_packets_of_8() {
     let keys: WatchKeys = serde_yaml::from_str("max_subscriptions: 30\n").unwrap();
     assert_eq!(keys.limits().per_connection, 30);
     assert_eq!(WatchKeys::default().limits().per_connection, 300);
+}
+
+/// Each host's checks: (ms, status, heartbeat, level after, error).
+fn checks_of(events: &[Stamped], of: &str) -> Vec<(u64, CheckStatus, bool, Level, Option<String>)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.event {
+            WatchEvent::Check {
+                host,
+                status,
+                heartbeat,
+                level,
+                error,
+                ..
+            } if &**host == of => Some((
+                e.at_ms,
+                *status,
+                *heartbeat,
+                *level,
+                error.as_ref().map(|e| e.message.clone()),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Publishes `node/<host>/status` for `hosts` every 10 s from `from` s until `until` s.
+fn heartbeats(fake: &FakeTransport, hosts: Vec<String>, from: u64, until: u64) {
+    let fake = fake.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(from)).await;
+        let mut at = from;
+        while at <= until {
+            for h in &hosts {
+                fake.publish(&format!("node/{h}/status"), false);
+            }
+            tokio::time::sleep(Duration::from_secs(10)).await;
+            at += 10;
+        }
+    });
+}
+
+/// 20 MQTT nodes watched by their heartbeat topic with room for 10: the 10 that hold it are
+/// judged by it (no connection, no tasks), the others by their tasks. h0002 holds its topic
+/// and never beats; h0015 fails its tasks at once, which gives it h0010's place, and beats
+/// neither.
+#[tokio::test(start_paused = true)]
+async fn heartbeat_hosts_are_judged_by_their_topic_and_the_rest_by_their_tasks() {
+    let vars = "  transport: mqtt\n  mqtt_url: mqtt://127.0.0.1:1883\n";
+    let play = "- hosts: all\n  rate: 1000/s\n  burst: 1000\n  watch:\n    max_subscriptions: 10\n    heartbeat: { topic: \"node/{{ inventory_hostname }}/status\" }\n  tasks:\n    - command: check\n";
+    let (plan, keys) = plan_of(&fleet(20, vars), play);
+    let failing: Arc<Mutex<HashSet<String>>> = Arc::new(Mutex::new(["h0015".into()].into()));
+    let fake = scripted(failing);
+    let beating: Vec<String> = (1..=20)
+        .filter(|i| *i != 2 && *i != 15)
+        .map(|i| format!("h{i:04}"))
+        .collect();
+    heartbeats(&fake, beating, 5, 1000);
+    // An old, retained status of the silent node is no heartbeat.
+    let f = fake.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        f.publish("node/h0002/status", true);
+    });
+    let events = watch_for(plan, &keys, BTreeMap::new(), fake.clone(), 130.5).await;
+    use CheckStatus::*;
+    use Level::*;
+    // Subscribed at 0 and judged one span (NORMAL's 60 s) later, by its heartbeat.
+    assert_eq!(
+        checks_of(&events, "h0001"),
+        [
+            (60_000, Ok, true, Normal, None),
+            (120_000, Ok, true, Normal, None)
+        ]
+    );
+    for i in (3..=9).chain(11..=14).chain(16..=20) {
+        let checks = checks_of(&events, &format!("h{i:04}"));
+        assert!(
+            checks.iter().all(|c| c.1 == Ok && c.3 == Normal),
+            "{i}: {checks:?}"
+        );
+        // The ones without a place are checked by their tasks, from the start.
+        assert_eq!(checks[0].2, i <= 9, "{i}");
+    }
+    let h2 = checks_of(&events, "h0002");
+    assert_eq!(
+        h2[0],
+        (
+            60_000,
+            Failed,
+            true,
+            High,
+            Some("no heartbeat on node/h0002/status in the 1m since it was subscribed (stale after 1m)".into())
+        )
+    );
+    assert_eq!((h2[1].0, h2[1].3), (75_000, Critical));
+    assert_eq!(
+        level_changes(&events, "h0002"),
+        [(60_000, Normal, High), (75_000, High, Critical)]
+    );
+    // h0015: its tasks fail at 0 (HIGH, subscribed in h0010's place), then its silence
+    // fails it at 15 s, judged on HIGH's span.
+    let h15 = checks_of(&events, "h0015");
+    assert_eq!((h15[0].0, h15[0].1, h15[0].2), (0, Failed, false));
+    assert_eq!(
+        h15[1],
+        (
+            15_000,
+            Failed,
+            true,
+            Critical,
+            Some("no heartbeat on node/h0015/status in the 15s since it was subscribed (stale after 15s)".into())
+        )
+    );
+    // h0010 lost its place before its first judgment: its tasks check it.
+    assert_eq!(
+        checks_of(&events, "h0010"),
+        [
+            (60_000, Ok, false, Normal, None),
+            (120_000, Ok, false, Normal, None)
+        ]
+    );
+    // What the link carried: the first ten, then h0010 out and h0015 in; nothing when
+    // h0002 escalated (the ten places were the right ones already).
+    let sent: Vec<(u64, bool, Vec<String>)> = fake
+        .packets()
+        .into_iter()
+        .map(|(at, _, sub, f)| (130_500 - at.elapsed().as_millis() as u64, sub, f))
+        .collect();
+    let first: Vec<String> = (1..=10).map(|i| format!("node/h{i:04}/status")).collect();
+    assert_eq!(
+        sent,
+        [
+            (0, true, first),
+            (0, false, vec!["node/h0010/status".to_string()]),
+            (0, true, vec!["node/h0015/status".to_string()]),
+        ]
+    );
+}
+
+/// The field note's rule: no activity for more than 300 s makes a host HIGH. With failures
+/// escalating nothing, a host failing from the start is raised at its first check after
+/// 300 s (360 s: at 300 s it was exactly 300 s); `idle_after: 0s` turns the rule off.
+#[tokio::test(start_paused = true)]
+async fn a_host_not_heard_from_for_more_than_300_s_goes_high() {
+    for (extra, expected) in [
+        ("", vec![(360_000, Level::Normal, Level::High)]),
+        ("    idle_after: 0s\n", vec![]),
+    ] {
+        let play = format!("- hosts: all\n  rate: 1000/s\n  burst: 1000\n  watch:\n    high_after: 0\n    critical_after: 0\n{extra}  tasks:\n    - command: check\n");
+        let (plan, keys) = plan_of(&fleet(2, "  transport: local\n"), &play);
+        let failing: Arc<Mutex<HashSet<String>>> = Arc::new(Mutex::new(["h0001".into()].into()));
+        let events = watch_for(plan, &keys, BTreeMap::new(), scripted(failing), 400.5).await;
+        assert_eq!(level_changes(&events, "h0001"), expected, "{extra:?}");
+        // The healthy host is heard at every check.
+        assert_eq!(level_changes(&events, "h0002"), [], "{extra:?}");
+        if expected.is_empty() {
+            continue;
+        }
+        let idle: Vec<Option<u64>> = events
+            .iter()
+            .filter_map(|e| match &e.event {
+                WatchEvent::LevelChanged { idle_ms, .. } => Some(*idle_ms),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(idle, [Some(360_000)]);
+        // Then on HIGH's interval.
+        assert_eq!(
+            check_times(&events)["h0001"][6..],
+            [360_000, 375_000, 390_000]
+        );
+    }
+}
+
+/// A heartbeat that stopped while `stale_after` is still generous: the checks pass, and
+/// once more than 300 s passed since the last beat the host is raised to HIGH anyway.
+#[tokio::test(start_paused = true)]
+async fn a_quiet_heartbeat_host_goes_high_before_it_goes_stale() {
+    let vars = "  transport: mqtt\n  mqtt_url: mqtt://127.0.0.1:1883\n";
+    let play = "- hosts: all\n  rate: 1000/s\n  burst: 1000\n  watch:\n    start: low\n    heartbeat: { topic: \"node/{{ inventory_hostname }}/status\", stale_after: 900s }\n  tasks: []\n";
+    let (plan, keys) = plan_of(&fleet(1, vars), play);
+    let fake = FakeTransport::default();
+    heartbeats(&fake, vec!["h0001".into()], 5, 95);
+    let events = watch_for(plan, &keys, BTreeMap::new(), fake, 640.5).await;
+    use CheckStatus::*;
+    use Level::*;
+    let checks = checks_of(&events, "h0001");
+    // Not judged at 0 (not heard yet): at LOW's next check, 300 s.
+    assert_eq!(checks[0], (300_000, Ok, true, Low, None));
+    assert_eq!(checks[1], (600_000, Ok, true, High, None));
+    assert_eq!(
+        checks[2..],
+        [
+            (615_000, Ok, true, High, None),
+            (630_000, Ok, true, High, None)
+        ]
+    );
+    assert_eq!(level_changes(&events, "h0001"), [(600_000, Low, High)]);
+    let idle = events.iter().find_map(|e| match &e.event {
+        WatchEvent::LevelChanged { idle_ms, .. } => *idle_ms,
+        _ => None,
+    });
+    // The last beat was at 95 s.
+    assert_eq!(idle, Some(505_000));
 }
 
 /// 200 MQTT nodes through real mosquitto and the node simulator, checked by request and

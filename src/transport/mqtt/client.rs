@@ -28,10 +28,10 @@ use super::pending::{Delivery, Match, Pending, Waiter};
 use super::proto::{self, Client, EventLoop, Incoming, Message, Outgoing};
 use super::watched::Watched;
 use super::Secrets;
-use crate::transport::topics::TopicSender;
-use crate::transport::BoxFuture;
 use crate::outcome::{ErrorKind, TaskError};
 use crate::policy::{fresh_seed, jitter_source, Backoff};
+use crate::transport::topics::TopicSender;
+use crate::transport::BoxFuture;
 
 /// Counters over the whole run, for the report.
 #[derive(Debug, Default)]
@@ -357,10 +357,9 @@ impl BrokerClient {
 }
 
 /// Answers `done` when the broker acknowledges a watch's packet (without making the broker
-/// task wait for it).
+/// task wait for it); a refusal says the broker's reason.
 fn acknowledged(
     queued: Result<BoxFuture<'static, Result<(), String>>, TaskError>,
-    what: String,
     done: oneshot::Sender<Result<(), TaskError>>,
 ) {
     match queued {
@@ -369,9 +368,9 @@ fn acknowledged(
         }
         Ok(ack) => {
             tokio::spawn(async move {
-                let result = ack.await.map_err(|e| {
-                    TaskError::new(ErrorKind::Protocol, format!("{what} failed: {e}"))
-                });
+                let result = ack
+                    .await
+                    .map_err(|e| TaskError::new(ErrorKind::Protocol, e));
                 let _ = done.send(result);
             });
         }
@@ -508,9 +507,8 @@ async fn broker_task(
                 Some(Command::Tap(tx)) => watched.tap(tx),
                 Some(Command::Watch { subscribe: true, filters, done }) => {
                     let queued = client.try_subscribe_many(&filters);
-                    let what = filters.join(", ");
                     watched.add(filters);
-                    acknowledged(queued.map(|a| Box::pin(a.wait()) as BoxFuture<'static, _>), format!("SUBSCRIBE {what}"), done);
+                    acknowledged(queued.map(|a| Box::pin(a.wait()) as BoxFuture<'static, _>), done);
                 }
                 Some(Command::Watch { subscribe: false, mut filters, done }) => {
                     watched.remove(&filters);
@@ -521,7 +519,7 @@ async fn broker_task(
                         continue;
                     }
                     let queued = client.try_unsubscribe_many(&filters);
-                    acknowledged(queued.map(|a| Box::pin(a.wait()) as BoxFuture<'static, _>), format!("UNSUBSCRIBE {}", filters.join(", ")), done);
+                    acknowledged(queued.map(|a| Box::pin(a.wait()) as BoxFuture<'static, _>), done);
                 }
             },
             Some((filter, result)) = subacks.recv() => {
