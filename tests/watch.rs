@@ -890,3 +890,222 @@ fn run_ignores_the_watch_section() {
     let out = crate::support::run_play(LOCAL_INV, play).code(0);
     assert_eq!(out.report()["counts"]["ok"], 1);
 }
+
+/// 200 MQTT nodes watched by their heartbeat through real mosquitto, under the AWS IoT
+/// profile (8 filters per SUBSCRIBE) with room for 49 topics (one place is the reply
+/// filter's): n1..n49 hold theirs at the start, the rest are checked by request and reply.
+/// Ten nodes are silent from the start, five with a place and five without; the broker's
+/// own log says what was subscribed, packet by packet.
+#[test]
+fn mosquitto_200_heartbeat_nodes_under_a_49_topic_cap() {
+    use crate::support::mosquitto::{Behaviour, Mosquitto, Simulator};
+    use crate::support::Test;
+    use std::io::BufRead;
+
+    let broker = Mosquitto::start_logging();
+    let silent: HashSet<String> = [4, 14, 24, 34, 44, 105, 125, 145, 165, 185]
+        .iter()
+        .map(|i| format!("n{i}"))
+        .collect();
+    let q = silent.clone();
+    let behave = Arc::new(move |node: &str| {
+        if q.contains(node) {
+            Behaviour::Silent
+        } else {
+            Behaviour::Ok
+        }
+    });
+    let sim = Simulator::start(broker.port, behave.clone());
+    let nodes: Vec<String> = (1..=200).map(|i| format!("n{i}")).collect();
+    sim.beat(nodes.clone(), Duration::from_millis(200), behave);
+    let mut inv = format!(
+        "defaults:\n  transport: mqtt\n  mqtt_url: {}\nhosts:\n",
+        broker.url()
+    );
+    for n in &nodes {
+        inv.push_str(&format!("  {n}: {{}}\n"));
+    }
+    let play = r#"
+- hosts: all
+  concurrency: 50
+  rate: 1000/s
+  burst: 1000
+  watch:
+    intervals: { critical: 300ms, high: 600ms, normal: 1s }
+    calm_after: { normal: 0 }
+    broker_profile: aws_iot
+    max_subscriptions: 49
+    # Generous on a loaded test machine: beats come every 200 ms.
+    heartbeat: { topic: "node/{{ node_id }}/status", stale_after: 2s }
+  tasks:
+    - name: ping
+      mqtt:
+        topic: "node/{{ node_id }}/to-node"
+        payload: { cmd: "ping {{ node_id }}" }
+        reply:
+          topic: "node/{{ node_id }}/from-node"
+          status_field: status
+          timeout: 500ms
+"#;
+    let test = Test::new()
+        .file("inv.yml", &inv)
+        .file("p.yml", play)
+        .args(&[
+            "watch",
+            "p.yml",
+            "-i",
+            "inv.yml",
+            "--events",
+            "-",
+            "--report",
+            "report.json",
+        ]);
+    let mut child = test
+        .command()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start drover watch");
+    let stdout = child.stdout.take().unwrap();
+    // Per host: its checks as (status, judged by heartbeat).
+    let mut checks: HashMap<String, Vec<(String, bool)>> = HashMap::new();
+    let mut critical: HashSet<String> = HashSet::new();
+    let mut termed = false;
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let e: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let host = e["host"].as_str().unwrap_or("").to_string();
+        match e["event"].as_str() {
+            Some("check") => checks.entry(host).or_default().push((
+                e["status"].as_str().unwrap().to_string(),
+                e["heartbeat"] == true,
+            )),
+            Some("level_changed") if e["to"] == "critical" => {
+                critical.insert(host);
+            }
+            _ => {}
+        }
+        let settled = nodes
+            .iter()
+            .filter(|n| !silent.contains(*n) && checks.get(*n).is_some_and(|c| c.len() >= 3))
+            .count();
+        if !termed && critical.len() == 10 && settled == 190 {
+            // SAFETY: a signal to the child this test started.
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+            termed = true;
+        }
+    }
+    let status = child.wait().unwrap();
+    let log = || std::fs::read_to_string(broker.dir.path().join("mosquitto.log")).unwrap();
+    assert!(
+        termed,
+        "the silent nodes never all reached CRITICAL: {critical:?}"
+    );
+    assert_eq!(critical, silent);
+    assert_eq!(status.code(), Some(2));
+    // The ones that beat settle: ok at NORMAL, judged by their heartbeat while they hold
+    // their topic (n1) and by their tasks while they do not (n100).
+    assert!(
+        checks["n1"].iter().all(|c| c == &("ok".to_string(), true)),
+        "{:?}",
+        checks["n1"]
+    );
+    assert!(
+        checks["n100"]
+            .iter()
+            .all(|c| c == &("ok".to_string(), false)),
+        "{:?}",
+        checks["n100"]
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(test.path().join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(report["levels"]["critical"], 10);
+    assert_eq!(report["levels"]["normal"], 190);
+    for h in report["hosts"].as_array().unwrap() {
+        let name = h["host"].as_str().unwrap();
+        if silent.contains(name) {
+            assert_eq!(h["status"], "failed", "{h}");
+            assert!(
+                h["error"]
+                    .as_str()
+                    .unwrap()
+                    .contains("no heartbeat on node/"),
+                "{h}"
+            );
+        } else {
+            assert_eq!(h["failed_checks"], 0, "{h}");
+            assert_eq!(h["level"], "normal", "{h}");
+        }
+    }
+    // The broker's side. The reply filter: one SUBSCRIBE of its own.
+    let sent = broker.packets("drover-");
+    assert!(
+        sent.iter().all(|p| p.filters.len() <= 8),
+        "{sent:?}\n{}",
+        log()
+    );
+    let replies: Vec<_> = sent
+        .iter()
+        .filter(|p| p.filters == ["node/+/from-node"])
+        .collect();
+    assert_eq!(replies.len(), 1, "{sent:?}");
+    let watch: Vec<_> = sent
+        .iter()
+        .filter(|p| p.filters != ["node/+/from-node"])
+        .collect();
+    // At the start: n1..n49's heartbeats in packets of 8, 8, 8, 8, 8, 8 and 1.
+    let first: Vec<String> = watch[..7].iter().flat_map(|p| p.filters.clone()).collect();
+    let expected: Vec<String> = (1..=49).map(|i| format!("node/n{i}/status")).collect();
+    assert_eq!(first, expected, "{}", log());
+    let sizes: Vec<usize> = watch[..7].iter().map(|p| p.filters.len()).collect();
+    assert_eq!(sizes, [8, 8, 8, 8, 8, 8, 1]);
+    // Then each silent node without a place fails its request, escalates and takes the place
+    // of the calmest node with one (n49, n48, … n45): UNSUBSCRIBE before SUBSCRIBE.
+    let rest = &watch[7..];
+    assert_eq!(rest.len(), 10, "{rest:?}");
+    let mut evicted = Vec::new();
+    let mut taken = Vec::new();
+    for pair in rest.chunks(2) {
+        assert!(!pair[0].subscribe && pair[1].subscribe, "{pair:?}");
+        evicted.extend(pair[0].filters.clone());
+        taken.extend(pair[1].filters.clone());
+    }
+    let expected_evicted: Vec<String> = (45..=49)
+        .rev()
+        .map(|i| format!("node/n{i}/status"))
+        .collect();
+    assert_eq!(evicted, expected_evicted);
+    taken.sort();
+    let expected_taken: Vec<String> = [105, 125, 145, 165, 185]
+        .iter()
+        .map(|i| format!("node/n{i}/status"))
+        .collect();
+    assert_eq!(taken, expected_taken);
+    // What the broker holds for the watch at the end: 49 topics, the ten silent nodes among
+    // them; never more than 49 on the way.
+    let mut held: HashSet<String> = HashSet::new();
+    for p in &watch {
+        for f in &p.filters {
+            if p.subscribe {
+                held.insert(f.clone());
+            } else {
+                held.remove(f);
+            }
+        }
+        assert!(held.len() <= 49);
+    }
+    assert_eq!(held.len(), 49);
+    for n in &silent {
+        assert!(held.contains(&format!("node/{n}/status")), "{n}");
+    }
+    // The silent nodes with a place were never asked (judged by their topic); those without
+    // were asked once, which failed.
+    for i in [4, 14, 24, 34, 44] {
+        assert_eq!(sim.seen(&format!("n{i}")), 0, "n{i}");
+    }
+    for i in [105, 125, 145, 165, 185] {
+        assert_eq!(sim.seen(&format!("n{i}")), 1, "n{i}");
+    }
+}
