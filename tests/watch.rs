@@ -607,6 +607,15 @@ async fn heartbeat_hosts_are_judged_by_their_topic_and_the_rest_by_their_tasks()
             (120_000, Ok, false, Normal, None)
         ]
     );
+    // Ten hosts without a place from the start, checked by their tasks.
+    let waiting: Vec<usize> = subscription_events(&events)
+        .iter()
+        .map(|e| match e {
+            WatchEvent::Subscriptions { waiting, .. } => *waiting,
+            _ => unreachable!(),
+        })
+        .collect();
+    assert_eq!(waiting, [10, 10]);
     // What the link carried: the first ten, then h0010 out and h0015 in; nothing when
     // h0002 escalated (the ten places were the right ones already).
     let sent: Vec<(u64, bool, Vec<String>)> = fake
@@ -1108,4 +1117,76 @@ fn mosquitto_200_heartbeat_nodes_under_a_49_topic_cap() {
     for i in [105, 125, 145, 165, 185] {
         assert_eq!(sim.seen(&format!("n{i}")), 1, "n{i}");
     }
+}
+
+/// The broker restarts with no memory of its clients: the watch's connection comes back and
+/// sends its heartbeat SUBSCRIBE again, and the nodes are judged ok by their heartbeats again.
+#[test]
+fn after_a_broker_restart_the_watch_subscribes_its_topics_again() {
+    use crate::support::mosquitto::{Behaviour, Mosquitto, Simulator};
+    use crate::support::Test;
+    use std::io::BufRead;
+
+    let mut broker = Mosquitto::start_logging();
+    let behave = Arc::new(|_: &str| Behaviour::Ok);
+    let sim = Simulator::start(broker.port, behave.clone());
+    let nodes: Vec<String> = (1..=5).map(|i| format!("n{i}")).collect();
+    sim.beat(nodes.clone(), Duration::from_millis(200), behave);
+    let mut inv = format!(
+        "defaults:\n  transport: mqtt\n  mqtt_url: {}\nhosts:\n",
+        broker.url()
+    );
+    for n in &nodes {
+        inv.push_str(&format!("  {n}: {{}}\n"));
+    }
+    let play = "- hosts: all\n  watch:\n    intervals: { critical: 300ms, high: 600ms, normal: 1s }\n    heartbeat: { topic: \"node/{{ node_id }}/status\", stale_after: 3s }\n  tasks: []\n";
+    let test = Test::new()
+        .file("inv.yml", &inv)
+        .file("p.yml", play)
+        .args(&["watch", "p.yml", "-i", "inv.yml", "--events", "-"]);
+    let mut child = test
+        .command()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start drover watch");
+    let stdout = child.stdout.take().unwrap();
+    let mut oks: HashMap<String, u32> = HashMap::new();
+    let mut restarted = false;
+    let mut termed = false;
+    for line in std::io::BufReader::new(stdout).lines() {
+        let e: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        if e["event"] != "check" {
+            continue;
+        }
+        let host = e["host"].as_str().unwrap().to_string();
+        if e["status"] == "ok" && e["heartbeat"] == true {
+            *oks.entry(host).or_default() += 1;
+        }
+        let all = |n: u32| nodes.iter().all(|h| oks.get(h).is_some_and(|k| *k >= n));
+        if !restarted && all(2) {
+            broker.restart();
+            restarted = true;
+            oks.clear();
+        } else if restarted && !termed && all(5) {
+            // Five checks a second apart: the last ones need beats newer than the restart
+            // (stale after 3 s).
+            // SAFETY: a signal to the child this test started.
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+            termed = true;
+        }
+    }
+    child.wait().unwrap();
+    assert!(
+        termed,
+        "the heartbeats were not judged ok again after the restart"
+    );
+    let filters: Vec<String> = nodes.iter().map(|n| format!("node/{n}/status")).collect();
+    let sent: Vec<(bool, Vec<String>)> = broker
+        .packets("drover-")
+        .into_iter()
+        .map(|p| (p.subscribe, p.filters))
+        .collect();
+    assert_eq!(sent, [(true, filters.clone()), (true, filters)]);
 }

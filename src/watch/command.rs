@@ -123,6 +123,7 @@ pub fn prepare(
         };
         subscriptions.add(i, &connection, topics, starts[i].track.level);
     }
+    hearing.status_field(heartbeat.and_then(|h| h.status_field.clone()));
     let setup = Setup {
         rules,
         starts,

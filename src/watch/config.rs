@@ -62,6 +62,9 @@ pub struct HeartbeatKeys {
     /// The oldest heartbeat a check accepts; without it, the host's level's interval.
     #[serde(default)]
     pub stale_after: Option<Interval>,
+    /// A field of the heartbeat's JSON that must say ok (`ok`, `true`, `0`, …), as a reply's.
+    #[serde(default)]
+    pub status_field: Option<crate::playbook::mqtt::JsonPath>,
 }
 
 /// A level's interval: a duration above zero (zero would check a host in a busy loop).

@@ -87,6 +87,9 @@ pub enum WatchEvent {
         added: Vec<Arc<str>>,
         /// Subscriptions held per connection after the change.
         held: Vec<(String, usize)>,
+        /// Hosts that want topics and have no place for them (checked by their tasks).
+        #[serde(default)]
+        waiting: usize,
     },
     WatchFinished {
         checks: u64,

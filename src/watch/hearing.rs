@@ -8,6 +8,8 @@
 //!   last one is at most `stale_after` old (the host's level's interval unless set). Right
 //!   after its topics are subscribed it is not judged before one such span has passed, so a
 //!   node is neither "ok" nor "silent" before it had the chance to speak.
+//! - With a `status_field`, the last heartbeat must also say ok in that field of its JSON;
+//!   one that says otherwise (or is not JSON) fails the check with what it said.
 //! - Activity (for `idle_after`) is any message on the host's topics, or a check that passed
 //!   by running its tasks; the watch's start counts as the first.
 
@@ -17,6 +19,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::outcome::{ErrorKind, TaskError};
+use crate::playbook::mqtt::JsonPath;
+use crate::transport::mqtt::is_ok_status;
 use crate::transport::topics::{filter_matches, TopicMessage};
 
 /// One host.
@@ -29,13 +33,16 @@ struct Host {
     subscribed_at: Option<Instant>,
     /// Why the broker refused its topics, if it did.
     refused: Option<String>,
+    /// What the last heartbeat's status field said when it was not ok.
+    bad_status: Option<String>,
 }
 
 /// A heartbeat host's check, as its heartbeat says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Fresh,
-    Stale(TaskError),
+    /// Stale, refused, or a heartbeat that said the node is not ok.
+    Failed(TaskError),
     /// Too early to say: subscribed less than one span ago and not heard yet; judge then.
     NotBefore(Instant),
 }
@@ -48,6 +55,7 @@ pub struct Hearing {
     exact: HashMap<String, Vec<usize>>,
     /// Filters with wildcards, and whose they are.
     wild: Vec<(String, usize)>,
+    status_field: Option<JsonPath>,
 }
 
 impl Hearing {
@@ -61,12 +69,19 @@ impl Hearing {
                     last_activity: start,
                     subscribed_at: None,
                     refused: None,
+                    bad_status: None,
                 };
                 hosts
             ],
             exact: HashMap::new(),
             wild: Vec::new(),
+            status_field: None,
         }
+    }
+
+    /// Heartbeats must say ok in this field of their JSON.
+    pub fn status_field(&mut self, field: Option<JsonPath>) {
+        self.status_field = field;
     }
 
     /// Host `i`'s topics (what it subscribes), and which of them is its heartbeat.
@@ -110,6 +125,10 @@ impl Hearing {
             h.last_activity = now;
             if h.heartbeat.as_deref() == Some(msg.topic.as_str()) {
                 h.last_beat = Some(now);
+                h.bad_status = self
+                    .status_field
+                    .as_ref()
+                    .and_then(|f| bad_status(f, &msg.payload));
             }
         }
     }
@@ -144,14 +163,17 @@ impl Hearing {
         let topic = h.heartbeat.as_deref()?;
         let since = h.subscribed_at?;
         if let Some(why) = &h.refused {
-            return Some(Verdict::Stale(TaskError::new(
+            return Some(Verdict::Failed(TaskError::new(
                 ErrorKind::Protocol,
                 why.clone(),
             )));
         }
         let age = h.last_beat.map(|t| now.saturating_duration_since(t));
         if age.is_some_and(|a| a <= stale_after) {
-            return Some(Verdict::Fresh);
+            return Some(match &h.bad_status {
+                Some(why) => Verdict::Failed(TaskError::new(ErrorKind::Failed, why.clone())),
+                None => Verdict::Fresh,
+            });
         }
         let subscribed_for = now.saturating_duration_since(since);
         if subscribed_for < stale_after {
@@ -173,7 +195,22 @@ impl Hearing {
                 human(stale_after)
             ),
         };
-        Some(Verdict::Stale(TaskError::new(ErrorKind::NoReply, message)))
+        Some(Verdict::Failed(TaskError::new(ErrorKind::NoReply, message)))
+    }
+}
+
+/// Why a heartbeat's payload does not say ok in `field`; `None` when it does.
+fn bad_status(field: &JsonPath, payload: &[u8]) -> Option<String> {
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(payload) else {
+        return Some(format!(
+            "the heartbeat is not JSON: {}",
+            String::from_utf8_lossy(&payload[..payload.len().min(80)])
+        ));
+    };
+    match field.get(&json) {
+        Some(v) if is_ok_status(v) => None,
+        Some(v) => Some(format!("the node reported {field} = {v}")),
+        None => Some(format!("the heartbeat has no `{field}`")),
     }
 }
 
@@ -209,7 +246,7 @@ mod tests {
         h.message(&msg("node/a/otaurl", false), at(20));
         assert_eq!(h.idle_for(0, at(30)), Duration::from_secs(10));
         match h.verdict(0, at(60), span) {
-            Some(Verdict::Stale(e)) => {
+            Some(Verdict::Failed(e)) => {
                 assert_eq!(e.kind, ErrorKind::NoReply);
                 assert_eq!(
                     e.message,
@@ -221,7 +258,7 @@ mod tests {
         h.message(&msg("node/a/status", false), at(70));
         assert_eq!(h.verdict(0, at(130), span), Some(Verdict::Fresh));
         match h.verdict(0, at(131), span) {
-            Some(Verdict::Stale(e)) => assert_eq!(
+            Some(Verdict::Failed(e)) => assert_eq!(
                 e.message,
                 "no heartbeat on node/a/status for 1m 1s (stale after 1m)"
             ),
@@ -230,6 +267,50 @@ mod tests {
         // Evicted: its tasks check it again.
         h.subscribed(0, false, at(140));
         assert_eq!(h.verdict(0, at(140), span), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_heartbeat_that_says_error_fails_the_check() {
+        let t0 = Instant::now();
+        let mut h = Hearing::new(1, t0);
+        h.status_field(Some(JsonPath(vec!["state".into(), "health".into()])));
+        let topic = "node/c/status".to_string();
+        h.topics(0, std::slice::from_ref(&topic), Some(topic.clone()));
+        h.subscribed(0, true, t0);
+        let beat = |body: &'static [u8]| TopicMessage {
+            topic: topic.clone(),
+            payload: bytes::Bytes::from_static(body),
+            retain: false,
+        };
+        let span = Duration::from_secs(60);
+        let verdict = |h: &Hearing| match h.verdict(0, t0, span) {
+            Some(Verdict::Failed(e)) => Some((e.kind, e.message)),
+            Some(Verdict::Fresh) => None,
+            other => panic!("{other:?}"),
+        };
+        h.message(&beat(br#"{"state":{"health":"ok"}}"#), t0);
+        assert_eq!(verdict(&h), None);
+        h.message(&beat(br#"{"state":{"health":"degraded"}}"#), t0);
+        assert_eq!(
+            verdict(&h),
+            Some((
+                ErrorKind::Failed,
+                "the node reported state.health = \"degraded\"".into()
+            ))
+        );
+        h.message(&beat(b"alive"), t0);
+        assert_eq!(
+            verdict(&h),
+            Some((ErrorKind::Failed, "the heartbeat is not JSON: alive".into()))
+        );
+        h.message(&beat(br#"{"up":1}"#), t0);
+        assert_eq!(
+            verdict(&h),
+            Some((
+                ErrorKind::Failed,
+                "the heartbeat has no `state.health`".into()
+            ))
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -246,7 +327,7 @@ mod tests {
         h.subscribed(0, true, t0);
         h.refused("node/b/status", "not authorised");
         match h.verdict(0, t0, Duration::from_secs(5)) {
-            Some(Verdict::Stale(e)) => assert_eq!(
+            Some(Verdict::Failed(e)) => assert_eq!(
                 e.message,
                 "subscribing to node/b/status failed: not authorised"
             ),

@@ -67,11 +67,12 @@ pub fn plain_lines(event: &Stamped, last: Option<CheckStatus>) -> Vec<String> {
             evicted,
             added,
             held,
+            waiting,
             ..
         } => {
             let held: Vec<String> = held.iter().map(|(c, n)| format!("{c}: {n}")).collect();
             vec![format!(
-                "{at}  subscriptions: {} host(s) added, {} evicted; held {}",
+                "{at}  subscriptions: {} host(s) added, {} evicted; held {}; {waiting} host(s) without a place",
                 added.len(),
                 evicted.len(),
                 held.join(", ")

@@ -180,7 +180,7 @@ pub async fn watch(
                 }
                 Some(verdict) => {
                     let error = match verdict {
-                        Verdict::Stale(e) => Some(e),
+                        Verdict::Failed(e) => Some(e),
                         _ => None,
                     };
                     let status = match error {
@@ -375,6 +375,7 @@ impl Watcher {
             unsubscribe: delta.unsubscribe,
             subscribe: delta.subscribe,
             held,
+            waiting: self.subscriptions.unserved(),
         });
     }
 

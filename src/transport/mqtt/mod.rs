@@ -411,8 +411,8 @@ fn valid_topic(topic: &str) -> bool {
     !topic.is_empty() && !topic.contains(['+', '#', '\0'])
 }
 
-/// Status values a node reports for success.
-fn is_ok_status(v: &serde_json::Value) -> bool {
+/// Status values a node reports for success (in a reply's or a heartbeat's status field).
+pub fn is_ok_status(v: &serde_json::Value) -> bool {
     match v {
         serde_json::Value::Bool(b) => *b,
         serde_json::Value::Number(n) => n.as_i64() == Some(0),
