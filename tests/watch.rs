@@ -634,6 +634,31 @@ async fn heartbeat_hosts_are_judged_by_their_topic_and_the_rest_by_their_tasks()
     );
 }
 
+/// `heartbeat.topic` is rendered per host: one rendering empty has no heartbeat (and so no
+/// topic to hold), one with a wildcard is an error that names the host.
+#[tokio::test(start_paused = true)]
+async fn heartbeat_topics_render_per_host_and_must_name_one_topic() {
+    let inv = "defaults:\n  transport: mqtt\n  mqtt_url: mqtt://127.0.0.1:1883\nhosts:\n  a: { vars: { status_topic: site/a/alive } }\n  b: {}\n";
+    let play = |topic: &str| {
+        format!("- hosts: all\n  watch:\n    heartbeat: {{ topic: \"{topic}\" }}\n  tasks: []\n")
+    };
+    let (plan, keys) = plan_of(inv, &play("{{ status_topic | default('') }}"));
+    let (mut setup, _) = prepare(&plan, &keys, BTreeMap::new(), EPOCH).unwrap();
+    assert!(setup.hearing.has_heartbeat(0));
+    assert!(!setup.hearing.has_heartbeat(1));
+    let delta = setup.subscriptions.rebalance();
+    assert_eq!(delta.subscribe.len(), 1);
+    assert_eq!(delta.subscribe[0].filters, ["site/a/alive"]);
+    let (plan, keys) = plan_of(inv, &play("node/+/status"));
+    let err = prepare(&plan, &keys, BTreeMap::new(), EPOCH)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("`watch.heartbeat.topic: node/+/status` is `node/+/status` for a: a heartbeat is one node's topic"),
+        "{err}"
+    );
+}
+
 /// The field note's rule: no activity for more than 300 s makes a host HIGH. With failures
 /// escalating nothing, a host failing from the start is raised at its first check after
 /// 300 s (360 s: at 300 s it was exactly 300 s); `idle_after: 0s` turns the rule off.
@@ -863,6 +888,21 @@ fn bad_watch_keys_are_reported_with_their_position_and_nothing_runs() {
             "- hosts: all\n  watch:\n    intervals: { normal: 0s }\n  tasks:\n    - command: touch ran\n",
             "p.yml:3:16",
             "a level's interval must be above zero",
+        ),
+        (
+            "- hosts: all\n  watch:\n    heartbeat: { topc: \"n/{{ node_id }}/s\" }\n  tasks:\n    - command: touch ran\n",
+            "p.yml:3:18",
+            "did you mean the key `topic`?",
+        ),
+        (
+            "- hosts: all\n  watch:\n    heartbeat: { topic: x, stale_after: 0s }\n  tasks:\n    - command: touch ran\n",
+            "p.yml:3:16",
+            "`stale_after` must be above zero",
+        ),
+        (
+            "- hosts: all\n  watch:\n    idle_after: soon\n  tasks:\n    - command: touch ran\n",
+            "p.yml:3:17",
+            "`soon` is not a duration",
         ),
         (
             "- hosts: all\n  watch:\n    start: urgent\n  tasks:\n    - command: touch ran\n",

@@ -61,7 +61,7 @@ pub struct HeartbeatKeys {
     pub topic: Topic,
     /// The oldest heartbeat a check accepts; without it, the host's level's interval.
     #[serde(default)]
-    pub stale_after: Option<Interval>,
+    pub stale_after: Option<StaleAfter>,
     /// A field of the heartbeat's JSON that must say ok (`ok`, `true`, `0`, …), as a reply's.
     #[serde(default)]
     pub status_field: Option<crate::playbook::mqtt::JsonPath>,
@@ -80,6 +80,22 @@ impl<'de> Deserialize<'de> for Interval {
             ));
         }
         Ok(Interval(d))
+    }
+}
+
+/// `heartbeat.stale_after`: above zero (zero would fail every heartbeat).
+#[derive(Debug, Clone, Copy)]
+pub struct StaleAfter(pub std::time::Duration);
+
+impl<'de> Deserialize<'de> for StaleAfter {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<StaleAfter, D::Error> {
+        let d = DurationValue::deserialize(d)?.0;
+        if d.is_zero() {
+            return Err(serde::de::Error::custom(
+                "`stale_after` must be above zero: a heartbeat is always some age",
+            ));
+        }
+        Ok(StaleAfter(d))
     }
 }
 
