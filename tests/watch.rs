@@ -659,6 +659,36 @@ async fn heartbeat_topics_render_per_host_and_must_name_one_topic() {
     );
 }
 
+/// A SUBSCRIBE the broker refuses fails its heartbeat hosts' checks with the broker's reason
+/// at their first judgment, rather than waiting for beats that cannot come.
+#[tokio::test(start_paused = true)]
+async fn a_refused_heartbeat_subscription_fails_the_checks_with_the_reason() {
+    let vars = "  transport: mqtt\n  mqtt_url: mqtt://127.0.0.1:1883\n";
+    let play = "- hosts: all\n  rate: 1000/s\n  burst: 1000\n  watch:\n    heartbeat: { topic: \"node/{{ inventory_hostname }}/status\" }\n  tasks: []\n";
+    let (plan, keys) = plan_of(&fleet(2, vars), play);
+    let mut fake = FakeTransport::default();
+    fake.refuse = Arc::new(["node/h0002/status".to_string()].into());
+    heartbeats(&fake, vec!["h0001".into(), "h0002".into()], 5, 1000);
+    let events = watch_for(plan, &keys, BTreeMap::new(), fake, 60.5).await;
+    assert_eq!(
+        checks_of(&events, "h0001"),
+        [(60_000, CheckStatus::Ok, true, Level::Normal, None)]
+    );
+    assert_eq!(
+        checks_of(&events, "h0002"),
+        [(
+            60_000,
+            CheckStatus::Failed,
+            true,
+            Level::High,
+            Some(
+                "subscribing to node/h0002/status failed: the broker refused it: NotAuthorized"
+                    .into()
+            )
+        )]
+    );
+}
+
 /// The field note's rule: no activity for more than 300 s makes a host HIGH. With failures
 /// escalating nothing, a host failing from the start is raised at its first check after
 /// 300 s (360 s: at 300 s it was exactly 300 s); `idle_after: 0s` turns the rule off.

@@ -28,10 +28,22 @@ pub struct TopicMessage {
 /// watch, which drains it at once.
 pub type TopicSender = mpsc::UnboundedSender<TopicMessage>;
 
+/// A filter the broker refused in its SUBACK, and its reason code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    pub filter: String,
+    pub reason: String,
+}
+
 pub trait TopicLink: Send + Sync + fmt::Debug {
     /// Queues one SUBSCRIBE carrying `filters` now, in order with the link's other packets;
-    /// the future resolves on its acknowledgement (an error says which filter was refused).
-    fn subscribe(&self, filters: Vec<String>) -> BoxFuture<'static, Result<(), TaskError>>;
+    /// the future resolves on its acknowledgement with the filters the broker refused. An
+    /// error is a packet not acknowledged: `connection_lost` when the connection went first
+    /// (the link sends it again once reconnected), another kind when it could not be sent.
+    fn subscribe(
+        &self,
+        filters: Vec<String>,
+    ) -> BoxFuture<'static, Result<Vec<Refused>, TaskError>>;
 
     /// Queues one UNSUBSCRIBE carrying `filters` now; resolves on its acknowledgement.
     fn unsubscribe(&self, filters: Vec<String>) -> BoxFuture<'static, Result<(), TaskError>>;

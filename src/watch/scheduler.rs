@@ -38,7 +38,7 @@ use crate::engine::{self, connector::Connector, Plan, RunEnv, Shutdown};
 use crate::event::EventSink;
 use crate::outcome::{ErrorKind, HostOutcome, HostStatus, TaskError};
 use crate::policy::BreakerState;
-use crate::transport::topics::TopicLink;
+use crate::transport::topics::{Refused, TopicLink};
 
 /// Where a host starts: its level and streak, and how long until its first check.
 #[derive(Debug, Clone, Copy)]
@@ -62,8 +62,8 @@ pub struct Setup {
     pub stale_after: Option<Duration>,
 }
 
-/// A packet's acknowledgement: its filters, whether it subscribed, how it went.
-type Ack = (Vec<String>, bool, Result<(), TaskError>);
+/// A packet's acknowledgement: its filters, whether it subscribed, the filters refused.
+type Ack = (Vec<String>, bool, Result<Vec<Refused>, TaskError>);
 
 /// The loop's state beside its queue and its running checks.
 struct Watcher {
@@ -361,7 +361,8 @@ impl Watcher {
             let sent = if subscribe {
                 link.subscribe(filters.clone())
             } else {
-                link.unsubscribe(filters.clone())
+                let sent = link.unsubscribe(filters.clone());
+                Box::pin(async move { sent.await.map(|()| Vec::new()) })
             };
             self.acks
                 .spawn(async move { (filters, subscribe, sent.await) });
@@ -379,11 +380,25 @@ impl Watcher {
         });
     }
 
-    /// A refused SUBSCRIBE: its heartbeat hosts fail their checks saying why.
+    /// Refused filters: their heartbeat hosts fail their checks saying why. A packet lost
+    /// with the connection is sent again by the link after the reconnect; one that could not
+    /// be sent at all counts as refused.
     fn acked(&mut self, (filters, subscribe, result): Ack) {
-        if let (true, Err(e)) = (subscribe, result) {
-            for f in &filters {
-                self.hearing.refused(f, &e.message);
+        if !subscribe {
+            return;
+        }
+        match result {
+            Ok(refused) => {
+                for r in refused {
+                    let why = format!("the broker refused it: {}", r.reason);
+                    self.hearing.refused(&r.filter, &why);
+                }
+            }
+            Err(e) if e.kind == ErrorKind::ConnectionLost => {}
+            Err(e) => {
+                for f in &filters {
+                    self.hearing.refused(f, &e.message);
+                }
             }
         }
     }

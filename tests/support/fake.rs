@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use drover::inventory::Connection;
 use drover::outcome::{ErrorKind, TaskError};
-use drover::transport::topics::{filter_matches, TopicLink, TopicMessage, TopicSender};
+use drover::transport::topics::{filter_matches, Refused, TopicLink, TopicMessage, TopicSender};
 use drover::transport::{
     Action, ActionKind, BoxFuture, Endpoint, Output, RunError, Session, Target, Transport,
 };
@@ -41,6 +41,8 @@ pub struct FakeTransport {
     pub unreachable: Arc<HashSet<String>>,
     /// Hosts whose first `n` connection attempts fail with this kind, then succeed.
     pub fail_first: Arc<HashMap<String, (u32, ErrorKind)>>,
+    /// Filters whose SUBSCRIBE the fake broker refuses (`NotAuthorized`), as a broker's ACL.
+    pub refuse: Arc<HashSet<String>>,
     /// Every connection attempt: host and when it reached the transport.
     connects: Arc<Mutex<Vec<(String, Instant)>>>,
     /// Connection attempts per host so far, for `fail_first`.
@@ -76,6 +78,7 @@ impl FakeTransport {
             command_delay: Duration::ZERO,
             unreachable: Arc::default(),
             fail_first: Arc::default(),
+            refuse: Arc::default(),
             connects: Arc::default(),
             tries: Arc::default(),
             responder: Arc::new(responder),
@@ -207,6 +210,7 @@ impl Transport for FakeTransport {
         Some(Box::new(FakeLink {
             host: host.to_string(),
             topics: self.topics.clone(),
+            refuse: self.refuse.clone(),
         }))
     }
 }
@@ -214,6 +218,7 @@ impl Transport for FakeTransport {
 struct FakeLink {
     host: String,
     topics: Arc<Mutex<Topics>>,
+    refuse: Arc<HashSet<String>>,
 }
 
 impl std::fmt::Debug for FakeLink {
@@ -229,28 +234,40 @@ impl FakeLink {
         &self,
         subscribe: bool,
         filters: Vec<String>,
-    ) -> BoxFuture<'static, Result<(), TaskError>> {
+    ) -> BoxFuture<'static, Result<Vec<Refused>, TaskError>> {
         let mut t = self.topics.lock().unwrap_or_else(PoisonError::into_inner);
+        let refused: Vec<Refused> = filters
+            .iter()
+            .filter(|f| subscribe && self.refuse.contains(*f))
+            .map(|f| Refused {
+                filter: f.clone(),
+                reason: "NotAuthorized".into(),
+            })
+            .collect();
         for f in &filters {
-            if subscribe {
-                t.subscribed.insert(f.clone());
-            } else {
+            if !subscribe {
                 t.subscribed.remove(f);
+            } else if !self.refuse.contains(f) {
+                t.subscribed.insert(f.clone());
             }
         }
         t.sent
             .push((Instant::now(), self.host.clone(), subscribe, filters));
-        Box::pin(async { Ok(()) })
+        Box::pin(async move { Ok(refused) })
     }
 }
 
 impl TopicLink for FakeLink {
-    fn subscribe(&self, filters: Vec<String>) -> BoxFuture<'static, Result<(), TaskError>> {
+    fn subscribe(
+        &self,
+        filters: Vec<String>,
+    ) -> BoxFuture<'static, Result<Vec<Refused>, TaskError>> {
         self.send(true, filters)
     }
 
     fn unsubscribe(&self, filters: Vec<String>) -> BoxFuture<'static, Result<(), TaskError>> {
-        self.send(false, filters)
+        let sent = self.send(false, filters);
+        Box::pin(async move { sent.await.map(|_| ()) })
     }
 }
 

@@ -30,7 +30,7 @@ use super::watched::Watched;
 use super::Secrets;
 use crate::outcome::{ErrorKind, TaskError};
 use crate::policy::{fresh_seed, jitter_source, Backoff};
-use crate::transport::topics::TopicSender;
+use crate::transport::topics::{Refused, TopicSender};
 use crate::transport::BoxFuture;
 
 /// Counters over the whole run, for the report.
@@ -66,9 +66,13 @@ enum Command {
     },
     /// A watch's messages go here from now on.
     Tap(TopicSender),
-    /// One SUBSCRIBE (or UNSUBSCRIBE) of a watch's filters.
-    Watch {
-        subscribe: bool,
+    /// One SUBSCRIBE of a watch's filters; answered with the ones refused.
+    WatchSubscribe {
+        filters: Vec<String>,
+        done: oneshot::Sender<Result<Vec<Refused>, TaskError>>,
+    },
+    /// One UNSUBSCRIBE of a watch's filters.
+    WatchUnsubscribe {
         filters: Vec<String>,
         done: oneshot::Sender<Result<(), TaskError>>,
     },
@@ -215,19 +219,44 @@ impl BrokerClient {
         let _ = self.commands.try_send(Command::Tap(tx));
     }
 
-    /// Queues one SUBSCRIBE (or UNSUBSCRIBE) of `filters` now, behind the commands queued
-    /// before it; the future resolves on the broker's acknowledgement.
-    pub fn watch(
+    /// Queues one SUBSCRIBE of `filters` now, behind the commands queued before it; the
+    /// future resolves on the broker's acknowledgement with the filters it refused.
+    pub fn watch_subscribe(
         &self,
-        subscribe: bool,
+        filters: Vec<String>,
+    ) -> BoxFuture<'static, Result<Vec<Refused>, TaskError>> {
+        let (done, rx) = oneshot::channel();
+        let queued = self
+            .commands
+            .try_send(Command::WatchSubscribe { filters, done });
+        self.answer(
+            queued.map_err(|e| matches!(e, mpsc::error::TrySendError::Full(_))),
+            rx,
+        )
+    }
+
+    /// Queues one UNSUBSCRIBE of `filters` now; resolves on its acknowledgement.
+    pub fn watch_unsubscribe(
+        &self,
         filters: Vec<String>,
     ) -> BoxFuture<'static, Result<(), TaskError>> {
         let (done, rx) = oneshot::channel();
-        let queued = self.commands.try_send(Command::Watch {
-            subscribe,
-            filters,
-            done,
-        });
+        let queued = self
+            .commands
+            .try_send(Command::WatchUnsubscribe { filters, done });
+        self.answer(
+            queued.map_err(|e| matches!(e, mpsc::error::TrySendError::Full(_))),
+            rx,
+        )
+    }
+
+    /// The answer to a command queued without waiting (`queued`: whether the queue was full
+    /// when it was not).
+    fn answer<T: Send + 'static>(
+        &self,
+        queued: Result<(), bool>,
+        rx: oneshot::Receiver<Result<T, TaskError>>,
+    ) -> BoxFuture<'static, Result<T, TaskError>> {
         let url = self.url.clone();
         Box::pin(async move {
             let gone = || {
@@ -236,14 +265,15 @@ impl BrokerClient {
                     format!("the connection to {url} has ended"),
                 )
             };
-            if let Err(e) = queued {
-                return Err(match e {
-                    mpsc::error::TrySendError::Full(_) => TaskError::new(
+            match queued {
+                Err(true) => {
+                    return Err(TaskError::new(
                         ErrorKind::NoAck,
                         format!("the client of {url} has too many requests queued"),
-                    ),
-                    mpsc::error::TrySendError::Closed(_) => gone(),
-                });
+                    ))
+                }
+                Err(false) => return Err(gone()),
+                Ok(()) => {}
             }
             rx.await.map_err(|_| gone())?
         })
@@ -352,27 +382,6 @@ impl BrokerClient {
                     human(reply.timeout)
                 ),
             )),
-        }
-    }
-}
-
-/// Answers `done` when the broker acknowledges a watch's packet (without making the broker
-/// task wait for it); a refusal says the broker's reason.
-fn acknowledged(
-    queued: Result<BoxFuture<'static, Result<(), String>>, TaskError>,
-    done: oneshot::Sender<Result<(), TaskError>>,
-) {
-    match queued {
-        Err(e) => {
-            let _ = done.send(Err(e));
-        }
-        Ok(ack) => {
-            tokio::spawn(async move {
-                let result = ack
-                    .await
-                    .map_err(|e| TaskError::new(ErrorKind::Protocol, e));
-                let _ = done.send(result);
-            });
         }
     }
 }
@@ -505,12 +514,20 @@ async fn broker_task(
                     let _ = registered.send(pending.insert(waiter));
                 }
                 Some(Command::Tap(tx)) => watched.tap(tx),
-                Some(Command::Watch { subscribe: true, filters, done }) => {
-                    let queued = client.try_subscribe_many(&filters);
-                    watched.add(filters);
-                    acknowledged(queued.map(|a| Box::pin(a.wait()) as BoxFuture<'static, _>), done);
-                }
-                Some(Command::Watch { subscribe: false, mut filters, done }) => {
+                Some(Command::WatchSubscribe { filters, done }) => match client.try_subscribe_many(&filters) {
+                    Err(e) => { let _ = done.send(Err(e)); }
+                    Ok(ack) => {
+                        let packet = filters.clone();
+                        watched.add(filters);
+                        tokio::spawn(async move {
+                            let refused = ack.settled(&packet).await.map(|list| {
+                                list.into_iter().map(|(filter, reason)| Refused { filter, reason }).collect()
+                            });
+                            let _ = done.send(refused);
+                        });
+                    }
+                },
+                Some(Command::WatchUnsubscribe { mut filters, done }) => {
                     watched.remove(&filters);
                     // A filter that also serves replies stays subscribed.
                     filters.retain(|f| !subscriptions.contains_key(f));
@@ -518,8 +535,10 @@ async fn broker_task(
                         let _ = done.send(Ok(()));
                         continue;
                     }
-                    let queued = client.try_unsubscribe_many(&filters);
-                    acknowledged(queued.map(|a| Box::pin(a.wait()) as BoxFuture<'static, _>), done);
+                    match client.try_unsubscribe_many(&filters) {
+                        Err(e) => { let _ = done.send(Err(e)); }
+                        Ok(ack) => { tokio::spawn(async move { let _ = done.send(ack.settled().await); }); }
+                    }
                 }
             },
             Some((filter, result)) = subacks.recv() => {

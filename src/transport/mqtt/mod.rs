@@ -23,7 +23,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use super::topics::{TopicLink, TopicSender};
+use super::topics::{Refused, TopicLink, TopicSender};
 use super::{
     Action, ActionKind, BoxFuture, Claim, Endpoint, MqttRequest, Output, RunError, Session,
     Summary, Target, Transport,
@@ -107,12 +107,15 @@ struct MqttTopics {
 }
 
 impl TopicLink for MqttTopics {
-    fn subscribe(&self, filters: Vec<String>) -> BoxFuture<'static, Result<(), TaskError>> {
-        self.client.watch(true, filters)
+    fn subscribe(
+        &self,
+        filters: Vec<String>,
+    ) -> BoxFuture<'static, Result<Vec<Refused>, TaskError>> {
+        self.client.watch_subscribe(filters)
     }
 
     fn unsubscribe(&self, filters: Vec<String>) -> BoxFuture<'static, Result<(), TaskError>> {
-        self.client.watch(false, filters)
+        self.client.watch_unsubscribe(filters)
     }
 }
 

@@ -254,12 +254,51 @@ impl SubscribeAck {
     }
 }
 
+impl SubscribeAck {
+    /// For a watch's packet of `filters`: the ones the SUBACK refused, with the reason
+    /// code; an error when the packet was lost with the connection (`connection_lost`: the
+    /// broker task sends it again after the reconnect).
+    pub async fn settled(self, filters: &[String]) -> Result<Vec<(String, String)>, TaskError> {
+        let lost = |e: String| TaskError::new(ErrorKind::ConnectionLost, e);
+        let codes: Vec<Option<String>> = match self {
+            SubscribeAck::V5(n) => n
+                .wait_async()
+                .await
+                .map_err(|e| lost(e.to_string()))?
+                .return_codes
+                .into_iter()
+                .map(|c| match c {
+                    v5::SubscribeReasonCode::Success(_) => None,
+                    other => Some(format!("{other:?}")),
+                })
+                .collect(),
+            SubscribeAck::V4(n) => n
+                .wait_async()
+                .await
+                .map_err(|e| lost(e.to_string()))?
+                .return_codes
+                .into_iter()
+                .map(|c| match c {
+                    v4::SubscribeReasonCode::Success(_) => None,
+                    v4::SubscribeReasonCode::Failure => Some("Failure".to_string()),
+                })
+                .collect(),
+        };
+        Ok(filters
+            .iter()
+            .zip(codes)
+            .filter_map(|(f, code)| Some((f.clone(), code?)))
+            .collect())
+    }
+}
+
 impl UnsubscribeAck {
-    pub async fn wait(self) -> Result<(), String> {
-        match self {
+    pub async fn settled(self) -> Result<(), TaskError> {
+        let result = match self {
             UnsubscribeAck::V5(n) => n.wait_completion_async().await.map_err(|e| e.to_string()),
             UnsubscribeAck::V4(n) => n.wait_completion_async().await.map_err(|e| e.to_string()),
-        }
+        };
+        result.map_err(protocol)
     }
 }
 
