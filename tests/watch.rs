@@ -689,6 +689,36 @@ async fn a_refused_heartbeat_subscription_fails_the_checks_with_the_reason() {
     );
 }
 
+/// Nodes in per-node mode have their own connection for one check only: they hold no
+/// topics (nothing is sent, no event claims otherwise) and their tasks check them, while the
+/// shared-mode nodes of the same watch hold theirs.
+#[tokio::test(start_paused = true)]
+async fn per_node_hosts_hold_no_topics_and_are_checked_by_their_tasks() {
+    let inv = "defaults:\n  transport: mqtt\n  mqtt_url: mqtt://127.0.0.1:1883\nhosts:\n  a: {}\n  b: { vars: { mqtt_mode: per_node } }\n";
+    let play = "- hosts: all\n  rate: 1000/s\n  burst: 1000\n  watch:\n    heartbeat: { topic: \"node/{{ inventory_hostname }}/status\" }\n  tasks:\n    - command: check\n";
+    let (plan, keys) = plan_of(inv, play);
+    let fake = FakeTransport::default();
+    heartbeats(&fake, vec!["a".into(), "b".into()], 5, 1000);
+    let events = watch_for(plan, &keys, BTreeMap::new(), fake.clone(), 60.5).await;
+    let sent: Vec<(String, Vec<String>)> = fake
+        .packets()
+        .into_iter()
+        .map(|(_, host, _, f)| (host, f))
+        .collect();
+    assert_eq!(sent, [("a".to_string(), vec!["node/a/status".to_string()])]);
+    let subs = subscription_events(&events);
+    assert_eq!(subs.len(), 1);
+    let WatchEvent::Subscriptions { held, added, .. } = subs[0] else {
+        unreachable!()
+    };
+    assert_eq!(held, &[("mqtt://127.0.0.1:1883".to_string(), 1)]);
+    assert_eq!(added.len(), 1);
+    assert_eq!(checks_of(&events, "a")[0].2, true);
+    let b = checks_of(&events, "b");
+    assert_eq!(b.len(), 2);
+    assert!(b.iter().all(|c| c.1 == CheckStatus::Ok && !c.2), "{b:?}");
+}
+
 /// The field note's rule: no activity for more than 300 s makes a host HIGH. With failures
 /// escalating nothing, a host failing from the start is raised at its first check after
 /// 300 s (360 s: at 300 s it was exactly 300 s); `idle_after: 0s` turns the rule off.

@@ -196,12 +196,17 @@ impl Transport for FakeTransport {
         Box::pin(async move { Ok(Box::new(self.open(host).await?) as Box<dyn Session>) })
     }
 
+    /// As the MQTT transport: only a connection that outlives a check (not a node's own,
+    /// per-node mode) holds topics.
     fn topics(
         &self,
         host: &str,
-        _endpoint: &Endpoint,
+        endpoint: &Endpoint,
         messages: TopicSender,
     ) -> Option<Box<dyn TopicLink>> {
+        if endpoint.opens_connection {
+            return None;
+        }
         self.topics
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

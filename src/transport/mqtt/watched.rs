@@ -67,3 +67,40 @@ impl Watched {
         wanted
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(topic: &str) -> Message {
+        Message {
+            topic: topic.into(),
+            payload: bytes::Bytes::from_static(b"x"),
+            retain: false,
+            correlation: None,
+        }
+    }
+
+    #[test]
+    fn packets_keep_their_shape_and_only_watched_topics_are_offered() {
+        let mut w = Watched::default();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        // No tap yet: nothing is the watch's.
+        assert!(!w.offer(&msg("node/a/status")));
+        w.tap(tx);
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        w.add(v(&["node/a/status", "node/b/status"]));
+        w.add(v(&["node/c/log/#"]));
+        assert!(w.offer(&msg("node/a/status")));
+        assert!(w.offer(&msg("node/c/log/kernel")));
+        assert!(!w.offer(&msg("node/d/status")));
+        assert_eq!(rx.try_recv().unwrap().topic, "node/a/status");
+        assert_eq!(rx.try_recv().unwrap().topic, "node/c/log/kernel");
+        assert!(rx.try_recv().is_err());
+        // An UNSUBSCRIBE takes its filters out of the packets a reconnect sends again.
+        w.remove(&v(&["node/a/status", "node/c/log/#"]));
+        assert_eq!(w.packets(), [v(&["node/b/status"])]);
+        assert!(!w.offer(&msg("node/a/status")));
+        assert!(!w.offer(&msg("node/c/log/kernel")));
+    }
+}
