@@ -65,6 +65,18 @@ pub struct Setup {
 /// A packet's acknowledgement: its filters, whether it subscribed, the filters refused.
 type Ack = (Vec<String>, bool, Result<Vec<Refused>, TaskError>);
 
+/// How one check ended, before the rules have their say.
+struct Checked {
+    started: Instant,
+    status: CheckStatus,
+    error: Option<TaskError>,
+    /// The host's breaker is open until this much later.
+    cooldown: Option<Duration>,
+    in_flight: usize,
+    /// Judged by its heartbeat, without a connection.
+    by_heartbeat: bool,
+}
+
 /// The loop's state beside its queue and its running checks.
 struct Watcher {
     plan: Arc<Plan>,
@@ -187,7 +199,15 @@ pub async fn watch(
                         Some(_) => CheckStatus::Failed,
                         None => CheckStatus::Ok,
                     };
-                    let at = w.conclude(i, now, status, error, None, running.len(), false);
+                    let checked = Checked {
+                        started: now,
+                        status,
+                        error,
+                        cooldown: None,
+                        in_flight: running.len(),
+                        by_heartbeat: true,
+                    };
+                    let at = w.conclude(i, checked);
                     due.push(Reverse((at, i)));
                     continue;
                 }
@@ -268,22 +288,28 @@ impl Watcher {
             )),
             _ => None,
         };
-        Some(self.conclude(i, started, status, outcome.error, cooldown, in_flight, true))
+        let checked = Checked {
+            started,
+            status,
+            error: outcome.error,
+            cooldown,
+            in_flight,
+            by_heartbeat: false,
+        };
+        Some(self.conclude(i, checked))
     }
 
     /// A check's result: the level (the result, then `idle_after`), the events, the
     /// subscriptions; returns when the next check is due.
-    #[allow(clippy::too_many_arguments)]
-    fn conclude(
-        &mut self,
-        i: usize,
-        started: Instant,
-        status: CheckStatus,
-        error: Option<TaskError>,
-        cooldown: Option<Duration>,
-        in_flight: usize,
-        ran: bool,
-    ) -> Instant {
+    fn conclude(&mut self, i: usize, checked: Checked) -> Instant {
+        let Checked {
+            started,
+            status,
+            error,
+            cooldown,
+            in_flight,
+            by_heartbeat,
+        } = checked;
         let host = self.plan.plays[0].hosts[i].name.clone();
         let track = &mut self.tracks[i];
         let mut changes: Vec<(Change, Option<u64>)> = Vec::new();
@@ -312,15 +338,15 @@ impl Watcher {
             failures: track.failures,
             successes: track.successes,
             error,
-            duration_ms: if ran {
-                started.elapsed().as_millis() as u64
-            } else {
+            duration_ms: if by_heartbeat {
                 0
+            } else {
+                started.elapsed().as_millis() as u64
             },
             next_in_ms: (next - Instant::now()).as_millis() as u64,
             in_flight,
             breaker_open: cooldown.is_some(),
-            heartbeat: !ran,
+            heartbeat: by_heartbeat,
         });
         for (c, idle_ms) in changes {
             self.events.emit(WatchEvent::LevelChanged {
