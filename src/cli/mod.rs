@@ -95,8 +95,12 @@ Exit codes:
         long_about = "Watch the fleet: run the play's tasks as health checks, per host, on the \
 interval of the host's monitoring level (CRITICAL 5s, HIGH 15s, NORMAL 60s, LOW 300s, MINIMAL \
 600s). A failure escalates a host (one: HIGH, two in a row: CRITICAL), a run of successes calms \
-it one level at a time; the play's `watch:` section changes the intervals and rules. Checks go \
-through the connector (rate limit, breakers, retries), at most `concurrency` at once. On a \
+it one level at a time, and a host not heard from for more than 300s (`idle_after`) is raised to \
+HIGH; the play's `watch:` section changes the intervals and rules. Checks go through the \
+connector (rate limit, breakers, retries), at most `concurrency` at once. MQTT hosts may be \
+checked by a heartbeat topic instead (`watch.heartbeat`); their topics are subscribed on the \
+broker's connection under its cap (`max_subscriptions`, `broker_profile`), the most urgent \
+hosts first. On a \
 terminal a live table, elsewhere one line per change; at the end (SIGINT, SIGTERM, --duration) \
 the report of the watch period. Each host's level is saved in the state dir, and the next \
 watch resumes it.",

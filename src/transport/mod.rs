@@ -15,6 +15,7 @@ pub mod capture;
 mod local;
 pub mod mqtt;
 pub mod ssh;
+pub mod topics;
 
 use std::fmt;
 use std::future::Future;
@@ -145,6 +146,18 @@ pub trait Transport: Send + Sync + fmt::Debug {
     fn finish(&self) -> BoxFuture<'_, Vec<Summary>> {
         Box::pin(async { Vec::new() })
     }
+
+    /// For a long-running watch: the connection that carries `host`'s topics, kept for as
+    /// long as the link lives, its messages sent to `messages`; `None` when the transport has
+    /// no topics or none that outlive a check.
+    fn topics(
+        &self,
+        _host: &str,
+        _endpoint: &Endpoint,
+        _messages: topics::TopicSender,
+    ) -> Option<Box<dyn topics::TopicLink>> {
+        None
+    }
 }
 
 /// A host's claim to open a shared connection: whatever the transport needs to see that the
@@ -229,6 +242,15 @@ impl Transport for Transports {
 
     fn check_play(&self, hosts: &[(&str, &Endpoint)]) -> Result<(), String> {
         self.mqtt.check_play(hosts)
+    }
+
+    fn topics(
+        &self,
+        host: &str,
+        endpoint: &Endpoint,
+        messages: topics::TopicSender,
+    ) -> Option<Box<dyn topics::TopicLink>> {
+        self.of(&endpoint.target).topics(host, endpoint, messages)
     }
 
     fn finish(&self) -> BoxFuture<'_, Vec<Summary>> {

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use super::config::WatchKeys;
 use super::event::{CheckStatus, WatchSink};
+use super::hearing::Hearing;
 use super::ledger::{self, Ledger, Saved};
 use super::output::{self, WatchReport};
 use super::scheduler::{self, Setup};
@@ -63,7 +64,8 @@ pub fn plan(job: &Job, transports: &dyn Transport) -> Result<(Plan, WatchKeys)> 
 }
 
 /// The scheduler's setup and the ledger that follows it: the rules, where each host starts
-/// (`saved`, else the start level), and each MQTT host's topics on its connection.
+/// (`saved`, else the start level), and each MQTT host's topics on its connection (its
+/// heartbeat first, then `subscribe`).
 pub fn prepare(
     plan: &Plan,
     keys: &WatchKeys,
@@ -75,22 +77,45 @@ pub fn prepare(
     let names: Vec<Arc<str>> = play.hosts.iter().map(|h| h.name.clone()).collect();
     let (ledger, starts, resumed) = Ledger::new(&names, &rules, saved, now_unix_ms);
     let mut subscriptions = Subscriptions::new(keys.limits());
+    let mut hearing = Hearing::new(play.hosts.len(), tokio::time::Instant::now());
+    let heartbeat = keys.heartbeat.as_ref();
     for (i, host) in play.hosts.iter().enumerate() {
-        if host.endpoint.transport != "mqtt" || keys.subscribe.is_empty() {
+        if host.endpoint.transport != "mqtt" || (keys.subscribe.is_empty() && heartbeat.is_none()) {
             continue;
         }
         let context = plan.context(host, &minijinja::Value::from(()));
-        let mut topics = Vec::with_capacity(keys.subscribe.len());
-        for super::config::Topic(t) in &keys.subscribe {
-            let topic = plan.env.render_str(t, &context).map_err(|e| {
+        let render = |key: &str, t: &str| {
+            plan.env.render_str(t, &context).map_err(|e| {
                 Error::Usage(format!(
-                    "`watch.subscribe: {t}` does not render for {}: {}",
+                    "`watch.{key}: {t}` does not render for {}: {}",
                     host.name,
                     crate::template::describe(&e)
                 ))
-            })?;
-            topics.push(topic);
+            })
+        };
+        let mut topics = Vec::with_capacity(keys.subscribe.len() + 1);
+        let mut beat = None;
+        if let Some(h) = heartbeat {
+            let topic = render("heartbeat.topic", &h.topic.0)?;
+            let topic = topic.trim();
+            if topic.contains(['+', '#', '\0']) {
+                return Err(Error::Usage(format!(
+                    "`watch.heartbeat.topic: {}` is `{topic}` for {}: a heartbeat is one node's topic, without `+`, `#` or NUL",
+                    h.topic.0, host.name
+                )));
+            }
+            if !topic.is_empty() {
+                topics.push(topic.to_string());
+                beat = Some(topic.to_string());
+            }
         }
+        for super::config::Topic(t) in &keys.subscribe {
+            let topic = render("subscribe", t)?;
+            if !topics.contains(&topic) {
+                topics.push(topic);
+            }
+        }
+        hearing.topics(i, &topics, beat);
         // Shared mode: one connection per broker; per-node mode: the node's own.
         let connection = match (&host.endpoint.gateway, host.endpoint.opens_connection) {
             (Some(broker), false) => broker.clone(),
@@ -98,11 +123,14 @@ pub fn prepare(
         };
         subscriptions.add(i, &connection, topics, starts[i].track.level);
     }
+    hearing.status_field(heartbeat.and_then(|h| h.status_field.clone()));
     let setup = Setup {
         rules,
         starts,
         resumed,
         subscriptions,
+        hearing,
+        stale_after: heartbeat.and_then(|h| h.stale_after).map(|d| d.0),
     };
     Ok((setup, ledger))
 }

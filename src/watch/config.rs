@@ -10,7 +10,9 @@
 //!   calm_after: { critical: 3, high: 10, normal: 20, low: 0 }
 //!   broker_profile: aws_iot
 //!   max_subscriptions: 50
-//!   subscribe: ["node/{{ node_id }}/status"]
+//!   subscribe: ["node/{{ node_id }}/params/remote"]
+//!   heartbeat: { topic: "node/{{ node_id }}/status", stale_after: 90s }
+//!   idle_after: 300s
 //! ```
 
 use serde::Deserialize;
@@ -42,6 +44,27 @@ pub struct WatchKeys {
     /// Topics each MQTT host needs while it is watched (templates, rendered per host).
     #[serde(default)]
     pub subscribe: Vec<Topic>,
+    /// A status topic each MQTT host publishes on by itself: its checks read it instead of
+    /// running the tasks while the host holds its topics.
+    #[serde(default)]
+    pub heartbeat: Option<HeartbeatKeys>,
+    /// No activity from a host for longer than this raises it to at least HIGH; `0s`: never.
+    #[serde(default)]
+    pub idle_after: Option<DurationValue>,
+}
+
+/// `heartbeat: { topic: …, stale_after: … }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeartbeatKeys {
+    /// A template rendered per host; a host for which it renders empty has no heartbeat.
+    pub topic: Topic,
+    /// The oldest heartbeat a check accepts; without it, the host's level's interval.
+    #[serde(default)]
+    pub stale_after: Option<StaleAfter>,
+    /// A field of the heartbeat's JSON that must say ok (`ok`, `true`, `0`, …), as a reply's.
+    #[serde(default)]
+    pub status_field: Option<crate::playbook::mqtt::JsonPath>,
 }
 
 /// A level's interval: a duration above zero (zero would check a host in a busy loop).
@@ -57,6 +80,22 @@ impl<'de> Deserialize<'de> for Interval {
             ));
         }
         Ok(Interval(d))
+    }
+}
+
+/// `heartbeat.stale_after`: above zero (zero would fail every heartbeat).
+#[derive(Debug, Clone, Copy)]
+pub struct StaleAfter(pub std::time::Duration);
+
+impl<'de> Deserialize<'de> for StaleAfter {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<StaleAfter, D::Error> {
+        let d = DurationValue::deserialize(d)?.0;
+        if d.is_zero() {
+            return Err(serde::de::Error::custom(
+                "`stale_after` must be above zero: a heartbeat is always some age",
+            ));
+        }
+        Ok(StaleAfter(d))
     }
 }
 
@@ -125,6 +164,11 @@ impl WatchKeys {
             calm_after: match &self.calm_after {
                 Some(keys) => keys.over(base.calm_after, |n| n),
                 None => base.calm_after,
+            },
+            idle_after: match &self.idle_after {
+                Some(d) if d.0.is_zero() => None,
+                Some(d) => Some(d.0),
+                None => base.idle_after,
             },
         }
     }

@@ -65,6 +65,9 @@ pub enum WatchEvent {
         /// The host's breaker is open: `next_in_ms` is its cool-down's end.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         breaker_open: bool,
+        /// Judged by its heartbeat topic, without running the tasks.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        heartbeat: bool,
     },
     LevelChanged {
         host: Arc<str>,
@@ -72,6 +75,9 @@ pub enum WatchEvent {
         to: Level,
         /// The failures (escalating) or successes (calming) in a row that caused it.
         streak: u32,
+        /// Raised by `idle_after`: how long the host had not been heard from.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        idle_ms: Option<u64>,
     },
     /// MQTT subscriptions changed: packets sent, hosts evicted and added.
     Subscriptions {
@@ -81,6 +87,9 @@ pub enum WatchEvent {
         added: Vec<Arc<str>>,
         /// Subscriptions held per connection after the change.
         held: Vec<(String, usize)>,
+        /// Hosts that want topics and have no place for them (checked by their tasks).
+        #[serde(default)]
+        waiting: usize,
     },
     WatchFinished {
         checks: u64,

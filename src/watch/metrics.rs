@@ -67,6 +67,7 @@ mod tests {
                 next_in_ms: 15_000,
                 in_flight: 1,
                 breaker_open: false,
+                heartbeat: false,
             },
         });
         let text = text(&ledger);

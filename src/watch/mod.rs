@@ -5,6 +5,7 @@
 //! - `rules`: escalation and de-escalation, pure logic.
 //! - `config`: the play's `watch:` section.
 //! - `subscriptions`: which MQTT topics stay subscribed under the broker's caps.
+//! - `hearing`: what the watch heard on them: heartbeats, activity.
 //! - `scheduler`: the loop, on tokio's clock, through the engine's connector.
 //! - `event`: what the loop says; everything below is built from it.
 //! - `ledger`: each host's last known state, saved in the state dir and resumed from.
@@ -15,6 +16,7 @@
 pub mod command;
 pub mod config;
 pub mod event;
+pub mod hearing;
 pub mod ledger;
 pub mod level;
 pub mod metrics;

@@ -52,8 +52,11 @@ pub fn plain_lines(event: &Stamped, last: Option<CheckStatus>) -> Vec<String> {
             from,
             to,
             streak,
+            idle_ms,
         } => {
-            let why = if to < from {
+            let why = if let Some(ms) = idle_ms {
+                format!("not heard from for {}", clock(*ms))
+            } else if to < from {
                 format!("{streak} failure(s) in a row")
             } else {
                 format!("{streak} success(es) in a row")
@@ -64,11 +67,12 @@ pub fn plain_lines(event: &Stamped, last: Option<CheckStatus>) -> Vec<String> {
             evicted,
             added,
             held,
+            waiting,
             ..
         } => {
             let held: Vec<String> = held.iter().map(|(c, n)| format!("{c}: {n}")).collect();
             vec![format!(
-                "{at}  subscriptions: {} host(s) added, {} evicted; held {}",
+                "{at}  subscriptions: {} host(s) added, {} evicted; held {}; {waiting} host(s) without a place",
                 added.len(),
                 evicted.len(),
                 held.join(", ")
@@ -296,6 +300,7 @@ mod tests {
                 next_in_ms: 15_000,
                 in_flight: 1,
                 breaker_open: false,
+                heartbeat: false,
             },
         }
     }
@@ -317,11 +322,26 @@ mod tests {
                 from: Level::Normal,
                 to: Level::High,
                 streak: 1,
+                idle_ms: None,
             },
         };
         assert_eq!(
             plain_lines(&change, None),
             ["    5.0s  r1  level NORMAL → HIGH (1 failure(s) in a row)"]
+        );
+        let idle = Stamped {
+            at_ms: 360_000,
+            event: WatchEvent::LevelChanged {
+                host: Arc::from("r1"),
+                from: Level::Low,
+                to: Level::High,
+                streak: 0,
+                idle_ms: Some(360_000),
+            },
+        };
+        assert_eq!(
+            plain_lines(&idle, None),
+            ["   6m00s  r1  level LOW → HIGH (not heard from for 6m00s)"]
         );
     }
 

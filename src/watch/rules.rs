@@ -11,6 +11,14 @@
 //!   healthy host settles at LOW and MINIMAL is only reached when asked for.
 //! - A check skipped because the host's breaker is open changes nothing here: the breaker
 //!   already counted the failures that opened it.
+//! - No activity for more than `idle_after` (default 300 s, the field note's "no activity
+//!   for > 300 seconds → HIGH") raises a host to at least HIGH, judged at the end of each of
+//!   its checks once the check's own result has counted, as the note's loop updates the
+//!   activity timestamp before it adjusts the level. Activity is hearing from the host: a
+//!   check that passed by running its tasks, or any message on its subscribed topics. So a
+//!   host whose checks pass is never idle; one that stays silent (a heartbeat that stopped
+//!   while `stale_after` is still generous, a breaker open for minutes, failures below
+//!   `high_after`) is looked at more often. The success streak starts again at HIGH.
 
 use std::time::Duration;
 
@@ -30,6 +38,8 @@ pub struct Rules {
     pub critical_after: u32,
     /// Successes in a row at a level that move a host one level calmer (0: never).
     pub calm_after: PerLevel<u32>,
+    /// No activity for longer than this: at least HIGH (`None`: never).
+    pub idle_after: Option<Duration>,
 }
 
 impl Default for Rules {
@@ -40,6 +50,7 @@ impl Default for Rules {
             high_after: 1,
             critical_after: 2,
             calm_after: PerLevel([3, 10, 20, 0, 0]),
+            idle_after: Some(Duration::from_secs(300)),
         }
     }
 }
@@ -115,6 +126,22 @@ impl Track {
             from,
             to: target,
             streak: self.failures,
+        })
+    }
+
+    /// The host was idle for `idle_for`: at least HIGH when that passes `idle_after`.
+    pub fn idle(&mut self, rules: &Rules, idle_for: Duration) -> Option<Change> {
+        let limit = rules.idle_after?;
+        if idle_for <= limit || self.level <= Level::High {
+            return None;
+        }
+        let from = self.level;
+        self.level = Level::High;
+        self.successes = 0;
+        Some(Change {
+            from,
+            to: Level::High,
+            streak: 0,
         })
     }
 }
@@ -193,6 +220,29 @@ mod tests {
             ..Rules::default()
         };
         assert_eq!(levels(&off, Normal, "xxx"), [Normal, Normal, Normal]);
+    }
+
+    #[test]
+    fn more_than_idle_after_without_activity_raises_to_high_only() {
+        let rules = Rules::default();
+        let mut track = Track::new(Level::Minimal);
+        track.successes = 4;
+        // 300 s is not more than 300 s.
+        assert_eq!(track.idle(&rules, Duration::from_secs(300)), None);
+        let c = track.idle(&rules, Duration::from_millis(300_001)).unwrap();
+        assert_eq!((c.from, c.to), (Level::Minimal, Level::High));
+        assert_eq!((track.level, track.successes), (Level::High, 0));
+        // HIGH and CRITICAL stay where they are.
+        assert_eq!(track.idle(&rules, Duration::from_secs(900)), None);
+        let mut critical = Track::new(Level::Critical);
+        assert_eq!(critical.idle(&rules, Duration::from_secs(900)), None);
+        assert_eq!(critical.level, Level::Critical);
+        // Off.
+        let off = Rules {
+            idle_after: None,
+            ..Rules::default()
+        };
+        assert_eq!(Track::new(Level::Low).idle(&off, Duration::MAX), None);
     }
 
     #[test]

@@ -141,6 +141,26 @@ impl Subscriptions {
         self.rebalance()
     }
 
+    /// Each connection, with the first host on it (whose endpoint opens the connection's
+    /// link).
+    pub fn connections(&self) -> Vec<(String, usize)> {
+        self.connections
+            .iter()
+            .enumerate()
+            .filter_map(|(c, name)| {
+                let first = self.hosts.iter().find(|(_, e)| e.connection == c)?;
+                Some((name.clone(), *first.0))
+            })
+            .collect()
+    }
+
+    /// Forgets the hosts on `connection`, which cannot hold topics (nothing was sent yet).
+    pub fn drop_connection(&mut self, connection: &str) {
+        if let Some(c) = self.connections.iter().position(|n| n == connection) {
+            self.hosts.retain(|_, e| e.connection != c);
+        }
+    }
+
     /// Whether host `index` has its topics.
     pub fn is_subscribed(&self, index: usize) -> bool {
         self.hosts.get(&index).is_some_and(|e| e.subscribed)
@@ -148,11 +168,18 @@ impl Subscriptions {
 
     /// Subscriptions held on each connection.
     pub fn counts(&self) -> Vec<(String, usize)> {
-        let mut counts = vec![0; self.connections.len()];
-        for e in self.hosts.values().filter(|e| e.subscribed) {
-            counts[e.connection] += e.topics.len();
+        let mut counts = vec![None; self.connections.len()];
+        for e in self.hosts.values() {
+            let n = counts[e.connection].get_or_insert(0);
+            if e.subscribed {
+                *n += e.topics.len();
+            }
         }
-        self.connections.iter().cloned().zip(counts).collect()
+        self.connections
+            .iter()
+            .zip(counts)
+            .filter_map(|(c, n)| Some((c.clone(), n?)))
+            .collect()
     }
 
     /// Hosts that want topics and have none.

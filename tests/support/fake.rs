@@ -1,6 +1,10 @@
 //! An in-process transport for engine tests and benchmarks (not part of drover's build): it
 //! answers every command after a configurable delay on tokio's clock, so paused-clock tests
 //! are exact. Every host goes through it, whatever its `transport` variable says.
+//!
+//! Its topic links (`Transport::topics`, for a watch) record every SUBSCRIBE and UNSUBSCRIBE
+//! with the time it was sent, keep what is subscribed, and deliver what a test `publish`es
+//! only on subscribed topics, as a broker would.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,9 +15,21 @@ use tokio::time::Instant;
 
 use drover::inventory::Connection;
 use drover::outcome::{ErrorKind, TaskError};
+use drover::transport::topics::{filter_matches, Refused, TopicLink, TopicMessage, TopicSender};
 use drover::transport::{
     Action, ActionKind, BoxFuture, Endpoint, Output, RunError, Session, Target, Transport,
 };
+
+/// One packet a watch sent: when, on which host's link, SUBSCRIBE (`true`) or not, filters.
+pub type SentPacket = (Instant, String, bool, Vec<String>);
+
+/// The fake's broker side.
+#[derive(Default)]
+struct Topics {
+    sent: Vec<SentPacket>,
+    subscribed: HashSet<String>,
+    taps: Vec<TopicSender>,
+}
 
 type Responder = dyn Fn(&str, &str) -> Output + Send + Sync;
 
@@ -25,6 +41,8 @@ pub struct FakeTransport {
     pub unreachable: Arc<HashSet<String>>,
     /// Hosts whose first `n` connection attempts fail with this kind, then succeed.
     pub fail_first: Arc<HashMap<String, (u32, ErrorKind)>>,
+    /// Filters whose SUBSCRIBE the fake broker refuses (`NotAuthorized`), as a broker's ACL.
+    pub refuse: Arc<HashSet<String>>,
     /// Every connection attempt: host and when it reached the transport.
     connects: Arc<Mutex<Vec<(String, Instant)>>>,
     /// Connection attempts per host so far, for `fail_first`.
@@ -32,6 +50,7 @@ pub struct FakeTransport {
     responder: Arc<Responder>,
     open: Arc<AtomicUsize>,
     peak: Arc<AtomicUsize>,
+    topics: Arc<Mutex<Topics>>,
 }
 
 impl std::fmt::Debug for FakeTransport {
@@ -59,11 +78,37 @@ impl FakeTransport {
             command_delay: Duration::ZERO,
             unreachable: Arc::default(),
             fail_first: Arc::default(),
+            refuse: Arc::default(),
             connects: Arc::default(),
             tries: Arc::default(),
             responder: Arc::new(responder),
             open: Arc::default(),
             peak: Arc::default(),
+            topics: Arc::default(),
+        }
+    }
+
+    /// Every SUBSCRIBE and UNSUBSCRIBE the watch sent, in order.
+    pub fn packets(&self) -> Vec<SentPacket> {
+        self.topics
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .sent
+            .clone()
+    }
+
+    /// Publishes on `topic`: delivered to the watch if a subscribed filter matches it.
+    pub fn publish(&self, topic: &str, retain: bool) {
+        let t = self.topics.lock().unwrap_or_else(PoisonError::into_inner);
+        if !t.subscribed.iter().any(|f| filter_matches(f, topic)) {
+            return;
+        }
+        for tap in &t.taps {
+            let _ = tap.send(TopicMessage {
+                topic: topic.to_string(),
+                payload: bytes::Bytes::from_static(b"{}"),
+                retain,
+            });
         }
     }
 
@@ -149,6 +194,85 @@ impl Transport for FakeTransport {
         _endpoint: &'a Endpoint,
     ) -> BoxFuture<'a, Result<Box<dyn Session>, TaskError>> {
         Box::pin(async move { Ok(Box::new(self.open(host).await?) as Box<dyn Session>) })
+    }
+
+    /// As the MQTT transport: only a connection that outlives a check (not a node's own,
+    /// per-node mode) holds topics.
+    fn topics(
+        &self,
+        host: &str,
+        endpoint: &Endpoint,
+        messages: TopicSender,
+    ) -> Option<Box<dyn TopicLink>> {
+        if endpoint.opens_connection {
+            return None;
+        }
+        self.topics
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .taps
+            .push(messages);
+        Some(Box::new(FakeLink {
+            host: host.to_string(),
+            topics: self.topics.clone(),
+            refuse: self.refuse.clone(),
+        }))
+    }
+}
+
+struct FakeLink {
+    host: String,
+    topics: Arc<Mutex<Topics>>,
+    refuse: Arc<HashSet<String>>,
+}
+
+impl std::fmt::Debug for FakeLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FakeLink")
+            .field("host", &self.host)
+            .finish()
+    }
+}
+
+impl FakeLink {
+    fn send(
+        &self,
+        subscribe: bool,
+        filters: Vec<String>,
+    ) -> BoxFuture<'static, Result<Vec<Refused>, TaskError>> {
+        let mut t = self.topics.lock().unwrap_or_else(PoisonError::into_inner);
+        let refused: Vec<Refused> = filters
+            .iter()
+            .filter(|f| subscribe && self.refuse.contains(*f))
+            .map(|f| Refused {
+                filter: f.clone(),
+                reason: "NotAuthorized".into(),
+            })
+            .collect();
+        for f in &filters {
+            if !subscribe {
+                t.subscribed.remove(f);
+            } else if !self.refuse.contains(f) {
+                t.subscribed.insert(f.clone());
+            }
+        }
+        t.sent
+            .push((Instant::now(), self.host.clone(), subscribe, filters));
+        Box::pin(async move { Ok(refused) })
+    }
+}
+
+impl TopicLink for FakeLink {
+    fn subscribe(
+        &self,
+        filters: Vec<String>,
+    ) -> BoxFuture<'static, Result<Vec<Refused>, TaskError>> {
+        self.send(true, filters)
+    }
+
+    fn unsubscribe(&self, filters: Vec<String>) -> BoxFuture<'static, Result<(), TaskError>> {
+        let sent = self.send(false, filters);
+        Box::pin(async move { sent.await.map(|_| ()) })
     }
 }
 

@@ -139,8 +139,63 @@ fn make_leaf(dir: &Path, ca: &str, cn: &str, cert: &str, key: &str, server: bool
     );
 }
 
+/// A packet the broker received, as its debug log tells: from which client, SUBSCRIBE
+/// (`true`) or UNSUBSCRIBE, with its filters in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedPacket {
+    pub client: String,
+    pub subscribe: bool,
+    pub filters: Vec<String>,
+}
+
 impl Mosquitto {
     pub fn start() -> Mosquitto {
+        Mosquitto::start_with("")
+    }
+
+    /// A broker that also logs every packet it receives (`log_type debug`), so a test can read
+    /// back with `packets` what a client subscribed and unsubscribed.
+    pub fn start_logging() -> Mosquitto {
+        Mosquitto::start_with("log_type debug\n")
+    }
+
+    /// Every SUBSCRIBE and UNSUBSCRIBE the broker received from clients whose id starts with
+    /// `client`, from its debug log (`start_logging`), in order.
+    pub fn packets(&self, client: &str) -> Vec<LoggedPacket> {
+        let log =
+            std::fs::read_to_string(self.dir.path().join("mosquitto.log")).unwrap_or_default();
+        let mut out: Vec<LoggedPacket> = Vec::new();
+        let mut open = false;
+        for line in log.lines() {
+            // `1733070000: Received SUBSCRIBE from drover-1-0`, then `1733070000: \tfilter`.
+            let text = line.split_once(": ").map_or(line, |(_, t)| t);
+            if let Some(filter) = text.strip_prefix('\t') {
+                if open {
+                    let filter = filter.rsplit_once(" (QoS").map_or(filter, |(f, _)| f);
+                    if let Some(p) = out.last_mut() {
+                        p.filters.push(filter.to_string());
+                    }
+                }
+                continue;
+            }
+            open = false;
+            for (kind, subscribe) in [("SUBSCRIBE", true), ("UNSUBSCRIBE", false)] {
+                if let Some(who) = text.strip_prefix(&format!("Received {kind} from ")) {
+                    if who.starts_with(client) {
+                        open = true;
+                        out.push(LoggedPacket {
+                            client: who.to_string(),
+                            subscribe,
+                            filters: Vec::new(),
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn start_with(extra: &str) -> Mosquitto {
         let dir = tempfile::tempdir().expect("temp dir");
         let d = dir.path();
         make_ca(d, "ca");
@@ -176,6 +231,7 @@ impl Mosquitto {
              persistence false\n\
              log_dest stderr\n\
              log_type error\n\
+             {extra}\
              max_queued_messages 100000\n\
              listener {port} {host}\n\
              allow_anonymous true\n\
@@ -375,6 +431,7 @@ pub type Behave = Arc<dyn Fn(&str) -> Behaviour + Send + Sync>;
 pub struct Simulator {
     /// Requests seen per node.
     pub seen: Arc<Mutex<HashMap<String, u32>>>,
+    port: u16,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
@@ -469,8 +526,44 @@ impl Simulator {
             .expect("simulator subscribed");
         Simulator {
             seen,
+            port,
             runtime: Some(runtime),
         }
+    }
+
+    /// Heartbeats: on a connection of its own, publishes `{"status":"ok"}` on
+    /// `node/<id>/status` (QoS 0) for each of `nodes` every `every`, skipping a node while
+    /// `behave` says it is `Silent`.
+    pub fn beat(&self, nodes: Vec<String>, every: Duration, behave: Behave) {
+        let Some(rt) = &self.runtime else { return };
+        let port = self.port;
+        rt.spawn(async move {
+            let id = format!("sim-beat-{}", std::process::id());
+            let mut o = v5::MqttOptions::new(id, v5::Broker::tcp(net::host(), port));
+            o.set_keep_alive(30).set_request_channel_capacity(10_000);
+            let (client, mut events) = v5::AsyncClient::builder(o).build();
+            tokio::spawn(async move {
+                loop {
+                    if events.poll().await.is_err() {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                }
+            });
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                for node in &nodes {
+                    if behave(node) == Behaviour::Silent {
+                        continue;
+                    }
+                    let _ = client.try_publish(
+                        format!("node/{node}/status"),
+                        r#"{"status":"ok"}"#,
+                        v5::PublishOptions::new(v5::QoS::AtMostOnce),
+                    );
+                }
+            }
+        });
     }
 
     pub fn seen(&self, node: &str) -> u32 {

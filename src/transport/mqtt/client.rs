@@ -26,9 +26,12 @@ use tokio::time::{Duration, Instant};
 use super::options::BrokerOptions;
 use super::pending::{Delivery, Match, Pending, Waiter};
 use super::proto::{self, Client, EventLoop, Incoming, Message, Outgoing};
+use super::watched::Watched;
 use super::Secrets;
 use crate::outcome::{ErrorKind, TaskError};
 use crate::policy::{fresh_seed, jitter_source, Backoff};
+use crate::transport::topics::{Refused, TopicSender};
+use crate::transport::BoxFuture;
 
 /// Counters over the whole run, for the report.
 #[derive(Debug, Default)]
@@ -60,6 +63,18 @@ enum Command {
     Wait {
         waiter: Waiter,
         registered: oneshot::Sender<Result<(), TaskError>>,
+    },
+    /// A watch's messages go here from now on.
+    Tap(TopicSender),
+    /// One SUBSCRIBE of a watch's filters; answered with the ones refused.
+    WatchSubscribe {
+        filters: Vec<String>,
+        done: oneshot::Sender<Result<Vec<Refused>, TaskError>>,
+    },
+    /// One UNSUBSCRIBE of a watch's filters.
+    WatchUnsubscribe {
+        filters: Vec<String>,
+        done: oneshot::Sender<Result<(), TaskError>>,
     },
 }
 
@@ -196,6 +211,72 @@ impl BrokerClient {
 
     pub fn disconnect(&self) {
         self.client.try_disconnect();
+    }
+
+    /// Sends the messages on a watch's filters (`watch`) to `tx`.
+    pub fn tap(&self, tx: TopicSender) {
+        // At the link's creation: the command queue is far from full.
+        let _ = self.commands.try_send(Command::Tap(tx));
+    }
+
+    /// Queues one SUBSCRIBE of `filters` now, behind the commands queued before it; the
+    /// future resolves on the broker's acknowledgement with the filters it refused.
+    pub fn watch_subscribe(
+        &self,
+        filters: Vec<String>,
+    ) -> BoxFuture<'static, Result<Vec<Refused>, TaskError>> {
+        let (done, rx) = oneshot::channel();
+        let queued = self
+            .commands
+            .try_send(Command::WatchSubscribe { filters, done });
+        self.answer(
+            queued.map_err(|e| matches!(e, mpsc::error::TrySendError::Full(_))),
+            rx,
+        )
+    }
+
+    /// Queues one UNSUBSCRIBE of `filters` now; resolves on its acknowledgement.
+    pub fn watch_unsubscribe(
+        &self,
+        filters: Vec<String>,
+    ) -> BoxFuture<'static, Result<(), TaskError>> {
+        let (done, rx) = oneshot::channel();
+        let queued = self
+            .commands
+            .try_send(Command::WatchUnsubscribe { filters, done });
+        self.answer(
+            queued.map_err(|e| matches!(e, mpsc::error::TrySendError::Full(_))),
+            rx,
+        )
+    }
+
+    /// The answer to a command queued without waiting (`queued`: whether the queue was full
+    /// when it was not).
+    fn answer<T: Send + 'static>(
+        &self,
+        queued: Result<(), bool>,
+        rx: oneshot::Receiver<Result<T, TaskError>>,
+    ) -> BoxFuture<'static, Result<T, TaskError>> {
+        let url = self.url.clone();
+        Box::pin(async move {
+            let gone = || {
+                TaskError::new(
+                    ErrorKind::Unreachable,
+                    format!("the connection to {url} has ended"),
+                )
+            };
+            match queued {
+                Err(true) => {
+                    return Err(TaskError::new(
+                        ErrorKind::NoAck,
+                        format!("the client of {url} has too many requests queued"),
+                    ))
+                }
+                Err(false) => return Err(gone()),
+                Ok(()) => {}
+            }
+            rx.await.map_err(|_| gone())?
+        })
     }
 
     /// Drops this handle and, if it was the last, waits (briefly) for the broker task to
@@ -403,6 +484,7 @@ async fn broker_task(
 ) {
     let mut pending = Pending::default();
     let mut subscriptions: HashMap<String, Subscription> = HashMap::new();
+    let mut watched = Watched::default();
     let (suback_tx, mut subacks) = mpsc::unbounded_channel::<(String, Result<(), String>)>();
     let mut ever_connected = false;
     let mut sweep = tokio::time::interval(Duration::from_millis(500));
@@ -430,6 +512,33 @@ async fn broker_task(
                 },
                 Some(Command::Wait { waiter, registered }) => {
                     let _ = registered.send(pending.insert(waiter));
+                }
+                Some(Command::Tap(tx)) => watched.tap(tx),
+                Some(Command::WatchSubscribe { filters, done }) => match client.try_subscribe_many(&filters) {
+                    Err(e) => { let _ = done.send(Err(e)); }
+                    Ok(ack) => {
+                        let packet = filters.clone();
+                        watched.add(filters);
+                        tokio::spawn(async move {
+                            let refused = ack.settled(&packet).await.map(|list| {
+                                list.into_iter().map(|(filter, reason)| Refused { filter, reason }).collect()
+                            });
+                            let _ = done.send(refused);
+                        });
+                    }
+                },
+                Some(Command::WatchUnsubscribe { mut filters, done }) => {
+                    watched.remove(&filters);
+                    // A filter that also serves replies stays subscribed.
+                    filters.retain(|f| !subscriptions.contains_key(f));
+                    if filters.is_empty() {
+                        let _ = done.send(Ok(()));
+                        continue;
+                    }
+                    match client.try_unsubscribe_many(&filters) {
+                        Err(e) => { let _ = done.send(Err(e)); }
+                        Ok(ack) => { tokio::spawn(async move { let _ = done.send(ack.settled().await); }); }
+                    }
                 }
             },
             Some((filter, result)) = subacks.recv() => {
@@ -464,15 +573,23 @@ async fn broker_task(
                                 let _ = subscribe(filter);
                             }
                         }
+                        for packet in watched.packets() {
+                            let _ = client.try_subscribe_many(packet);
+                        }
                     }
                     ever_connected = true;
                     state.send_modify(|s| { s.up = true; s.attempts += 1; s.last_error = None; });
                 }
-                Some(Polled::Event(Ok(Incoming::Message(msg)))) => match pending.deliver(msg, Instant::now()) {
-                    Delivery::Matched => {}
-                    Delivery::Late => { stats.late_replies.fetch_add(1, Ordering::Relaxed); }
-                    Delivery::Unmatched => { stats.unmatched_replies.fetch_add(1, Ordering::Relaxed); }
-                },
+                Some(Polled::Event(Ok(Incoming::Message(msg)))) => {
+                    // The watch's, and perhaps a reply too (a filter may serve both).
+                    let for_watch = watched.offer(&msg);
+                    match pending.deliver(msg, Instant::now()) {
+                        Delivery::Matched => {}
+                        _ if for_watch => {}
+                        Delivery::Late => { stats.late_replies.fetch_add(1, Ordering::Relaxed); }
+                        Delivery::Unmatched => { stats.unmatched_replies.fetch_add(1, Ordering::Relaxed); }
+                    }
+                }
                 Some(Polled::Event(Ok(Incoming::Other))) => {}
                 Some(Polled::Idle) => state.send_modify(|s| s.stale_upto = s.attempts),
                 Some(Polled::Event(Err(mut error))) => {

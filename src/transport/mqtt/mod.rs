@@ -7,11 +7,13 @@
 //! - `proto`: the only code that knows the MQTT crate.
 //! - `client`: one connection, owned by one task; reconnects with backoff.
 //! - `pending`: matching replies to requests.
+//! - `watched`: the topics a watch holds on a connection.
 
 mod client;
 mod options;
 mod pending;
 mod proto;
+mod watched;
 mod x509;
 
 use std::collections::HashMap;
@@ -22,6 +24,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+use super::topics::{Refused, TopicLink, TopicSender};
 use super::{
     Action, ActionKind, BoxFuture, Claim, Endpoint, MqttRequest, Output, RunError, Session,
     Summary, Target, Transport,
@@ -95,6 +98,26 @@ pub struct MqttSession {
     per_node: bool,
     /// Keeps the connection wanted (reconnected after a loss) while the host uses it.
     _held: client::Use,
+}
+
+/// A watch's topics on a shared broker connection, which stays wanted while this lives.
+#[derive(Debug)]
+struct MqttTopics {
+    client: BrokerClient,
+    _held: client::Use,
+}
+
+impl TopicLink for MqttTopics {
+    fn subscribe(
+        &self,
+        filters: Vec<String>,
+    ) -> BoxFuture<'static, Result<Vec<Refused>, TaskError>> {
+        self.client.watch_subscribe(filters)
+    }
+
+    fn unsubscribe(&self, filters: Vec<String>) -> BoxFuture<'static, Result<(), TaskError>> {
+        self.client.watch_unsubscribe(filters)
+    }
 }
 
 /// A node's MQTT endpoint, parsed once at plan time. The TLS files and the password are
@@ -321,6 +344,30 @@ impl Transport for MqttTransport {
         unique_nodes(hosts.iter().copied())
     }
 
+    /// Shared mode only: the broker's client lives for the whole watch (created now if no
+    /// host has connected yet). A node's own connection (per-node mode) lives for one check,
+    /// so it holds no topics between checks.
+    fn topics(
+        &self,
+        host: &str,
+        endpoint: &Endpoint,
+        messages: TopicSender,
+    ) -> Option<Box<dyn TopicLink>> {
+        let Target::Mqtt(target) = &endpoint.target else {
+            return None;
+        };
+        if target.options.mode != Mode::Shared {
+            return None;
+        }
+        // An error (unreadable TLS files) is the checks' to report, when they connect.
+        let client = self.shared_client(host, target).ok().flatten()?;
+        client.tap(messages);
+        Some(Box::new(MqttTopics {
+            _held: client.hold(),
+            client,
+        }))
+    }
+
     fn finish(&self) -> BoxFuture<'_, Vec<Summary>> {
         Box::pin(async {
             let summary = self.summary();
@@ -368,8 +415,8 @@ fn valid_topic(topic: &str) -> bool {
     !topic.is_empty() && !topic.contains(['+', '#', '\0'])
 }
 
-/// Status values a node reports for success.
-fn is_ok_status(v: &serde_json::Value) -> bool {
+/// Status values a node reports for success (in a reply's or a heartbeat's status field).
+pub fn is_ok_status(v: &serde_json::Value) -> bool {
     match v {
         serde_json::Value::Bool(b) => *b,
         serde_json::Value::Number(n) => n.as_i64() == Some(0),

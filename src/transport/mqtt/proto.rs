@@ -76,6 +76,11 @@ pub enum SubscribeAck {
     V4(v4::SubscribeNotice),
 }
 
+pub enum UnsubscribeAck {
+    V5(v5::UnsubscribeNotice),
+    V4(v4::UnsubscribeNotice),
+}
+
 pub fn build(
     options: &BrokerOptions,
     client_id: &str,
@@ -187,6 +192,42 @@ impl Client {
         }
     }
 
+    /// Queues one SUBSCRIBE carrying every filter of `filters`, without waiting.
+    pub fn try_subscribe_many(&self, filters: &[String]) -> Result<SubscribeAck, TaskError> {
+        match self {
+            Client::V5(c) => c
+                .try_subscribe_many_tracked(
+                    filters
+                        .iter()
+                        .map(|f| v5::SubscribeFilterInput::new(f.clone(), v5::QoS::AtLeastOnce)),
+                )
+                .map(SubscribeAck::V5)
+                .map_err(protocol),
+            Client::V4(c) => c
+                .try_subscribe_many_tracked(
+                    filters
+                        .iter()
+                        .map(|f| v4::SubscribeFilterInput::new(f.clone(), v4::QoS::AtLeastOnce)),
+                )
+                .map(SubscribeAck::V4)
+                .map_err(protocol),
+        }
+    }
+
+    /// Queues one UNSUBSCRIBE carrying every filter of `filters`, without waiting.
+    pub fn try_unsubscribe_many(&self, filters: &[String]) -> Result<UnsubscribeAck, TaskError> {
+        match self {
+            Client::V5(c) => c
+                .try_unsubscribe_many_tracked(filters.iter().cloned())
+                .map(UnsubscribeAck::V5)
+                .map_err(protocol),
+            Client::V4(c) => c
+                .try_unsubscribe_many_tracked(filters.iter().cloned())
+                .map(UnsubscribeAck::V4)
+                .map_err(protocol),
+        }
+    }
+
     pub fn try_disconnect(&self) {
         let _ = match self {
             Client::V5(c) => c.try_disconnect().is_ok(),
@@ -210,6 +251,54 @@ impl SubscribeAck {
             SubscribeAck::V5(n) => n.wait_completion_async().await.map_err(|e| e.to_string()),
             SubscribeAck::V4(n) => n.wait_completion_async().await.map_err(|e| e.to_string()),
         }
+    }
+}
+
+impl SubscribeAck {
+    /// For a watch's packet of `filters`: the ones the SUBACK refused, with the reason
+    /// code; an error when the packet was lost with the connection (`connection_lost`: the
+    /// broker task sends it again after the reconnect).
+    pub async fn settled(self, filters: &[String]) -> Result<Vec<(String, String)>, TaskError> {
+        let lost = |e: String| TaskError::new(ErrorKind::ConnectionLost, e);
+        let codes: Vec<Option<String>> = match self {
+            SubscribeAck::V5(n) => n
+                .wait_async()
+                .await
+                .map_err(|e| lost(e.to_string()))?
+                .return_codes
+                .into_iter()
+                .map(|c| match c {
+                    v5::SubscribeReasonCode::Success(_) => None,
+                    other => Some(format!("{other:?}")),
+                })
+                .collect(),
+            SubscribeAck::V4(n) => n
+                .wait_async()
+                .await
+                .map_err(|e| lost(e.to_string()))?
+                .return_codes
+                .into_iter()
+                .map(|c| match c {
+                    v4::SubscribeReasonCode::Success(_) => None,
+                    v4::SubscribeReasonCode::Failure => Some("Failure".to_string()),
+                })
+                .collect(),
+        };
+        Ok(filters
+            .iter()
+            .zip(codes)
+            .filter_map(|(f, code)| Some((f.clone(), code?)))
+            .collect())
+    }
+}
+
+impl UnsubscribeAck {
+    pub async fn settled(self) -> Result<(), TaskError> {
+        let result = match self {
+            UnsubscribeAck::V5(n) => n.wait_completion_async().await.map_err(|e| e.to_string()),
+            UnsubscribeAck::V4(n) => n.wait_completion_async().await.map_err(|e| e.to_string()),
+        };
+        result.map_err(protocol)
     }
 }
 
