@@ -155,7 +155,7 @@ pub struct TaskResult {
     pub runs: Vec<Attempt>,
     /// What `parse:` made of the output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub parsed: Option<serde_json::Value>,
+    pub parsed: Option<crate::parse::Parsed>,
     /// What `changed_when:` said; absent without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub changed: Option<bool>,

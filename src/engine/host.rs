@@ -573,7 +573,7 @@ fn registration(result: &TaskResult) -> Value {
             failed => matches!(result.status, TaskStatus::Failed | TaskStatus::Ignored),
             skipped => result.status == TaskStatus::Skipped,
             status => serde_json::to_value(result.status).ok().and_then(|v| v.as_str().map(str::to_string)),
-            parsed => crate::template::to_value(&result.parsed),
+            parsed => result.parsed.as_ref().map_or(Value::from(()), crate::parse::Parsed::to_value),
             changed => result.changed.unwrap_or(false),
             label => result.name.clone(),
             results => result.items.iter().map(registration).collect::<Vec<_>>(),

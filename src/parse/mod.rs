@@ -7,8 +7,12 @@
 //! - `parse: { json: true }` / `parse: { yaml: true }`: the output as structured data;
 //! - `parse: { textfsm: FILE }`: a TextFSM template (ntc-templates' format), a list of records.
 
+mod records;
 pub mod textfsm;
 
+pub use records::Records;
+
+use std::borrow::Cow;
 use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
@@ -46,18 +50,96 @@ impl Parser {
 
     /// Parses a task's output. A regex or template that matches nothing is not an error
     /// (null, or an empty list); output that is not the JSON or YAML asked for is.
-    pub fn run(&self, text: &str) -> Result<Json, String> {
+    pub fn run(&self, text: &str) -> Result<Parsed, String> {
         match self {
-            Parser::Regex { regex, all } => Ok(regex_parse(regex, *all, text)),
+            Parser::Regex { regex, all } => Ok(Parsed::Json(regex_parse(regex, *all, text))),
             Parser::Json => serde_json::from_str(text)
+                .map(Parsed::Json)
                 .map_err(|e| format!("parse: the output is not JSON: {e}")),
             Parser::Yaml => serde_yaml::from_str(text)
+                .map(Parsed::Json)
                 .map_err(|e| format!("parse: the output is not YAML: {e}")),
             Parser::TextFsm(t) => t
                 .parse(text)
-                .map(Json::Array)
+                .map(|r| Parsed::Records(Arc::new(r)))
                 .map_err(|e| format!("parse: textfsm: {e}")),
         }
+    }
+}
+
+/// What `parse:` made of an output: JSON-shaped data, or a TextFSM template's records kept
+/// in their compact form ([`Records`]) until they are read. Either serializes as JSON does
+/// (a report read back holds plain JSON), and compares by its JSON.
+#[derive(Debug, Clone)]
+pub enum Parsed {
+    Json(Json),
+    Records(Arc<Records>),
+}
+
+impl Parsed {
+    /// The data as JSON (built here for records).
+    pub fn to_json(&self) -> Cow<'_, Json> {
+        match self {
+            Parsed::Json(j) => Cow::Borrowed(j),
+            Parsed::Records(r) => Cow::Owned(r.to_json()),
+        }
+    }
+
+    /// The data as a template value; records are a view, converted as they are read.
+    pub fn to_value(&self) -> minijinja::Value {
+        match self {
+            Parsed::Json(j) => crate::template::to_value(j),
+            Parsed::Records(r) => r.to_value(),
+        }
+    }
+}
+
+impl From<Json> for Parsed {
+    fn from(j: Json) -> Parsed {
+        Parsed::Json(j)
+    }
+}
+
+impl PartialEq for Parsed {
+    fn eq(&self, other: &Parsed) -> bool {
+        match (self, other) {
+            (Parsed::Json(a), Parsed::Json(b)) => a == b,
+            (Parsed::Records(a), Parsed::Records(b)) if Arc::ptr_eq(a, b) => true,
+            (a, b) => a.to_json() == b.to_json(),
+        }
+    }
+}
+
+impl serde::Serialize for Parsed {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Parsed::Json(j) => j.serialize(s),
+            Parsed::Records(r) => r.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Parsed {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Json::deserialize(d).map(Parsed::Json)
+    }
+}
+
+impl schemars::JsonSchema for Parsed {
+    fn inline_schema() -> bool {
+        Json::inline_schema()
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        Json::schema_name()
+    }
+
+    fn schema_id() -> Cow<'static, str> {
+        Json::schema_id()
+    }
+
+    fn json_schema(g: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        Json::json_schema(g)
     }
 }
 
@@ -197,6 +279,11 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// What `parser` makes of `text`, as JSON.
+    fn out(parser: &Parser, text: &str) -> Json {
+        parser.run(text).unwrap().to_json().into_owned()
+    }
+
     fn regex(pattern: &str, all: bool) -> Parser {
         Parser::Regex {
             regex: regex::Regex::new(pattern).unwrap(),
@@ -208,34 +295,25 @@ mod tests {
     fn regex_named_captures_first_and_all() {
         let text = "Gi0/1 up\nGi0/2 down\n";
         let p = regex(r"(?m)^(?P<name>\S+) (?P<state>\w+)$", false);
-        assert_eq!(
-            p.run(text).unwrap(),
-            json!({"name": "Gi0/1", "state": "up"})
-        );
+        assert_eq!(out(&p, text), json!({"name": "Gi0/1", "state": "up"}));
         let p = regex(r"(?m)^(?P<name>\S+) (?P<state>\w+)$", true);
         assert_eq!(
-            p.run(text).unwrap(),
+            out(&p, text),
             json!([{"name": "Gi0/1", "state": "up"}, {"name": "Gi0/2", "state": "down"}])
         );
-        assert_eq!(
-            regex(r"Gi\S+", true).run(text).unwrap(),
-            json!(["Gi0/1", "Gi0/2"])
-        );
-        assert_eq!(regex(r"Te\S+", false).run(text).unwrap(), Json::Null);
+        assert_eq!(out(&regex(r"Gi\S+", true), text), json!(["Gi0/1", "Gi0/2"]));
+        assert_eq!(out(&regex(r"Te\S+", false), text), Json::Null);
     }
 
     #[test]
     fn json_and_yaml() {
-        assert_eq!(
-            Parser::Json.run(r#"{"a": [1]}"#).unwrap(),
-            json!({"a": [1]})
-        );
+        assert_eq!(out(&Parser::Json, r#"{"a": [1]}"#), json!({"a": [1]}));
         assert!(Parser::Json
             .run("not json")
             .unwrap_err()
             .contains("not JSON"));
         assert_eq!(
-            Parser::Yaml.run("a: 1\nb: [x]\n").unwrap(),
+            out(&Parser::Yaml, "a: 1\nb: [x]\n"),
             json!({"a": 1, "b": ["x"]})
         );
     }
@@ -253,5 +331,21 @@ mod tests {
         }
         let ok: ParseSpec = serde_yaml::from_str("{textfsm: t.textfsm}").unwrap();
         assert!(matches!(ok, ParseSpec::TextFsmFile(f) if f == "t.textfsm"));
+    }
+
+    #[test]
+    fn records_serialize_compare_and_read_back_as_their_json() {
+        let template = "Value A (\\d)\n\nStart\n  ^a ${A} -> Record\n";
+        let parser = Parser::TextFsm(Arc::new(textfsm::Template::compile(template).unwrap()));
+        let parsed = parser.run("a 1\na 2\n").unwrap();
+        assert!(matches!(parsed, Parsed::Records(_)));
+        let json = json!([{"A": "1"}, {"A": "2"}]);
+        assert_eq!(parsed, Parsed::Json(json.clone()));
+        assert_ne!(parsed, Parsed::Json(json!([{"A": "1"}])));
+        let text = serde_json::to_string(&parsed).unwrap();
+        assert_eq!(text, r#"[{"A":"1"},{"A":"2"}]"#);
+        let back: Parsed = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, Parsed::Json(json));
+        assert_eq!(back, parsed);
     }
 }

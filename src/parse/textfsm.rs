@@ -17,14 +17,18 @@
 //! off its fast one-pass path, which made parsing several times slower (bench/README.md).
 
 use std::fmt;
+use std::sync::Arc;
 
 use regex::bytes::{Regex, RegexBuilder};
-use serde_json::{Map, Value as Json};
+
+use super::records::{Columns, Field, Records, Span};
 
 /// A compiled template.
 #[derive(Debug)]
 pub struct Template {
     values: Vec<ValueDef>,
+    /// The values' names, shared by every output's records.
+    columns: Arc<Columns>,
     /// States by index; `Start` is index 0.
     states: Vec<State>,
     has_eof_state: bool,
@@ -47,8 +51,8 @@ struct State {
 #[derive(Debug)]
 struct Rule {
     regex: Regex,
-    /// For each capture group of `regex`, the value it assigns.
-    groups: Vec<Option<usize>>,
+    /// The capture groups of `regex` that assign a value, and the value each assigns.
+    assigns: Vec<(usize, usize)>,
     line: LineOp,
     record: RecordOp,
     next: Next,
@@ -205,8 +209,12 @@ impl Template {
             }
             states.push(State { rules: compiled });
         }
+        let columns = Arc::new(Columns::new(
+            values.iter().map(|v| v.name.clone()).collect(),
+        ));
         Ok(Template {
             values,
+            columns,
             states,
             has_eof_state,
         })
@@ -217,10 +225,10 @@ impl Template {
         self.values.iter().map(|v| v.name.as_str())
     }
 
-    /// Runs the template over `text`: one JSON object per record, keys in `Value` order; a
+    /// Runs the template over `text`: one record per `Record`, columns in `Value` order; a
     /// `List` value is a list of strings, any other a string (empty when unset).
-    pub fn parse(&self, text: &str) -> Result<Vec<Json>, ParseError> {
-        let mut run = Run::new(self);
+    pub fn parse(&self, text: &str) -> Result<Records, ParseError> {
+        let mut run = Run::new(self, text);
         let mut locations: Vec<_> = self
             .states
             .iter()
@@ -234,22 +242,27 @@ impl Template {
         let mut state = 0;
         let mut finished = false;
         'lines: for (n, line) in text.lines().enumerate() {
+            // `lines` yields subslices of `text`: where this one starts in it.
+            let offset = line.as_ptr() as usize - text.as_ptr() as usize;
+            let bytes = line.as_bytes();
             let rules = &self.states[state].rules;
             for (ri, rule) in rules.iter().enumerate() {
-                let locs = &mut locations[state][ri];
-                let bytes = line.as_bytes();
-                if rule.regex.captures_read(locs, bytes).is_none() {
-                    continue;
-                }
-                for (group, value) in rule.groups.iter().enumerate() {
-                    if let Some(v) = value {
-                        // ASCII classes can cut a multi-byte character: then lossy, never
-                        // a panic.
-                        let text = locs.get(group).map(|(a, b)| match line.get(a..b) {
-                            Some(text) => std::borrow::Cow::Borrowed(text),
-                            None => String::from_utf8_lossy(&bytes[a..b]),
+                if rule.assigns.is_empty() {
+                    // Nothing to capture: the cheaper yes/no search.
+                    if !rule.regex.is_match(bytes) {
+                        continue;
+                    }
+                } else {
+                    let locs = &mut locations[state][ri];
+                    if rule.regex.captures_read(locs, bytes).is_none() {
+                        continue;
+                    }
+                    for &(group, value) in &rule.assigns {
+                        let cut = locs.get(group).map(|(a, b)| Cut {
+                            start: offset + a,
+                            end: offset + b,
                         });
-                        run.assign(*v, text.as_deref());
+                        run.assign(value, cut);
                     }
                 }
                 if let Next::Error(message) = &rule.next {
@@ -270,6 +283,9 @@ impl Template {
                     RecordOp::Clear => run.clear(false),
                     RecordOp::Clearall => run.clear(true),
                 }
+                if run.too_big {
+                    return Err(too_big(n + 1));
+                }
                 if rule.line == LineOp::Continue {
                     continue;
                 }
@@ -287,26 +303,50 @@ impl Template {
         }
         if !finished && !self.has_eof_state {
             run.record();
+            if run.too_big {
+                return Err(too_big(text.lines().count()));
+            }
         }
-        Ok(run.rows)
+        Ok(run.out)
     }
 }
 
-/// One pass of the machine over an output: the row being filled and the rows recorded.
-struct Run<'t> {
+fn too_big(line: usize) -> ParseError {
+    ParseError {
+        line,
+        message: "the records hold over 4 GiB of text".into(),
+    }
+}
+
+/// A byte range of the output being parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cut {
+    start: usize,
+    end: usize,
+}
+
+/// One pass of the machine over an output: the row being filled, as ranges of the output
+/// (copied only when the row is recorded), and the records so far.
+struct Run<'t, 'i> {
     template: &'t Template,
+    input: &'i str,
     current: Vec<Slot>,
     /// What a `Filldown` value carries into the next row.
     kept: Vec<Slot>,
-    rows: Vec<Json>,
+    out: Records,
+    /// Per column, the range of the output last copied into `out` and where it went, so a
+    /// `Filldown` value repeated row after row is stored once.
+    copied: Vec<Option<(Cut, Span)>>,
+    /// The records outgrew the 32-bit offsets of [`Records`].
+    too_big: bool,
 }
 
 #[derive(Debug, Clone, Default)]
 enum Slot {
     #[default]
     Unset,
-    One(String),
-    Many(Vec<String>),
+    One(Cut),
+    Many(Vec<Cut>),
 }
 
 impl Slot {
@@ -319,45 +359,85 @@ impl Slot {
     }
 }
 
-impl<'t> Run<'t> {
-    fn new(template: &'t Template) -> Run<'t> {
+impl<'t, 'i> Run<'t, 'i> {
+    fn new(template: &'t Template, input: &'i str) -> Run<'t, 'i> {
         let n = template.values.len();
         Run {
             template,
+            input,
             current: vec![Slot::Unset; n],
             kept: vec![Slot::Unset; n],
-            rows: Vec::new(),
+            out: Records::new(template.columns.clone()),
+            copied: vec![None; n],
+            too_big: false,
         }
     }
 
-    fn assign(&mut self, index: usize, text: Option<&str>) {
+    fn assign(&mut self, index: usize, cut: Option<Cut>) {
         let def = &self.template.values[index];
         let slot = &mut self.current[index];
         if def.list {
-            if let Some(t) = text {
+            if let Some(c) = cut {
                 match slot {
-                    Slot::Many(items) => items.push(t.to_string()),
-                    _ => *slot = Slot::Many(vec![t.to_string()]),
+                    Slot::Many(items) => items.push(c),
+                    _ => *slot = Slot::Many(vec![c]),
                 }
             }
         } else {
-            *slot = text.map_or(Slot::Unset, |t| Slot::One(t.to_string()));
+            *slot = cut.map_or(Slot::Unset, Slot::One);
         }
         if def.filldown {
             self.kept[index] = slot.clone();
         }
         if def.fillup {
-            if let Some(t) = text {
-                // Fill the same column of earlier rows upwards, until one already has it.
-                let name = &def.name;
-                for row in self.rows.iter_mut().rev() {
-                    match row.get_mut(name) {
-                        Some(Json::String(s)) if s.is_empty() => *s = t.to_string(),
-                        _ => break,
-                    }
-                }
+            if let Some(c) = cut {
+                self.fill_up(index, c);
             }
         }
+    }
+
+    /// Fills the same column of earlier rows upwards, until one already has it.
+    fn fill_up(&mut self, column: usize, cut: Cut) {
+        let width = self.template.values.len();
+        let mut span = None;
+        for row in (0..self.out.fields.len() / width).rev() {
+            let at = row * width + column;
+            match self.out.fields[at] {
+                Field::Text(s) if s.start == s.end => {
+                    let s = match span {
+                        Some(s) => s,
+                        None => *span.insert(self.copy(column, cut)),
+                    };
+                    self.out.fields[at] = Field::Text(s);
+                }
+                _ => break,
+            }
+        }
+    }
+
+    /// Copies a range of the output into the records' text. Matching is on bytes with ASCII
+    /// classes, which can cut a multi-byte character: then lossy, never a panic.
+    fn copy(&mut self, column: usize, cut: Cut) -> Span {
+        if let Some((c, span)) = self.copied[column] {
+            if c == cut {
+                return span;
+            }
+        }
+        let text = &mut self.out.text;
+        let start = text.len();
+        match self.input.get(cut.start..cut.end) {
+            Some(s) => text.push_str(s),
+            None => text.push_str(&String::from_utf8_lossy(
+                &self.input.as_bytes()[cut.start..cut.end],
+            )),
+        }
+        let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(text.len())) else {
+            self.too_big = true;
+            return Span::EMPTY;
+        };
+        let span = Span { start, end };
+        self.copied[column] = Some((cut, span));
+        span
     }
 
     fn record(&mut self) {
@@ -373,18 +453,30 @@ impl<'t> Run<'t> {
             self.clear(false);
             return;
         }
-        let mut row = Map::with_capacity(defs.len());
-        // Moved out, not cloned: `clear` below refills every slot (from `kept` for Filldown).
-        for (def, slot) in defs.iter().zip(&mut self.current) {
-            let value = match std::mem::take(slot) {
-                Slot::Unset if def.list => Json::Array(Vec::new()),
-                Slot::Unset => Json::String(String::new()),
-                Slot::One(s) => Json::String(s),
-                Slot::Many(items) => Json::Array(items.into_iter().map(Json::String).collect()),
+        self.out.fields.reserve(defs.len());
+        // Taken, not cloned: `clear` below refills every slot (from `kept` for Filldown).
+        for column in 0..defs.len() {
+            let field = match std::mem::take(&mut self.current[column]) {
+                Slot::Unset if self.template.values[column].list => Field::List(Span::EMPTY),
+                Slot::Unset => Field::Text(Span::EMPTY),
+                Slot::One(cut) => Field::Text(self.copy(column, cut)),
+                Slot::Many(cuts) => {
+                    let first = self.out.items.len();
+                    for cut in cuts {
+                        let span = self.copy(column, cut);
+                        self.out.items.push(span);
+                    }
+                    match (u32::try_from(first), u32::try_from(self.out.items.len())) {
+                        (Ok(start), Ok(end)) => Field::List(Span { start, end }),
+                        _ => {
+                            self.too_big = true;
+                            Field::List(Span::EMPTY)
+                        }
+                    }
+                }
             };
-            row.insert(def.name.clone(), value);
+            self.out.fields.push(field);
         }
-        self.rows.push(Json::Object(row));
         self.clear(false);
     }
 
@@ -540,13 +632,19 @@ fn compile_rule(
     expanded.push_str(rest);
     let regex = compile_regex(&expanded)
         .map_err(|e| err(number, format!("bad regular expression: {}", one_line(&e))))?;
-    let groups = regex
+    let assigns = regex
         .capture_names()
-        .map(|n| n.and_then(|n| values.iter().position(|d| d.name == n)))
+        .enumerate()
+        .filter_map(|(group, n)| {
+            Some((
+                group,
+                values.iter().position(|d| Some(d.name.as_str()) == n)?,
+            ))
+        })
         .collect();
     Ok(Rule {
         regex,
-        groups,
+        assigns,
         line,
         record,
         next,
@@ -629,11 +727,11 @@ fn parse_action(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value as Json};
 
     fn rows(template: &str, text: &str) -> Json {
         let t = Template::compile(template).unwrap();
-        Json::Array(t.parse(text).unwrap())
+        t.parse(text).unwrap().to_json()
     }
 
     #[test]
@@ -789,6 +887,71 @@ Table
         assert_eq!(
             rows(template, "Gi0/1 Büro-Uplink\nÄ b\n"),
             json!([{"A": "Gi0/1", "B": "Büro-Uplink"}, {"A": "Ä", "B": "b"}])
+        );
+    }
+
+    #[test]
+    fn filldown_list_values_carry_until_clearall() {
+        let template = "\
+Value Filldown,List Tags (\\w+)
+Value Name (\\w+)
+
+Start
+  ^tag ${Tags}
+  ^name ${Name} -> Record
+  ^reset -> Clearall
+";
+        let text = "tag a\ntag b\nname x\nname y\ntag c\nname z\nreset\nname w\n";
+        assert_eq!(
+            rows(template, text),
+            json!([
+                {"Tags": ["a", "b"], "Name": "x"},
+                {"Tags": ["a", "b"], "Name": "y"},
+                {"Tags": ["a", "b", "c"], "Name": "z"},
+                {"Tags": [], "Name": "w"},
+            ])
+        );
+    }
+
+    #[test]
+    fn fillup_stops_at_a_row_that_has_the_value() {
+        let template =
+            "Value A (\\d)\nValue Fillup B (\\w)\n\nStart\n  ^a ${A} -> Record\n  ^b ${B}\n";
+        assert_eq!(
+            rows(template, "a 1\nb x\na 2\na 3\nb y\n"),
+            json!([
+                {"A": "1", "B": "x"},
+                {"A": "2", "B": "x"},
+                {"A": "3", "B": "y"},
+                {"A": "", "B": "y"},
+            ])
+        );
+    }
+
+    #[test]
+    fn a_capture_that_cuts_a_character_is_read_lossily() {
+        // `\S` without Unicode is one byte: here half of `Ä`.
+        let template = "Value A (\\S)\nValue B (.*)\n\nStart\n  ^${A}${B} -> Record\n";
+        assert_eq!(
+            rows(template, "Äb\n"),
+            json!([{"A": "\u{FFFD}", "B": "\u{FFFD}b"}])
+        );
+    }
+
+    #[test]
+    fn a_required_value_set_then_cleared_drops_only_its_row() {
+        let template = "\
+Value Required A (\\d)
+Value B (\\w)
+
+Start
+  ^a ${A}
+  ^b ${B} -> Record
+  ^x -> Clear
+";
+        assert_eq!(
+            rows(template, "a 1\nb p\nb q\na 2\nx\nb r\na 3\nb s\n"),
+            json!([{"A": "1", "B": "p"}, {"A": "3", "B": "s"}])
         );
     }
 

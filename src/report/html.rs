@@ -588,7 +588,7 @@ fn task(
     }
     output("stderr", &t.stderr, PREVIEW_LINES, true, out);
     if let Some(p) = &t.parsed {
-        parsed(p, out);
+        parsed(&p.to_json(), out);
     }
     if !t.runs.is_empty() {
         attempts("runs of this task", &t.runs, out);
