@@ -513,6 +513,73 @@ fn reconnects_and_resubscribes_after_the_broker_restarts() {
 }
 
 #[test]
+fn reconnects_after_a_broker_restart_are_paced_by_the_rate() {
+    // 30 shared connections (one client id each), then the broker restarts while a local
+    // play runs; the third play wants them all again at once.
+    let mut broker = Mosquitto::start_logging();
+    let _sim = Simulator::start(broker.port, all_ok(Behaviour::Ok));
+    let hosts = nodes("p", 30);
+    let mut inv = format!(
+        "groups:\n  iot:\n    vars: {{ transport: mqtt, mqtt_url: \"{}\" }}\n    hosts: [{}]\n",
+        broker.url(),
+        hosts.join(", ")
+    );
+    inv.push_str("  lab:\n    vars: { transport: local }\n    hosts: [r1]\nhosts:\n");
+    for h in &hosts {
+        inv.push_str(&format!(
+            "  {h}: {{ vars: {{ mqtt_client_id: pace-{h} }} }}\n"
+        ));
+    }
+    let playbook = ACROSS_A_RESTART.replace(
+        "  hosts: iot\n",
+        "  hosts: iot\n  rate: 10/s\n  concurrency: 30\n",
+    );
+    let test = Test::new().file("inv.yml", &inv).file("p.yml", &playbook);
+    let dir = test.path().to_path_buf();
+    let test = test.args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"]);
+    let mut child = test
+        .command()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run drover");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !dir.join("restart-now").exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mark = broker.log_mark();
+    broker.restart();
+    // As above: the simulator's own client and drover's see the drop before the third play
+    // wants the connections again (nobody wants them meanwhile, so none is dialled yet).
+    std::thread::sleep(Duration::from_millis(1500));
+    std::fs::write(dir.join("restarted"), "").expect("signal");
+    let status = child.wait().expect("drover exits");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    let failed: Vec<&serde_json::Value> = report["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["status"] != "ok")
+        .collect();
+    assert_eq!(status.code(), Some(0), "{failed:?}");
+    assert_eq!(report["mqtt"]["connections"], 30);
+    assert_eq!(report["mqtt"]["reconnects"], 30);
+    // From the broker's side: the 30 came back at 10 a second, never more in one second.
+    let stamps = broker.connects_since(mark, "pace-");
+    assert_eq!(stamps.len(), 30, "{stamps:?}");
+    let mut per_second = std::collections::BTreeMap::new();
+    for s in &stamps {
+        *per_second.entry(*s).or_insert(0) += 1;
+    }
+    assert!(
+        per_second.values().all(|n| *n <= 10),
+        "connections per second after the restart: {per_second:?}"
+    );
+    assert!(per_second.len() >= 3, "{per_second:?}");
+}
+
+#[test]
 fn credentials_by_reference_and_a_wrong_password() {
     let broker = Mosquitto::start();
     let _sim = Simulator::start(broker.port, all_ok(Behaviour::Ok));

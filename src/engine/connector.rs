@@ -89,9 +89,17 @@ impl Connector {
                 }
             }
         }
+        // Connections a transport opens again by itself (an MQTT client after a broker
+        // restart) wait on the same limiter as the engine's connects.
+        let limiter = RateLimiter::new(settings.rate, settings.burst);
+        let pacer = limiter.clone();
+        transport.pace(Arc::new(move || {
+            let pacer = pacer.clone();
+            Box::pin(async move { pacer.acquire().await })
+        }));
         Connector {
             transport,
-            limiter: RateLimiter::new(settings.rate, settings.burst),
+            limiter,
             gateways,
             breakers,
             breaker_policy: settings.breaker_policy(),

@@ -109,6 +109,11 @@ pub enum Summary {
     Mqtt(MqttSummary),
 }
 
+/// Paces the new network connections a transport opens on its own after a loss (an MQTT
+/// client dialling its broker again): the run's `rate`, the limiter the engine's connects
+/// wait on, so a broker restart is not followed by every client at once.
+pub type Pacer = Arc<dyn Fn() -> BoxFuture<'static, ()> + Send + Sync>;
+
 /// One transport, or a set of them. Object-safe: the engine holds a `dyn Transport`.
 pub trait Transport: Send + Sync + fmt::Debug {
     /// Plan time: parses and checks the host's options, once. The message names what is
@@ -146,6 +151,10 @@ pub trait Transport: Send + Sync + fmt::Debug {
     fn finish(&self) -> BoxFuture<'_, Vec<Summary>> {
         Box::pin(async { Vec::new() })
     }
+
+    /// From now on, connections the transport opens again by itself wait on `pacer` (the
+    /// current play's rate limit) first.
+    fn pace(&self, _pacer: Pacer) {}
 
     /// For a long-running watch: the connection that carries `host`'s topics, kept for as
     /// long as the link lives, its messages sent to `messages`; `None` when the transport has
@@ -251,6 +260,10 @@ impl Transport for Transports {
         messages: topics::TopicSender,
     ) -> Option<Box<dyn topics::TopicLink>> {
         self.of(&endpoint.target).topics(host, endpoint, messages)
+    }
+
+    fn pace(&self, pacer: Pacer) {
+        self.mqtt.pace(pacer);
     }
 
     fn finish(&self) -> BoxFuture<'_, Vec<Summary>> {

@@ -153,10 +153,11 @@ impl Mosquitto {
         Mosquitto::start_with("")
     }
 
-    /// A broker that also logs every packet it receives (`log_type debug`), so a test can read
-    /// back with `packets` what a client subscribed and unsubscribed.
+    /// A broker that also logs every packet it receives (`log_type debug`) and every client
+    /// that connects (`notice`), so a test can read back with `packets` what a client
+    /// subscribed and unsubscribed, and with `connects_since` when clients connected.
     pub fn start_logging() -> Mosquitto {
-        Mosquitto::start_with("log_type debug\n")
+        Mosquitto::start_with("log_type debug\nlog_type notice\n")
     }
 
     /// Every SUBSCRIBE and UNSUBSCRIBE the broker received from clients whose id starts with
@@ -193,6 +194,28 @@ impl Mosquitto {
             }
         }
         out
+    }
+
+    /// The broker's log so far, in bytes: a test takes it as a mark before an event, and
+    /// reads only what the broker logged after it.
+    pub fn log_mark(&self) -> usize {
+        std::fs::metadata(self.dir.path().join("mosquitto.log")).map_or(0, |m| m.len() as usize)
+    }
+
+    /// When (the log's whole seconds) each client whose id starts with `client` connected,
+    /// after the log `mark`, from the debug log (`start_logging`).
+    pub fn connects_since(&self, mark: usize, client: &str) -> Vec<u64> {
+        let log = std::fs::read(self.dir.path().join("mosquitto.log")).unwrap_or_default();
+        let log = String::from_utf8_lossy(log.get(mark..).unwrap_or_default());
+        log.lines()
+            .filter_map(|line| {
+                // `1733070000: New client connected from 127.0.0.1:40000 as pace-n1 (p2, c1, k60).`
+                let (stamp, text) = line.split_once(": ")?;
+                let rest = text.strip_prefix("New client connected from ")?;
+                let (_, id) = rest.split_once(" as ")?;
+                id.starts_with(client).then(|| stamp.parse().ok())?
+            })
+            .collect()
     }
 
     fn start_with(extra: &str) -> Mosquitto {

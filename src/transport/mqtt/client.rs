@@ -12,8 +12,10 @@
 //! which records it (a host on a broker known to be down fails at once). After an error it
 //! waits a jittered, growing backoff, and it reconnects only while some host still wants the
 //! connection (a host waiting for it or a session on it): a broker whose hosts have all given
-//! up is not dialled (nor its name looked up) again and again until the run ends. After a
-//! reconnect without a session the broker task subscribes again to every reply filter.
+//! up is not dialled (nor its name looked up) again and again until the run ends; and each
+//! new attempt waits for a slot of the run's `rate` first, as the engine's connects do.
+//! After a reconnect without a session the broker task subscribes again to every reply
+//! filter.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -32,6 +34,27 @@ use crate::outcome::{ErrorKind, TaskError};
 use crate::policy::{fresh_seed, jitter_source, Backoff};
 use crate::transport::topics::{Refused, TopicSender};
 use crate::transport::BoxFuture;
+
+/// The pacer a client waits on before it dials its broker again (see `Transport::pace`);
+/// clones share it, so a later play's limiter reaches the clients an earlier play opened.
+#[derive(Clone, Default)]
+pub struct Reconnects(Arc<std::sync::Mutex<Option<crate::transport::Pacer>>>);
+
+impl Reconnects {
+    pub fn set(&self, pacer: crate::transport::Pacer) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(pacer);
+    }
+
+    fn get(&self) -> Option<crate::transport::Pacer> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+impl std::fmt::Debug for Reconnects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Reconnects")
+    }
+}
 
 /// Counters over the whole run, for the report.
 #[derive(Debug, Default)]
@@ -142,6 +165,7 @@ impl BrokerClient {
         client_id: &str,
         secrets: &Secrets,
         stats: Arc<Stats>,
+        pacer: Reconnects,
     ) -> Result<BrokerClient, TaskError> {
         let Secrets { tls, password } = secrets.clone();
         let (client, events) = proto::build(options, client_id, tls, password);
@@ -155,6 +179,7 @@ impl BrokerClient {
             client.clone(),
             events_tx,
             interest.clone(),
+            pacer,
         ));
         tokio::spawn(broker_task(
             options.url(),
@@ -411,6 +436,7 @@ async fn poll_task(
     client: Client,
     tx: mpsc::Sender<Polled>,
     interest: Arc<Interest>,
+    pacer: Reconnects,
 ) {
     let backoff = Backoff {
         base: Duration::from_millis(100),
@@ -458,6 +484,14 @@ async fn poll_task(
         tokio::select! {
             _ = tx.closed() => break,
             _ = pause => {}
+        }
+        // Dialling again is a new connection, paced like the engine's (the first one was
+        // paced by the host that opened it).
+        if let Some(pace) = pacer.get() {
+            tokio::select! {
+                _ = tx.closed() => break,
+                _ = pace() => {}
+            }
         }
     }
     if !connected {

@@ -68,6 +68,8 @@ pub struct MqttTransport {
     /// Told when a shared client is created or a claim to create one ends.
     opened: Arc<tokio::sync::Notify>,
     stats: Arc<Stats>,
+    /// What a client's reconnect waits on: the current play's rate limit.
+    pacer: client::Reconnects,
 }
 
 /// A shared connection, or the claim of the host that opens it once its rate token comes
@@ -239,7 +241,13 @@ impl MqttTransport {
                     .clone()
                     .unwrap_or_else(|| format!("drover-{}-{}", std::process::id(), shared.len()));
                 let secrets = target.secrets()?;
-                let c = BrokerClient::spawn(options, &id, secrets, self.stats.clone())?;
+                let c = BrokerClient::spawn(
+                    options,
+                    &id,
+                    secrets,
+                    self.stats.clone(),
+                    self.pacer.clone(),
+                )?;
                 shared.insert(options.clone(), Slot::Open(c.clone()));
                 self.opened.notify_waiters();
                 Ok(Some(c))
@@ -255,6 +263,7 @@ impl MqttTransport {
                 &target.client_id,
                 target.secrets()?,
                 self.stats.clone(),
+                self.pacer.clone(),
             )?,
             Mode::Shared => loop {
                 let opened = self.opened.notified();
@@ -366,6 +375,10 @@ impl Transport for MqttTransport {
             _held: client.hold(),
             client,
         }))
+    }
+
+    fn pace(&self, pacer: crate::transport::Pacer) {
+        self.pacer.set(pacer);
     }
 
     fn finish(&self) -> BoxFuture<'_, Vec<Summary>> {
