@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod atomic_write;
+mod base64;
 pub mod check;
 pub mod cli;
 pub mod diagnostic;
