@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use regex::bytes::{Regex, RegexBuilder};
 
-use super::records::{Columns, Field, Records, Span};
+use super::records::{Columns, Records, Span};
 
 /// A compiled template.
 #[derive(Debug)]
@@ -32,6 +32,10 @@ pub struct Template {
     /// States by index; `Start` is index 0.
     states: Vec<State>,
     has_eof_state: bool,
+    /// The `Required` values' indexes.
+    required: Vec<usize>,
+    /// Whether any value is `Filldown`: else a recorded row leaves every slot unset.
+    any_filldown: bool,
 }
 
 #[derive(Debug)]
@@ -210,13 +214,17 @@ impl Template {
             states.push(State { rules: compiled });
         }
         let columns = Arc::new(Columns::new(
-            values.iter().map(|v| v.name.clone()).collect(),
+            values.iter().map(|v| (v.name.clone(), v.list)).collect(),
         ));
+        let required = (0..values.len()).filter(|&i| values[i].required).collect();
+        let any_filldown = values.iter().any(|v| v.filldown);
         Ok(Template {
             values,
             columns,
             states,
             has_eof_state,
+            required,
+            any_filldown,
         })
     }
 
@@ -241,10 +249,7 @@ impl Template {
             .collect();
         let mut state = 0;
         let mut finished = false;
-        'lines: for (n, line) in text.lines().enumerate() {
-            // `lines` yields subslices of `text`: where this one starts in it.
-            let offset = line.as_ptr() as usize - text.as_ptr() as usize;
-            let bytes = line.as_bytes();
+        'lines: for (n, (offset, bytes)) in Lines::new(text).enumerate() {
             let rules = &self.states[state].rules;
             for (ri, rule) in rules.iter().enumerate() {
                 if rule.assigns.is_empty() {
@@ -272,6 +277,8 @@ impl Template {
                     });
                 }
                 if rule.line == LineOp::Error {
+                    // Lines end at ASCII bytes of `text`: character boundaries.
+                    let line = text.get(offset..offset + bytes.len()).unwrap_or_default();
                     return Err(ParseError {
                         line: n + 1,
                         message: format!("the template's Error rule matched `{line}`"),
@@ -307,7 +314,48 @@ impl Template {
                 return Err(too_big(text.lines().count()));
             }
         }
-        Ok(run.out)
+        let mut out = run.out;
+        // Sized up front from the output's length (see `Run::new`): give back what is unused.
+        out.text.shrink_to_fit();
+        out.fields.shrink_to_fit();
+        Ok(out)
+    }
+}
+
+/// The lines of an output as `str::lines` cuts them (at `\n`, dropping a `\r` before it),
+/// each with the offset where it starts in the output; found with `memchr`.
+struct Lines<'a> {
+    text: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Lines<'a> {
+        Lines {
+            text: text.as_bytes(),
+            at: 0,
+        }
+    }
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = (usize, &'a [u8]);
+
+    fn next(&mut self) -> Option<(usize, &'a [u8])> {
+        let start = self.at;
+        let rest = self.text.get(start..).filter(|r| !r.is_empty())?;
+        let line = match memchr::memchr(b'\n', rest) {
+            Some(i) => {
+                self.at = start + i + 1;
+                let line = &rest[..i];
+                line.strip_suffix(b"\r").unwrap_or(line)
+            }
+            None => {
+                self.at = self.text.len();
+                rest
+            }
+        };
+        Some((start, line))
     }
 }
 
@@ -334,9 +382,9 @@ struct Run<'t, 'i> {
     /// What a `Filldown` value carries into the next row.
     kept: Vec<Slot>,
     out: Records,
-    /// Per column, the range of the output last copied into `out` and where it went, so a
-    /// `Filldown` value repeated row after row is stored once.
-    copied: Vec<Option<(Cut, Span)>>,
+    /// Per column, where the text last copied into `out` went, so the same text in row
+    /// after row (a `Filldown` value, a status) is stored once.
+    copied: Vec<Option<Span>>,
     /// The records outgrew the 32-bit offsets of [`Records`].
     too_big: bool,
 }
@@ -362,12 +410,19 @@ impl Slot {
 impl<'t, 'i> Run<'t, 'i> {
     fn new(template: &'t Template, input: &'i str) -> Run<'t, 'i> {
         let n = template.values.len();
+        let mut out = Records::new(template.columns.clone());
+        // One allocation each, sized from the output rather than grown (and copied, and
+        // faulted in again) row by row: the fields rarely hold more text than the output,
+        // and a row per 32 bytes of output is more rows than a table of lines has. Untouched
+        // capacity costs no memory and is given back at the end; more rows still fit.
+        out.text.reserve(input.len());
+        out.fields.reserve(n.saturating_mul(input.len() / 32 + 1));
         Run {
             template,
             input,
             current: vec![Slot::Unset; n],
             kept: vec![Slot::Unset; n],
-            out: Records::new(template.columns.clone()),
+            out,
             copied: vec![None; n],
             too_big: false,
         }
@@ -397,29 +452,32 @@ impl<'t, 'i> Run<'t, 'i> {
     }
 
     /// Fills the same column of earlier rows upwards, until one already has it.
+    /// A `List` column's fields are never filled.
     fn fill_up(&mut self, column: usize, cut: Cut) {
+        if self.template.values[column].list {
+            return;
+        }
         let width = self.template.values.len();
         let mut span = None;
         for row in (0..self.out.fields.len() / width).rev() {
             let at = row * width + column;
-            match self.out.fields[at] {
-                Field::Text(s) if s.start == s.end => {
-                    let s = match span {
-                        Some(s) => s,
-                        None => *span.insert(self.copy(column, cut)),
-                    };
-                    self.out.fields[at] = Field::Text(s);
-                }
-                _ => break,
+            if self.out.fields[at].start != self.out.fields[at].end {
+                break;
             }
+            let s = match span {
+                Some(s) => s,
+                None => *span.insert(self.copy(column, cut)),
+            };
+            self.out.fields[at] = s;
         }
     }
 
     /// Copies a range of the output into the records' text. Matching is on bytes with ASCII
     /// classes, which can cut a multi-byte character: then lossy, never a panic.
     fn copy(&mut self, column: usize, cut: Cut) -> Span {
-        if let Some((c, span)) = self.copied[column] {
-            if c == cut {
+        let source = &self.input.as_bytes()[cut.start..cut.end];
+        if let Some(span) = self.copied[column] {
+            if self.out.text.as_bytes().get(span.range()) == Some(source) {
                 return span;
             }
         }
@@ -436,30 +494,29 @@ impl<'t, 'i> Run<'t, 'i> {
             return Span::EMPTY;
         };
         let span = Span { start, end };
-        self.copied[column] = Some((cut, span));
+        self.copied[column] = Some(span);
         span
     }
 
     fn record(&mut self) {
-        let defs = &self.template.values;
         if self.current.iter().all(Slot::is_empty) {
             return;
         }
-        if defs
+        let template = self.template;
+        if template
+            .required
             .iter()
-            .zip(&self.current)
-            .any(|(d, s)| d.required && s.is_empty())
+            .any(|&i| self.current[i].is_empty())
         {
             self.clear(false);
             return;
         }
-        self.out.fields.reserve(defs.len());
-        // Taken, not cloned: `clear` below refills every slot (from `kept` for Filldown).
-        for column in 0..defs.len() {
+        // Taken, not cloned: every slot is left unset, and `clear` below refills the
+        // Filldown ones from `kept`.
+        for column in 0..template.values.len() {
             let field = match std::mem::take(&mut self.current[column]) {
-                Slot::Unset if self.template.values[column].list => Field::List(Span::EMPTY),
-                Slot::Unset => Field::Text(Span::EMPTY),
-                Slot::One(cut) => Field::Text(self.copy(column, cut)),
+                Slot::Unset => Span::EMPTY,
+                Slot::One(cut) => self.copy(column, cut),
                 Slot::Many(cuts) => {
                     let first = self.out.items.len();
                     for cut in cuts {
@@ -467,17 +524,19 @@ impl<'t, 'i> Run<'t, 'i> {
                         self.out.items.push(span);
                     }
                     match (u32::try_from(first), u32::try_from(self.out.items.len())) {
-                        (Ok(start), Ok(end)) => Field::List(Span { start, end }),
+                        (Ok(start), Ok(end)) => Span { start, end },
                         _ => {
                             self.too_big = true;
-                            Field::List(Span::EMPTY)
+                            Span::EMPTY
                         }
                     }
                 }
             };
             self.out.fields.push(field);
         }
-        self.clear(false);
+        if template.any_filldown {
+            self.clear(false);
+        }
     }
 
     /// `Clear` keeps `Filldown` values; `Clearall` (and `all`) drops them too.
@@ -953,6 +1012,30 @@ Start
             rows(template, "a 1\nb p\nb q\na 2\nx\nb r\na 3\nb s\n"),
             json!([{"A": "1", "B": "p"}, {"A": "3", "B": "s"}])
         );
+    }
+
+    #[test]
+    fn lines_are_cut_as_str_lines_cuts_them() {
+        for text in [
+            "",
+            "a",
+            "a\n",
+            "a\r\n",
+            "a\r",
+            "\n",
+            "\n\n",
+            "\r\n",
+            "a\rb\nc",
+            "a\n\r\nb\r\r\n",
+            "ä\nö",
+        ] {
+            let ours: Vec<(usize, &[u8])> = Lines::new(text).collect();
+            let std: Vec<(usize, &[u8])> = text
+                .lines()
+                .map(|l| (l.as_ptr() as usize - text.as_ptr() as usize, l.as_bytes()))
+                .collect();
+            assert_eq!(ours, std, "{text:?}");
+        }
     }
 
     #[test]
