@@ -19,7 +19,12 @@
 use std::fmt;
 use std::sync::Arc;
 
-use regex::bytes::{Regex, RegexBuilder};
+use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
+use regex_automata::dfa::onepass;
+use regex_automata::nfa::thompson;
+use regex_automata::util::primitives::NonMaxUsize;
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input};
 
 use super::records::{Columns, Records, Span};
 
@@ -55,6 +60,11 @@ struct State {
 #[derive(Debug)]
 struct Rule {
     regex: Regex,
+    /// The same pattern as a one-pass DFA, when it is one and anchored at the start (every
+    /// usual rule is: `^` and no ambiguity): the capture engine `regex` itself would pick
+    /// for it, called directly, without the meta engine's dispatch and cache pool per line
+    /// (bench/README.md). Else `regex`'s own capture search.
+    onepass: Option<onepass::DFA>,
     /// The capture groups of `regex` that assign a value, and the value each assigns.
     assigns: Vec<(usize, usize)>,
     line: LineOp,
@@ -237,15 +247,10 @@ impl Template {
     /// `List` value is a list of strings, any other a string (empty when unset).
     pub fn parse(&self, text: &str) -> Result<Records, ParseError> {
         let mut run = Run::new(self, text);
-        let mut locations: Vec<_> = self
+        let mut scratch: Vec<Vec<Scratch>> = self
             .states
             .iter()
-            .map(|s| {
-                s.rules
-                    .iter()
-                    .map(|r| r.regex.capture_locations())
-                    .collect::<Vec<_>>()
-            })
+            .map(|s| s.rules.iter().map(Scratch::new).collect())
             .collect();
         let mut state = 0;
         let mut finished = false;
@@ -258,12 +263,12 @@ impl Template {
                         continue;
                     }
                 } else {
-                    let locs = &mut locations[state][ri];
-                    if rule.regex.captures_read(locs, bytes).is_none() {
+                    let scratch = &mut scratch[state][ri];
+                    if !scratch.captures(rule, bytes) {
                         continue;
                     }
                     for &(group, value) in &rule.assigns {
-                        let cut = locs.get(group).map(|(a, b)| Cut {
+                        let cut = scratch.get(group).map(|(a, b)| Cut {
                             start: offset + a,
                             end: offset + b,
                         });
@@ -315,10 +320,61 @@ impl Template {
             }
         }
         let mut out = run.out;
-        // Sized up front from the output's length (see `Run::new`): give back what is unused.
+        // Kept until the report is written: not with up to twice the room they need.
         out.text.shrink_to_fit();
         out.fields.shrink_to_fit();
         Ok(out)
+    }
+}
+
+/// A rule's capture buffers, made once per output.
+struct Scratch {
+    locations: CaptureLocations,
+    /// For [`Rule::onepass`]: its cache and slots (two per group).
+    onepass: Option<(onepass::Cache, Vec<Option<NonMaxUsize>>)>,
+    /// The last search went through `onepass`.
+    by_onepass: bool,
+}
+
+impl Scratch {
+    fn new(rule: &Rule) -> Scratch {
+        Scratch {
+            locations: rule.regex.capture_locations(),
+            onepass: rule.onepass.as_ref().map(|dfa| {
+                let slots = vec![None; dfa.get_nfa().group_info().slot_len()];
+                (dfa.create_cache(), slots)
+            }),
+            by_onepass: false,
+        }
+    }
+
+    /// Whether `rule` matches `line`, keeping where its groups matched.
+    fn captures(&mut self, rule: &Rule, line: &[u8]) -> bool {
+        if let (Some(dfa), Some((cache, slots))) = (&rule.onepass, &mut self.onepass) {
+            let input = Input::new(line).anchored(Anchored::Yes);
+            // A one-pass DFA's anchored search has no reason to fail; should it, `regex`
+            // answers.
+            if let Ok(found) = dfa.try_search_slots(cache, &input, slots) {
+                self.by_onepass = true;
+                return found.is_some();
+            }
+        }
+        self.by_onepass = false;
+        rule.regex
+            .captures_read(&mut self.locations, line)
+            .is_some()
+    }
+
+    /// Where group `group` matched in the last line that matched.
+    fn get(&self, group: usize) -> Option<(usize, usize)> {
+        match &self.onepass {
+            Some((_, slots)) if self.by_onepass => {
+                let start = slots.get(group * 2).copied().flatten()?;
+                let end = slots.get(group * 2 + 1).copied().flatten()?;
+                Some((start.get(), end.get()))
+            }
+            _ => self.locations.get(group),
+        }
     }
 }
 
@@ -382,9 +438,9 @@ struct Run<'t, 'i> {
     /// What a `Filldown` value carries into the next row.
     kept: Vec<Slot>,
     out: Records,
-    /// Per column, where the text last copied into `out` went, so the same text in row
-    /// after row (a `Filldown` value, a status) is stored once.
-    copied: Vec<Option<Span>>,
+    /// Per column, the range of the output last copied into `out` and where it went, so a
+    /// `Filldown` value repeated row after row is stored once.
+    copied: Vec<Option<(Cut, Span)>>,
     /// The records outgrew the 32-bit offsets of [`Records`].
     too_big: bool,
 }
@@ -410,19 +466,12 @@ impl Slot {
 impl<'t, 'i> Run<'t, 'i> {
     fn new(template: &'t Template, input: &'i str) -> Run<'t, 'i> {
         let n = template.values.len();
-        let mut out = Records::new(template.columns.clone());
-        // One allocation each, sized from the output rather than grown (and copied, and
-        // faulted in again) row by row: the fields rarely hold more text than the output,
-        // and a row per 32 bytes of output is more rows than a table of lines has. Untouched
-        // capacity costs no memory and is given back at the end; more rows still fit.
-        out.text.reserve(input.len());
-        out.fields.reserve(n.saturating_mul(input.len() / 32 + 1));
         Run {
             template,
             input,
             current: vec![Slot::Unset; n],
             kept: vec![Slot::Unset; n],
-            out,
+            out: Records::new(template.columns.clone()),
             copied: vec![None; n],
             too_big: false,
         }
@@ -475,9 +524,8 @@ impl<'t, 'i> Run<'t, 'i> {
     /// Copies a range of the output into the records' text. Matching is on bytes with ASCII
     /// classes, which can cut a multi-byte character: then lossy, never a panic.
     fn copy(&mut self, column: usize, cut: Cut) -> Span {
-        let source = &self.input.as_bytes()[cut.start..cut.end];
-        if let Some(span) = self.copied[column] {
-            if self.out.text.as_bytes().get(span.range()) == Some(source) {
+        if let Some((c, span)) = self.copied[column] {
+            if c == cut {
                 return span;
             }
         }
@@ -494,7 +542,7 @@ impl<'t, 'i> Run<'t, 'i> {
             return Span::EMPTY;
         };
         let span = Span { start, end };
-        self.copied[column] = Some(span);
+        self.copied[column] = Some((cut, span));
         span
     }
 
@@ -556,6 +604,27 @@ impl<'t, 'i> Run<'t, 'i> {
 
 fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(pattern).unicode(false).build()
+}
+
+/// `pattern` as a one-pass DFA, compiled as `compile_regex` compiles it (bytes, ASCII
+/// classes, leftmost-first; the configuration `regex::bytes` gives its engines), when it is
+/// one and every match starts at the start of the line, so that an anchored search finds
+/// what `regex` finds.
+fn compile_onepass(pattern: &str) -> Option<onepass::DFA> {
+    let nfa = thompson::Compiler::new()
+        .syntax(syntax::Config::new().unicode(false).utf8(false))
+        .configure(
+            thompson::Config::new()
+                .utf8(false)
+                .shrink(false)
+                .nfa_size_limit(Some(10 << 20)),
+        )
+        .build(pattern)
+        .ok()?;
+    if !nfa.is_always_start_anchored() {
+        return None;
+    }
+    onepass::Builder::new().build_from_nfa(nfa).ok()
 }
 
 fn is_comment(line: &str) -> bool {
@@ -700,9 +769,21 @@ fn compile_rule(
                 values.iter().position(|d| Some(d.name.as_str()) == n)?,
             ))
         })
-        .collect();
+        .collect::<Vec<_>>();
+    // For the rules that capture (else the yes/no search), and only with the same groups as
+    // `regex` (it has them: the same parser numbers them).
+    let onepass = (!assigns.is_empty())
+        .then(|| compile_onepass(&expanded))
+        .flatten()
+        .filter(|dfa| {
+            dfa.get_nfa()
+                .group_info()
+                .pattern_names(regex_automata::PatternID::ZERO)
+                .eq(regex.capture_names())
+        });
     Ok(Rule {
         regex,
+        onepass,
         assigns,
         line,
         record,
@@ -1011,6 +1092,54 @@ Start
         assert_eq!(
             rows(template, "a 1\nb p\nb q\na 2\nx\nb r\na 3\nb s\n"),
             json!([{"A": "1", "B": "p"}, {"A": "3", "B": "s"}])
+        );
+    }
+
+    /// The fixture template's capturing rule is a one-pass DFA, and parsing without it
+    /// gives the same records.
+    #[test]
+    fn one_pass_rules_parse_as_the_regex_engine_does() {
+        let source =
+            include_str!("../../tests/fixtures/textfsm/cisco_ios_show_ip_interface_brief.textfsm");
+        let fast = Template::compile(source).unwrap();
+        let rules = || fast.states.iter().flat_map(|s| &s.rules);
+        assert_eq!(rules().filter(|r| r.onepass.is_some()).count(), 1);
+        assert!(rules().all(|r| r.onepass.is_some() != r.assigns.is_empty()));
+        let mut slow = Template::compile(source).unwrap();
+        for rule in slow.states.iter_mut().flat_map(|s| &mut s.rules) {
+            rule.onepass = None;
+        }
+        let text = "Interface              IP-Address      OK? Method Status                Protocol\n\
+                    Gi0/1                  10.0.0.1        YES NVRAM  up                    up      \n\
+                    Gi0/2                  unassigned      YES unset  administratively down down    \r\n\
+                    Vlan1                  10.1.1.1        YES NVRAM  down                  down\n\
+                    \n";
+        let rows = fast.parse(text).unwrap().to_json();
+        assert_eq!(rows, slow.parse(text).unwrap().to_json());
+        assert_eq!(rows.as_array().unwrap().len(), 3);
+        assert_eq!(rows[1]["STATUS"], "administratively down");
+        let bad = format!("{text}Gi0/3 junk\n");
+        assert_eq!(fast.parse(&bad).unwrap_err(), slow.parse(&bad).unwrap_err());
+        // Unanchored alternatives, optional groups, bytes that are not UTF-8.
+        let template = "\
+Value A (\\d+)
+Value B (x?)
+Value C (.)
+
+Start
+  ^a ${A}|b ${B}
+  ^c${C}(?:!)?$$ -> Record
+";
+        let mut slow = Template::compile(template).unwrap();
+        let fast = Template::compile(template).unwrap();
+        assert!(fast.states[0].rules[0].onepass.is_none(), "not anchored");
+        for rule in slow.states.iter_mut().flat_map(|s| &mut s.rules) {
+            rule.onepass = None;
+        }
+        let text = "a 1\nzb x\nb \ncä\ncz!\nc\n";
+        assert_eq!(
+            fast.parse(text).unwrap().to_json(),
+            slow.parse(text).unwrap().to_json()
         );
     }
 
