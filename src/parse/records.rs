@@ -17,16 +17,24 @@ use serde_json::{Map, Value as Json};
 #[derive(Debug)]
 pub(crate) struct Columns {
     names: Vec<String>,
+    /// Which columns are `List` values: their fields are spans of [`Records::items`].
+    lists: Vec<bool>,
     /// Column indexes in name order: template maps iterate their keys sorted, and a row
     /// must read the same as the map it replaces.
     sorted: Vec<usize>,
 }
 
 impl Columns {
-    pub(crate) fn new(names: Vec<String>) -> Columns {
+    /// The names in order, each with whether it is a `List` value.
+    pub(crate) fn new(columns: Vec<(String, bool)>) -> Columns {
+        let (names, lists): (Vec<String>, Vec<bool>) = columns.into_iter().unzip();
         let mut sorted: Vec<usize> = (0..names.len()).collect();
         sorted.sort_by(|&a, &b| names[a].cmp(&names[b]));
-        Columns { names, sorted }
+        Columns {
+            names,
+            lists,
+            sorted,
+        }
     }
 
     fn len(&self) -> usize {
@@ -48,18 +56,9 @@ pub(crate) struct Span {
 impl Span {
     pub(crate) const EMPTY: Span = Span { start: 0, end: 0 };
 
-    fn range(self) -> std::ops::Range<usize> {
+    pub(crate) fn range(self) -> std::ops::Range<usize> {
         self.start as usize..self.end as usize
     }
-}
-
-/// One field of a record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Field {
-    /// A string: its text in [`Records::text`] (empty when the value was never set).
-    Text(Span),
-    /// A `List` value: its items' spans in [`Records::items`].
-    List(Span),
 }
 
 /// The records a template made of one output.
@@ -68,8 +67,11 @@ pub struct Records {
     pub(crate) columns: Arc<Columns>,
     /// Every field's text, back to back.
     pub(crate) text: String,
-    /// Row after row, [`Columns::len`] fields each.
-    pub(crate) fields: Vec<Field>,
+    /// Row after row, [`Columns::len`] fields each: a field is the span of its text in
+    /// [`Records::text`] (empty when the value was never set), or for a `List` column the
+    /// span of its items in [`Records::items`]. Bare spans (8 bytes a field), since the
+    /// column says which it is: the records of a host take about as much memory as its output.
+    pub(crate) fields: Vec<Span>,
     /// The items of `List` fields.
     pub(crate) items: Vec<Span>,
 }
@@ -141,9 +143,11 @@ impl Records {
 
     /// Field `column` of record `row`.
     fn get(&self, row: usize, column: usize) -> FieldRef<'_> {
-        match self.fields[row * self.columns.len() + column] {
-            Field::Text(s) => FieldRef::Text(self.str(s)),
-            Field::List(s) => FieldRef::List(self, &self.items[s.range()]),
+        let span = self.fields[row * self.columns.len() + column];
+        if self.columns.lists[column] {
+            FieldRef::List(self, &self.items[span.range()])
+        } else {
+            FieldRef::Text(self.str(span))
         }
     }
 

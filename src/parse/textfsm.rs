@@ -19,9 +19,14 @@
 use std::fmt;
 use std::sync::Arc;
 
-use regex::bytes::{Regex, RegexBuilder};
+use regex::bytes::{CaptureLocations, Regex, RegexBuilder};
+use regex_automata::dfa::onepass;
+use regex_automata::nfa::thompson;
+use regex_automata::util::primitives::NonMaxUsize;
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input};
 
-use super::records::{Columns, Field, Records, Span};
+use super::records::{Columns, Records, Span};
 
 /// A compiled template.
 #[derive(Debug)]
@@ -32,6 +37,10 @@ pub struct Template {
     /// States by index; `Start` is index 0.
     states: Vec<State>,
     has_eof_state: bool,
+    /// The `Required` values' indexes.
+    required: Vec<usize>,
+    /// Whether any value is `Filldown`: else a recorded row leaves every slot unset.
+    any_filldown: bool,
 }
 
 #[derive(Debug)]
@@ -51,6 +60,11 @@ struct State {
 #[derive(Debug)]
 struct Rule {
     regex: Regex,
+    /// The same pattern as a one-pass DFA, when it is one and anchored at the start (every
+    /// usual rule is: `^` and no ambiguity): the capture engine `regex` itself would pick
+    /// for it, called directly, without the meta engine's dispatch and cache pool per line
+    /// (bench/README.md). Else `regex`'s own capture search.
+    onepass: Option<onepass::DFA>,
     /// The capture groups of `regex` that assign a value, and the value each assigns.
     assigns: Vec<(usize, usize)>,
     line: LineOp,
@@ -210,13 +224,17 @@ impl Template {
             states.push(State { rules: compiled });
         }
         let columns = Arc::new(Columns::new(
-            values.iter().map(|v| v.name.clone()).collect(),
+            values.iter().map(|v| (v.name.clone(), v.list)).collect(),
         ));
+        let required = (0..values.len()).filter(|&i| values[i].required).collect();
+        let any_filldown = values.iter().any(|v| v.filldown);
         Ok(Template {
             values,
             columns,
             states,
             has_eof_state,
+            required,
+            any_filldown,
         })
     }
 
@@ -229,22 +247,14 @@ impl Template {
     /// `List` value is a list of strings, any other a string (empty when unset).
     pub fn parse(&self, text: &str) -> Result<Records, ParseError> {
         let mut run = Run::new(self, text);
-        let mut locations: Vec<_> = self
+        let mut scratch: Vec<Vec<Scratch>> = self
             .states
             .iter()
-            .map(|s| {
-                s.rules
-                    .iter()
-                    .map(|r| r.regex.capture_locations())
-                    .collect::<Vec<_>>()
-            })
+            .map(|s| s.rules.iter().map(Scratch::new).collect())
             .collect();
         let mut state = 0;
         let mut finished = false;
-        'lines: for (n, line) in text.lines().enumerate() {
-            // `lines` yields subslices of `text`: where this one starts in it.
-            let offset = line.as_ptr() as usize - text.as_ptr() as usize;
-            let bytes = line.as_bytes();
+        'lines: for (n, (offset, bytes)) in Lines::new(text).enumerate() {
             let rules = &self.states[state].rules;
             for (ri, rule) in rules.iter().enumerate() {
                 if rule.assigns.is_empty() {
@@ -253,12 +263,12 @@ impl Template {
                         continue;
                     }
                 } else {
-                    let locs = &mut locations[state][ri];
-                    if rule.regex.captures_read(locs, bytes).is_none() {
+                    let scratch = &mut scratch[state][ri];
+                    if !scratch.captures(rule, bytes) {
                         continue;
                     }
                     for &(group, value) in &rule.assigns {
-                        let cut = locs.get(group).map(|(a, b)| Cut {
+                        let cut = scratch.get(group).map(|(a, b)| Cut {
                             start: offset + a,
                             end: offset + b,
                         });
@@ -272,6 +282,8 @@ impl Template {
                     });
                 }
                 if rule.line == LineOp::Error {
+                    // Lines end at ASCII bytes of `text`: character boundaries.
+                    let line = text.get(offset..offset + bytes.len()).unwrap_or_default();
                     return Err(ParseError {
                         line: n + 1,
                         message: format!("the template's Error rule matched `{line}`"),
@@ -307,7 +319,99 @@ impl Template {
                 return Err(too_big(text.lines().count()));
             }
         }
-        Ok(run.out)
+        let mut out = run.out;
+        // Kept until the report is written: not with up to twice the room they need.
+        out.text.shrink_to_fit();
+        out.fields.shrink_to_fit();
+        Ok(out)
+    }
+}
+
+/// A rule's capture buffers, made once per output.
+struct Scratch {
+    locations: CaptureLocations,
+    /// For [`Rule::onepass`]: its cache and slots (two per group).
+    onepass: Option<(onepass::Cache, Vec<Option<NonMaxUsize>>)>,
+    /// The last search went through `onepass`.
+    by_onepass: bool,
+}
+
+impl Scratch {
+    fn new(rule: &Rule) -> Scratch {
+        Scratch {
+            locations: rule.regex.capture_locations(),
+            onepass: rule.onepass.as_ref().map(|dfa| {
+                let slots = vec![None; dfa.get_nfa().group_info().slot_len()];
+                (dfa.create_cache(), slots)
+            }),
+            by_onepass: false,
+        }
+    }
+
+    /// Whether `rule` matches `line`, keeping where its groups matched.
+    fn captures(&mut self, rule: &Rule, line: &[u8]) -> bool {
+        if let (Some(dfa), Some((cache, slots))) = (&rule.onepass, &mut self.onepass) {
+            let input = Input::new(line).anchored(Anchored::Yes);
+            // A one-pass DFA's anchored search has no reason to fail; should it, `regex`
+            // answers.
+            if let Ok(found) = dfa.try_search_slots(cache, &input, slots) {
+                self.by_onepass = true;
+                return found.is_some();
+            }
+        }
+        self.by_onepass = false;
+        rule.regex
+            .captures_read(&mut self.locations, line)
+            .is_some()
+    }
+
+    /// Where group `group` matched in the last line that matched.
+    fn get(&self, group: usize) -> Option<(usize, usize)> {
+        match &self.onepass {
+            Some((_, slots)) if self.by_onepass => {
+                let start = slots.get(group * 2).copied().flatten()?;
+                let end = slots.get(group * 2 + 1).copied().flatten()?;
+                Some((start.get(), end.get()))
+            }
+            _ => self.locations.get(group),
+        }
+    }
+}
+
+/// The lines of an output as `str::lines` cuts them (at `\n`, dropping a `\r` before it),
+/// each with the offset where it starts in the output; found with `memchr`.
+struct Lines<'a> {
+    text: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Lines<'a> {
+        Lines {
+            text: text.as_bytes(),
+            at: 0,
+        }
+    }
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = (usize, &'a [u8]);
+
+    fn next(&mut self) -> Option<(usize, &'a [u8])> {
+        let start = self.at;
+        let rest = self.text.get(start..).filter(|r| !r.is_empty())?;
+        let line = match memchr::memchr(b'\n', rest) {
+            Some(i) => {
+                self.at = start + i + 1;
+                let line = &rest[..i];
+                line.strip_suffix(b"\r").unwrap_or(line)
+            }
+            None => {
+                self.at = self.text.len();
+                rest
+            }
+        };
+        Some((start, line))
     }
 }
 
@@ -397,21 +501,23 @@ impl<'t, 'i> Run<'t, 'i> {
     }
 
     /// Fills the same column of earlier rows upwards, until one already has it.
+    /// A `List` column's fields are never filled.
     fn fill_up(&mut self, column: usize, cut: Cut) {
+        if self.template.values[column].list {
+            return;
+        }
         let width = self.template.values.len();
         let mut span = None;
         for row in (0..self.out.fields.len() / width).rev() {
             let at = row * width + column;
-            match self.out.fields[at] {
-                Field::Text(s) if s.start == s.end => {
-                    let s = match span {
-                        Some(s) => s,
-                        None => *span.insert(self.copy(column, cut)),
-                    };
-                    self.out.fields[at] = Field::Text(s);
-                }
-                _ => break,
+            if self.out.fields[at].start != self.out.fields[at].end {
+                break;
             }
+            let s = match span {
+                Some(s) => s,
+                None => *span.insert(self.copy(column, cut)),
+            };
+            self.out.fields[at] = s;
         }
     }
 
@@ -441,25 +547,24 @@ impl<'t, 'i> Run<'t, 'i> {
     }
 
     fn record(&mut self) {
-        let defs = &self.template.values;
         if self.current.iter().all(Slot::is_empty) {
             return;
         }
-        if defs
+        let template = self.template;
+        if template
+            .required
             .iter()
-            .zip(&self.current)
-            .any(|(d, s)| d.required && s.is_empty())
+            .any(|&i| self.current[i].is_empty())
         {
             self.clear(false);
             return;
         }
-        self.out.fields.reserve(defs.len());
-        // Taken, not cloned: `clear` below refills every slot (from `kept` for Filldown).
-        for column in 0..defs.len() {
+        // Taken, not cloned: every slot is left unset, and `clear` below refills the
+        // Filldown ones from `kept`.
+        for column in 0..template.values.len() {
             let field = match std::mem::take(&mut self.current[column]) {
-                Slot::Unset if self.template.values[column].list => Field::List(Span::EMPTY),
-                Slot::Unset => Field::Text(Span::EMPTY),
-                Slot::One(cut) => Field::Text(self.copy(column, cut)),
+                Slot::Unset => Span::EMPTY,
+                Slot::One(cut) => self.copy(column, cut),
                 Slot::Many(cuts) => {
                     let first = self.out.items.len();
                     for cut in cuts {
@@ -467,17 +572,19 @@ impl<'t, 'i> Run<'t, 'i> {
                         self.out.items.push(span);
                     }
                     match (u32::try_from(first), u32::try_from(self.out.items.len())) {
-                        (Ok(start), Ok(end)) => Field::List(Span { start, end }),
+                        (Ok(start), Ok(end)) => Span { start, end },
                         _ => {
                             self.too_big = true;
-                            Field::List(Span::EMPTY)
+                            Span::EMPTY
                         }
                     }
                 }
             };
             self.out.fields.push(field);
         }
-        self.clear(false);
+        if template.any_filldown {
+            self.clear(false);
+        }
     }
 
     /// `Clear` keeps `Filldown` values; `Clearall` (and `all`) drops them too.
@@ -497,6 +604,27 @@ impl<'t, 'i> Run<'t, 'i> {
 
 fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(pattern).unicode(false).build()
+}
+
+/// `pattern` as a one-pass DFA, compiled as `compile_regex` compiles it (bytes, ASCII
+/// classes, leftmost-first; the configuration `regex::bytes` gives its engines), when it is
+/// one and every match starts at the start of the line, so that an anchored search finds
+/// what `regex` finds.
+fn compile_onepass(pattern: &str) -> Option<onepass::DFA> {
+    let nfa = thompson::Compiler::new()
+        .syntax(syntax::Config::new().unicode(false).utf8(false))
+        .configure(
+            thompson::Config::new()
+                .utf8(false)
+                .shrink(false)
+                .nfa_size_limit(Some(10 << 20)),
+        )
+        .build(pattern)
+        .ok()?;
+    if !nfa.is_always_start_anchored() {
+        return None;
+    }
+    onepass::Builder::new().build_from_nfa(nfa).ok()
 }
 
 fn is_comment(line: &str) -> bool {
@@ -641,9 +769,21 @@ fn compile_rule(
                 values.iter().position(|d| Some(d.name.as_str()) == n)?,
             ))
         })
-        .collect();
+        .collect::<Vec<_>>();
+    // For the rules that capture (else the yes/no search), and only with the same groups as
+    // `regex` (it has them: the same parser numbers them).
+    let onepass = (!assigns.is_empty())
+        .then(|| compile_onepass(&expanded))
+        .flatten()
+        .filter(|dfa| {
+            dfa.get_nfa()
+                .group_info()
+                .pattern_names(regex_automata::PatternID::ZERO)
+                .eq(regex.capture_names())
+        });
     Ok(Rule {
         regex,
+        onepass,
         assigns,
         line,
         record,
@@ -953,6 +1093,78 @@ Start
             rows(template, "a 1\nb p\nb q\na 2\nx\nb r\na 3\nb s\n"),
             json!([{"A": "1", "B": "p"}, {"A": "3", "B": "s"}])
         );
+    }
+
+    /// The fixture template's capturing rule is a one-pass DFA, and parsing without it
+    /// gives the same records.
+    #[test]
+    fn one_pass_rules_parse_as_the_regex_engine_does() {
+        let source =
+            include_str!("../../tests/fixtures/textfsm/cisco_ios_show_ip_interface_brief.textfsm");
+        let fast = Template::compile(source).unwrap();
+        let rules = || fast.states.iter().flat_map(|s| &s.rules);
+        assert_eq!(rules().filter(|r| r.onepass.is_some()).count(), 1);
+        assert!(rules().all(|r| r.onepass.is_some() != r.assigns.is_empty()));
+        let mut slow = Template::compile(source).unwrap();
+        for rule in slow.states.iter_mut().flat_map(|s| &mut s.rules) {
+            rule.onepass = None;
+        }
+        let text = "Interface              IP-Address      OK? Method Status                Protocol\n\
+                    Gi0/1                  10.0.0.1        YES NVRAM  up                    up      \n\
+                    Gi0/2                  unassigned      YES unset  administratively down down    \r\n\
+                    Vlan1                  10.1.1.1        YES NVRAM  down                  down\n\
+                    \n";
+        let rows = fast.parse(text).unwrap().to_json();
+        assert_eq!(rows, slow.parse(text).unwrap().to_json());
+        assert_eq!(rows.as_array().unwrap().len(), 3);
+        assert_eq!(rows[1]["STATUS"], "administratively down");
+        let bad = format!("{text}Gi0/3 junk\n");
+        assert_eq!(fast.parse(&bad).unwrap_err(), slow.parse(&bad).unwrap_err());
+        // Unanchored alternatives, optional groups, bytes that are not UTF-8.
+        let template = "\
+Value A (\\d+)
+Value B (x?)
+Value C (.)
+
+Start
+  ^a ${A}|b ${B}
+  ^c${C}(?:!)?$$ -> Record
+";
+        let mut slow = Template::compile(template).unwrap();
+        let fast = Template::compile(template).unwrap();
+        assert!(fast.states[0].rules[0].onepass.is_none(), "not anchored");
+        for rule in slow.states.iter_mut().flat_map(|s| &mut s.rules) {
+            rule.onepass = None;
+        }
+        let text = "a 1\nzb x\nb \ncä\ncz!\nc\n";
+        assert_eq!(
+            fast.parse(text).unwrap().to_json(),
+            slow.parse(text).unwrap().to_json()
+        );
+    }
+
+    #[test]
+    fn lines_are_cut_as_str_lines_cuts_them() {
+        for text in [
+            "",
+            "a",
+            "a\n",
+            "a\r\n",
+            "a\r",
+            "\n",
+            "\n\n",
+            "\r\n",
+            "a\rb\nc",
+            "a\n\r\nb\r\r\n",
+            "ä\nö",
+        ] {
+            let ours: Vec<(usize, &[u8])> = Lines::new(text).collect();
+            let std: Vec<(usize, &[u8])> = text
+                .lines()
+                .map(|l| (l.as_ptr() as usize - text.as_ptr() as usize, l.as_bytes()))
+                .collect();
+            assert_eq!(ours, std, "{text:?}");
+        }
     }
 
     #[test]
