@@ -7,6 +7,7 @@
 //! - `parse: { json: true }` / `parse: { yaml: true }`: the output as structured data;
 //! - `parse: { textfsm: FILE }`: a TextFSM template (ntc-templates' format), a list of records.
 
+mod linematch;
 mod records;
 pub mod textfsm;
 

@@ -26,6 +26,7 @@ use regex_automata::util::primitives::NonMaxUsize;
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input};
 
+use super::linematch::LineMatch;
 use super::records::{Columns, Records, Span};
 
 /// A compiled template.
@@ -65,6 +66,9 @@ struct Rule {
     /// for it, called directly, without the meta engine's dispatch and cache pool per line
     /// (bench/README.md). Else `regex`'s own capture search.
     onepass: Option<onepass::DFA>,
+    /// The same pattern for the one-pass line matcher, when it has the shape and no choice
+    /// a backtracking engine could make otherwise (src/parse/linematch.rs): before both.
+    fast: Option<LineMatch>,
     /// The capture groups of `regex` that assign a value, and the value each assigns.
     assigns: Vec<(usize, usize)>,
     line: LineOp,
@@ -259,7 +263,11 @@ impl Template {
             for (ri, rule) in rules.iter().enumerate() {
                 if rule.assigns.is_empty() {
                     // Nothing to capture: the cheaper yes/no search.
-                    if !rule.regex.is_match(bytes) {
+                    let found = match &rule.fast {
+                        Some(fast) => fast.find(bytes, &mut scratch[state][ri].fast),
+                        None => rule.regex.is_match(bytes),
+                    };
+                    if !found {
                         continue;
                     }
                 } else {
@@ -332,8 +340,17 @@ struct Scratch {
     locations: CaptureLocations,
     /// For [`Rule::onepass`]: its cache and slots (two per group).
     onepass: Option<(onepass::Cache, Vec<Option<NonMaxUsize>>)>,
-    /// The last search went through `onepass`.
-    by_onepass: bool,
+    /// For [`Rule::fast`]: its slots.
+    fast: Vec<Option<usize>>,
+    /// The engine of the last search.
+    by: Engine,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Engine {
+    Fast,
+    OnePass,
+    Regex,
 }
 
 impl Scratch {
@@ -344,22 +361,27 @@ impl Scratch {
                 let slots = vec![None; dfa.get_nfa().group_info().slot_len()];
                 (dfa.create_cache(), slots)
             }),
-            by_onepass: false,
+            fast: vec![None; rule.fast.as_ref().map_or(0, LineMatch::slot_len)],
+            by: Engine::Regex,
         }
     }
 
     /// Whether `rule` matches `line`, keeping where its groups matched.
     fn captures(&mut self, rule: &Rule, line: &[u8]) -> bool {
+        if let Some(fast) = &rule.fast {
+            self.by = Engine::Fast;
+            return fast.find(line, &mut self.fast);
+        }
         if let (Some(dfa), Some((cache, slots))) = (&rule.onepass, &mut self.onepass) {
             let input = Input::new(line).anchored(Anchored::Yes);
             // A one-pass DFA's anchored search has no reason to fail; should it, `regex`
             // answers.
             if let Ok(found) = dfa.try_search_slots(cache, &input, slots) {
-                self.by_onepass = true;
+                self.by = Engine::OnePass;
                 return found.is_some();
             }
         }
-        self.by_onepass = false;
+        self.by = Engine::Regex;
         rule.regex
             .captures_read(&mut self.locations, line)
             .is_some()
@@ -368,7 +390,12 @@ impl Scratch {
     /// Where group `group` matched in the last line that matched.
     fn get(&self, group: usize) -> Option<(usize, usize)> {
         match &self.onepass {
-            Some((_, slots)) if self.by_onepass => {
+            _ if self.by == Engine::Fast => {
+                let start = self.fast.get(group * 2).copied().flatten()?;
+                let end = self.fast.get(group * 2 + 1).copied().flatten()?;
+                Some((start, end))
+            }
+            Some((_, slots)) if self.by == Engine::OnePass => {
                 let start = slots.get(group * 2).copied().flatten()?;
                 let end = slots.get(group * 2 + 1).copied().flatten()?;
                 Some((start.get(), end.get()))
@@ -781,9 +808,11 @@ fn compile_rule(
                 .pattern_names(regex_automata::PatternID::ZERO)
                 .eq(regex.capture_names())
         });
+    let fast = LineMatch::new(&expanded);
     Ok(Rule {
         regex,
         onepass,
+        fast,
         assigns,
         line,
         record,
@@ -1108,6 +1137,7 @@ Start
         let mut slow = Template::compile(source).unwrap();
         for rule in slow.states.iter_mut().flat_map(|s| &mut s.rules) {
             rule.onepass = None;
+            rule.fast = None;
         }
         let text = "Interface              IP-Address      OK? Method Status                Protocol\n\
                     Gi0/1                  10.0.0.1        YES NVRAM  up                    up      \n\
@@ -1135,12 +1165,94 @@ Start
         assert!(fast.states[0].rules[0].onepass.is_none(), "not anchored");
         for rule in slow.states.iter_mut().flat_map(|s| &mut s.rules) {
             rule.onepass = None;
+            rule.fast = None;
         }
         let text = "a 1\nzb x\nb \ncä\ncz!\nc\n";
         assert_eq!(
             fast.parse(text).unwrap().to_json(),
             slow.parse(text).unwrap().to_json()
         );
+    }
+
+    /// Every rule of the fixture templates the line matcher takes matches as `regex` does,
+    /// on the fixture outputs' lines and generated ones; the interface table's rules take it,
+    /// and parsing with it gives what the one-pass DFA and `regex` alone give.
+    #[test]
+    fn line_matcher_rules_match_as_regex_does() {
+        use super::super::linematch::tests::{agree, Rng};
+        let brief =
+            include_str!("../../tests/fixtures/textfsm/cisco_ios_show_ip_interface_brief.textfsm");
+        let version = include_str!("../../tests/fixtures/textfsm/cisco_ios_show_version.textfsm");
+        let text = "Interface              IP-Address      OK? Method Status                Protocol\n\
+                    Gi0/1                  10.0.0.1        YES NVRAM  up                    up      \n\
+                    Gi0/2                  unassigned      YES unset  administratively down down    \r\n\
+                    Vlan1                  10.1.1.1        YES NVRAM  down                  down\n\
+                    Vlan2 10.1.1.2 YES NVRAM down downx\n\
+                    Vlan3 10.1.1.3 YES NVRAM up up\t\x0c\n\
+                    \u{e4}\u{f6} \u{e4} YES NVRAM up up\n\
+                    \n   \nGi0/3 junk\n";
+        let mut lines: Vec<&[u8]> = text.split('\n').map(str::as_bytes).collect();
+        lines.extend([
+            &b"ROM: System Bootstrap, Version 15.0(1r)M15"[..],
+            b"ROM:",
+            b"Processor board ID FTX1234A5BC",
+            b"processor  board ID\tX\r",
+            b"Model number : WS-C2960X",
+            b"Configuration register is 0x2102",
+            b"Configuration register is ",
+            b"\xff\xfe Interface",
+        ]);
+        let mut rng = Rng::new(0x7e47f5);
+        let mut fast_rules = Vec::new();
+        for source in [brief, version] {
+            let template = Template::compile(source).unwrap();
+            for rule in template.states.iter().flat_map(|s| &s.rules) {
+                let pattern = rule.regex.as_str();
+                let took = agree(pattern, &lines, &mut rng);
+                assert_eq!(took, rule.fast.is_some(), "{pattern}");
+                if took {
+                    fast_rules.push(pattern.to_string());
+                }
+            }
+        }
+        assert_eq!(
+            fast_rules,
+            [
+                "^Interface\\s+IP-Address",
+                "^.",
+                "^(?P<INTERFACE>\\S+)\\s+(?P<IP_ADDRESS>\\S+)\\s+\\w+\\s+\\w+\\s+\
+                 (?P<STATUS>up|down|administratively down)\\s+(?P<PROTO>up|down)\\s*$",
+                "^\\s*$",
+                "^.",
+                "^ROM:\\s+(?P<ROMMON>\\S+)",
+                "^[Pp]rocessor\\s+board\\s+ID\\s+(?P<SERIAL>\\S+)",
+                "^[Mm]odel\\s+[Nn]umber\\s+:\\s+(?P<HARDWARE>\\S+)",
+                "^[Cc]onfiguration\\s+register\\s+is\\s+(?P<CONFIG_REGISTER>\\S+)",
+                "^.*",
+            ]
+        );
+        let fast = Template::compile(brief).unwrap();
+        let mut one_pass = Template::compile(brief).unwrap();
+        let mut slow = Template::compile(brief).unwrap();
+        for rule in one_pass.states.iter_mut().flat_map(|s| &mut s.rules) {
+            rule.fast = None;
+        }
+        for rule in slow.states.iter_mut().flat_map(|s| &mut s.rules) {
+            rule.fast = None;
+            rule.onepass = None;
+        }
+        let run = |t: &Template, text: &str| t.parse(text).map(|r| r.to_json());
+        let all: Vec<&str> = text.split_inclusive('\n').collect();
+        for n in 0..=all.len() {
+            let text = all[..n].concat();
+            let rows = run(&fast, &text);
+            assert_eq!(rows, run(&one_pass, &text), "{text}");
+            assert_eq!(rows, run(&slow, &text), "{text}");
+        }
+        let rows = run(&fast, &all[..4].concat()).unwrap();
+        assert_eq!(rows.as_array().unwrap().len(), 3);
+        assert_eq!(rows[1]["STATUS"], "administratively down");
+        assert!(run(&fast, text).is_err());
     }
 
     #[test]
