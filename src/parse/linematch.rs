@@ -415,6 +415,65 @@ pub(super) mod tests {
         }
     }
 
+    /// Random patterns of the pieces rules are made of: each one the matcher takes agrees
+    /// with `regex`, and enough are taken (and refused) for that to mean something.
+    #[test]
+    fn random_patterns_agree_with_regex() {
+        const ATOMS: &[&str] = &[
+            "a",
+            "ab",
+            " ",
+            ":",
+            "x",
+            "\\s",
+            "\\S",
+            "\\d",
+            "\\w",
+            "[^,]",
+            ".",
+            "[a-c]",
+            "[Xx]",
+            "\\.",
+            "\\xff",
+            "(?:ab|c)",
+            "(?:up|down|administratively down)",
+        ];
+        const REPEATS: &[&str] = &["", "", "+", "*", "?", "{1,2}", "{2}", "{0,3}"];
+        let mut rng = Rng::new(0xa11ce);
+        let (mut taken, mut refused) = (0, 0);
+        for _ in 0..1500 {
+            let mut pattern = String::from("^");
+            let mut group = 0;
+            for _ in 0..1 + rng.below(6) {
+                let atom = ATOMS[rng.below(ATOMS.len())];
+                let repeat = if atom.starts_with("(?:") {
+                    ""
+                } else {
+                    REPEATS[rng.below(REPEATS.len())]
+                };
+                if rng.below(3) == 0 {
+                    group += 1;
+                    pattern.push_str(&format!("(?P<G{group}>{atom}{repeat})"));
+                } else {
+                    pattern.push_str(atom);
+                    pattern.push_str(repeat);
+                }
+            }
+            if rng.below(2) == 0 {
+                pattern.push('$');
+            }
+            if agree(&pattern, &[b"", b"ab", b"\r"], &mut rng) {
+                taken += 1;
+            } else {
+                refused += 1;
+            }
+        }
+        assert!(
+            taken > 300 && refused > 300,
+            "{taken} taken, {refused} refused"
+        );
+    }
+
     #[test]
     fn patterns_whose_match_depends_on_backtracking_are_refused() {
         for pattern in [
