@@ -30,13 +30,21 @@ pub fn environment() -> Environment<'static> {
 pub fn environment_with(lookups: Lookups) -> Environment<'static> {
     let mut env = Environment::new();
     env.add_function("lookup", move |kind: String, arg: String| {
-        // In a shadow render (see `secrets::shadow`), a secret answers with its shadow.
-        lookups
-            .lookup(&kind, &arg)
-            .map(|value| match crate::secrets::shadow::current() {
-                0 => value,
-                n => crate::secrets::shadow::perturb(&value, n),
-            })
+        // In a shadow render (see `secrets::shadow`), a secret answers with its shadow, and
+        // only a lookup the real render made answers at all: a shadowed argument must never
+        // run a command or read a file the real render did not.
+        match crate::secrets::shadow::current() {
+            0 => lookups.lookup(&kind, &arg),
+            n => lookups
+                .cached(&kind, &arg)
+                .map(|value| crate::secrets::shadow::perturb(&value, n))
+                .ok_or_else(|| {
+                    minijinja::Error::new(
+                        minijinja::ErrorKind::InvalidOperation,
+                        "a lookup only the shadow render makes",
+                    )
+                }),
+        }
     });
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_fuel(Some(FUEL));

@@ -239,3 +239,26 @@ fn no_log_hides_a_tasks_command_and_output_but_its_result_still_counts() {
         check.stdout
     );
 }
+
+#[test]
+fn a_shadow_render_never_runs_a_lookup_the_real_render_did_not() {
+    // The lookup's argument holds a secret: the shadow renders (which shift the secret to
+    // find what a template made of it) would ask for another command. Only the real one runs.
+    let out = Test::new()
+        .file(
+            "inv.yml",
+            "defaults:\n  transport: local\n  db_password: Sh4dowPw\nhosts:\n  10.0.0.1: {}\n",
+        )
+        .file(
+            "p.yml",
+            "- hosts: all\n  tasks:\n    - command: \"echo {{ lookup('pipe', 'echo ' ~ db_password ~ ' >> calls.txt; echo T0k3nOut') }}\"\n",
+        )
+        .args(&["run", "p.yml", "-i", "inv.yml", "--report", "report.json"])
+        .run()
+        .code(0);
+    let calls = std::fs::read_to_string(out.dir.join("calls.txt")).unwrap();
+    assert_eq!(calls, "Sh4dowPw\n");
+    let report = out.report();
+    let stdout = report["hosts"][0]["tasks"][0]["stdout"].as_str().unwrap();
+    assert_eq!(stdout.trim_end(), "********");
+}

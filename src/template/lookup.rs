@@ -43,6 +43,12 @@ impl Lookups {
             .collect()
     }
 
+    /// What an earlier `lookup(kind, arg)` returned, if it did return a value.
+    pub fn cached(&self, kind: &str, arg: &str) -> Option<String> {
+        let key = (kind.to_string(), arg.to_string());
+        self.inner().cache.get(&key)?.as_ref().ok().cloned()
+    }
+
     /// The template function.
     pub fn lookup(&self, kind: &str, arg: &str) -> Result<String, Error> {
         let key = (kind.to_string(), arg.to_string());
