@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::support::fake::{FakeTransport, SentPacket};
+use crate::support::Test;
 use drover::engine::{BreakerStore, Clock, Plan, PlanOptions, RunEnv, Shutdown};
 use drover::inventory;
 use drover::playbook::Playbook;
@@ -71,6 +72,25 @@ async fn watch_for(
 }
 
 /// When each host's checks ended, in ms.
+/// Starts `drover watch p.yml -i inv.yml --events -` and `extra` on `inv` and `play`, its
+/// events on a pipe; the returned `Test` (its directory) lives as long as the test keeps it.
+fn spawn_watch(inv: &str, play: &str, extra: &[&str]) -> (Test, std::process::Child) {
+    let mut args = vec!["watch", "p.yml", "-i", "inv.yml", "--events", "-"];
+    args.extend(extra);
+    let test = Test::new()
+        .file("inv.yml", inv)
+        .file("p.yml", play)
+        .args(&args);
+    let child = test
+        .command()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start drover watch");
+    (test, child)
+}
+
 fn check_times(events: &[Stamped]) -> HashMap<String, Vec<u64>> {
     let mut out: HashMap<String, Vec<u64>> = HashMap::new();
     for e in events {
@@ -792,7 +812,6 @@ async fn a_quiet_heartbeat_host_goes_high_before_it_goes_stale() {
 #[test]
 fn mosquitto_200_nodes_10_go_silent_escalate_and_sigterm_writes_the_report() {
     use crate::support::mosquitto::{Behaviour, Mosquitto, Simulator};
-    use crate::support::Test;
     use std::io::BufRead;
     use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -835,26 +854,7 @@ fn mosquitto_200_nodes_10_go_silent_escalate_and_sigterm_writes_the_report() {
           status_field: status
           timeout: 500ms
 "#;
-    let test = Test::new()
-        .file("inv.yml", &inv)
-        .file("p.yml", play)
-        .args(&[
-            "watch",
-            "p.yml",
-            "-i",
-            "inv.yml",
-            "--events",
-            "-",
-            "--report",
-            "report.json",
-        ]);
-    let mut child = test
-        .command()
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start drover watch");
+    let (test, mut child) = spawn_watch(&inv, play, &["--report", "report.json"]);
     let stdout = child.stdout.take().unwrap();
     let mut answered: HashSet<String> = HashSet::new();
     let mut critical: HashSet<String> = HashSet::new();
@@ -937,7 +937,6 @@ const LOCAL_INV: &str = "defaults:\n  transport: local\nhosts:\n  a: {}\n";
 
 #[test]
 fn bad_watch_keys_are_reported_with_their_position_and_nothing_runs() {
-    use crate::support::Test;
     let cases = [
         (
             "- hosts: all\n  watch:\n    intervls: { normal: 2s }\n  tasks:\n    - command: touch ran\n",
@@ -1008,7 +1007,6 @@ fn run_ignores_the_watch_section() {
 #[test]
 fn mosquitto_200_heartbeat_nodes_under_a_49_topic_cap() {
     use crate::support::mosquitto::{Behaviour, Mosquitto, Simulator};
-    use crate::support::Test;
     use std::io::BufRead;
 
     let broker = Mosquitto::start_logging();
@@ -1056,26 +1054,7 @@ fn mosquitto_200_heartbeat_nodes_under_a_49_topic_cap() {
           status_field: status
           timeout: 500ms
 "#;
-    let test = Test::new()
-        .file("inv.yml", &inv)
-        .file("p.yml", play)
-        .args(&[
-            "watch",
-            "p.yml",
-            "-i",
-            "inv.yml",
-            "--events",
-            "-",
-            "--report",
-            "report.json",
-        ]);
-    let mut child = test
-        .command()
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start drover watch");
+    let (test, mut child) = spawn_watch(&inv, play, &["--report", "report.json"]);
     let stdout = child.stdout.take().unwrap();
     // Per host: its checks as (status, judged by heartbeat).
     let mut checks: HashMap<String, Vec<(String, bool)>> = HashMap::new();
@@ -1224,7 +1203,6 @@ fn mosquitto_200_heartbeat_nodes_under_a_49_topic_cap() {
 #[test]
 fn after_a_broker_restart_the_watch_subscribes_its_topics_again() {
     use crate::support::mosquitto::{Behaviour, Mosquitto, Simulator};
-    use crate::support::Test;
     use std::io::BufRead;
 
     let mut broker = Mosquitto::start_logging();
@@ -1240,17 +1218,7 @@ fn after_a_broker_restart_the_watch_subscribes_its_topics_again() {
         inv.push_str(&format!("  {n}: {{}}\n"));
     }
     let play = "- hosts: all\n  watch:\n    intervals: { critical: 300ms, high: 600ms, normal: 1s }\n    heartbeat: { topic: \"node/{{ node_id }}/status\", stale_after: 3s }\n  tasks: []\n";
-    let test = Test::new()
-        .file("inv.yml", &inv)
-        .file("p.yml", play)
-        .args(&["watch", "p.yml", "-i", "inv.yml", "--events", "-"]);
-    let mut child = test
-        .command()
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("start drover watch");
+    let (_test, mut child) = spawn_watch(&inv, play, &[]);
     let stdout = child.stdout.take().unwrap();
     let mut oks: HashMap<String, u32> = HashMap::new();
     let mut restarted = false;
