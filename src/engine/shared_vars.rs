@@ -27,13 +27,16 @@ impl SharedVars {
             (value.is_array() || value.is_object())
                 && sources.iter().rev().find_map(|s| s.get(key)) == Some(value)
         };
-        if !resolved.iter().any(|(k, v)| shared(k, v)) {
+        // Each value compared once: a shared list is as long to compare as to copy.
+        let is_shared: Vec<bool> = resolved.iter().map(|(k, v)| shared(k, v)).collect();
+        if !is_shared.contains(&true) {
             return vec![crate::template::json_map(resolved.clone())];
         }
         let own: Vars = resolved
             .iter()
-            .filter(|(k, v)| !shared(k, v))
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .zip(&is_shared)
+            .filter(|(_, shared)| !**shared)
+            .map(|((k, v), _)| (k.clone(), v.clone()))
             .collect();
         let mut view: Vec<Value> = sources.iter().filter_map(|s| self.layer(s)).collect();
         view.push(crate::template::json_map(Arc::new(own)));
